@@ -1,0 +1,30 @@
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "cli/command_registry.h"
+
+int main(int argc, char** argv) {
+  chatvault::cli::Globals globals;
+  CLI::App app{
+      "chatvault: end-to-end encrypted backups of a chat history (msgstore.db and media).\n"
+      "Everything is encrypted on this device with a 256-bit backup key before it is stored;\n"
+      "keep that key as a 64-digit key or behind a password in the Backup Key Vault.",
+      "chatvault"};
+  app.set_version_flag("--version", "chatvault 0.1.0");
+  app.add_flag("--json", globals.json, "Print one JSON object on stdout instead of text (for scripts)");
+  app.add_flag("-q,--quiet", globals.quiet, "No progress output");
+  app.require_subcommand(1);
+  app.footer(
+      "Exit codes: 0 ok, 1 usage, 2 invalid argument, 3 not found, 4 wrong key, 5 corrupted or\n"
+      "truncated data, 6 permission denied, 7 locked out, 8 service unavailable, 9 i/o error,\n"
+      "10 other.\nRun 'chatvault <command> --help' for a command's options.");
+  chatvault::cli::InstallCommands(app, globals);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : 1;
+  }
+  return globals.exit_code;
+}

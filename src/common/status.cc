@@ -1,0 +1,41 @@
+#include "chatvault/common/status.h"
+
+namespace chatvault {
+
+std::string_view CodeName(Code code) {
+  switch (code) {
+    case Code::kOk: return "ok";
+    case Code::kInvalidArgument: return "invalid argument";
+    case Code::kNotFound: return "not found";
+    case Code::kAlreadyExists: return "already exists";
+    case Code::kWrongKey: return "wrong key";
+    case Code::kCorrupted: return "corrupted";
+    case Code::kTruncated: return "truncated";
+    case Code::kUnsupported: return "unsupported";
+    case Code::kPermissionDenied: return "permission denied";
+    case Code::kLockedOut: return "locked out";
+    case Code::kConflict: return "conflict";
+    case Code::kUnavailable: return "unavailable";
+    case Code::kIo: return "i/o error";
+    case Code::kInternal: return "internal error";
+    case Code::kCancelled: return "cancelled";
+  }
+  return "unknown";
+}
+
+std::string Status::ToString() const {
+  if (ok()) return "ok";
+  std::string out(CodeName(code_));
+  if (!message_.empty()) {
+    out += ": ";
+    out += message_;
+  }
+  return out;
+}
+
+Status Status::Annotate(std::string_view context) const {
+  if (ok()) return *this;
+  return Status(code_, std::string(context) + ": " + message_);
+}
+
+}  // namespace chatvault
