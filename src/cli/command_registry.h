@@ -20,6 +20,9 @@ namespace chatvault::cli {
 struct Globals {
   bool json = false;   // one JSON object on stdout instead of human text
   bool quiet = false;  // no progress output
+  // This device's chatvault state (config, key file when kept locally, cache):
+  // --home, else $CHATVAULT_HOME, else $HOME/.local/share/chatvault.
+  std::string home;
   int exit_code = 0;   // set by the command that ran
 };
 

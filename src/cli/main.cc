@@ -1,6 +1,8 @@
 #include <CLI/CLI.hpp>
 
+#include <cstdlib>
 #include <iostream>
+#include <string>
 
 #include "cli/command_registry.h"
 
@@ -14,6 +16,14 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "chatvault 0.1.0");
   app.add_flag("--json", globals.json, "Print one JSON object on stdout instead of text (for scripts)");
   app.add_flag("-q,--quiet", globals.quiet, "No progress output");
+  if (const char* env = std::getenv("CHATVAULT_HOME"); env && *env) {
+    globals.home = env;
+  } else if (const char* home = std::getenv("HOME"); home && *home) {
+    globals.home = std::string(home) + "/.local/share/chatvault";
+  }
+  app.add_option("--home", globals.home,
+                 "This device's chatvault state directory (default $CHATVAULT_HOME or "
+                 "~/.local/share/chatvault)");
   app.require_subcommand(1);
   app.footer(
       "Exit codes: 0 ok, 1 usage, 2 invalid argument, 3 not found, 4 wrong key, 5 corrupted or\n"
