@@ -1,0 +1,186 @@
+// The provider conformance suite: every storage provider must pass these tests. Include this
+// header in exactly one test file of a binary, bring the fixture name into scope (gtest needs it
+// unqualified), then instantiate it with a factory that returns a provider on a fresh, empty
+// location:
+//
+//   using chatvault::testing::ProviderConformance;
+//   INSTANTIATE_TEST_SUITE_P(Local, ProviderConformance, ::testing::Values(
+//       chatvault::testing::ConformanceTarget{"local", [] { return MakeMyProvider(); }}),
+//       chatvault::testing::ConformanceTargetName);
+//
+// Each test gets its own provider from the factory; the factory may hand out a fresh prefix of a
+// shared bucket instead of a fresh bucket.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "chatvault/storage/provider.h"
+
+namespace chatvault::testing {
+
+struct ConformanceTarget {
+  std::string name;
+  std::function<std::unique_ptr<storage::Provider>()> make;
+};
+
+inline std::string ConformanceTargetName(
+    const ::testing::TestParamInfo<ConformanceTarget>& info) {
+  return info.param.name;
+}
+
+class ProviderConformance : public ::testing::TestWithParam<ConformanceTarget> {
+ protected:
+  void SetUp() override {
+    provider_ = GetParam().make();
+    ASSERT_NE(provider_, nullptr);
+  }
+  storage::Provider& p() { return *provider_; }
+
+  static Bytes Data(std::string_view s) { return ToBytes(s); }
+
+  std::vector<std::string> Names(std::string_view prefix) {
+    auto listed = provider_->List(prefix);
+    EXPECT_TRUE(listed.ok()) << listed.status().ToString();
+    std::vector<std::string> names;
+    if (listed.ok()) {
+      for (const auto& o : *listed) names.push_back(o.name);
+    }
+    return names;
+  }
+
+  std::unique_ptr<storage::Provider> provider_;
+};
+
+TEST_P(ProviderConformance, GetOfMissingObjectIsNotFound) {
+  auto got = p().Get("chunks/aa/missing");
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), Code::kNotFound);
+}
+
+TEST_P(ProviderConformance, PutIfAbsentThenGetRoundTrips) {
+  const Bytes data = Data("hello, chunk");
+  ASSERT_TRUE(p().PutIfAbsent("chunks/ab/abcdef", data).ok());
+  auto got = p().Get("chunks/ab/abcdef");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, data);
+}
+
+TEST_P(ProviderConformance, EmptyObjectRoundTrips) {
+  ASSERT_TRUE(p().PutIfAbsent("empty", {}).ok());
+  auto got = p().Get("empty");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_TRUE(got->empty());
+}
+
+TEST_P(ProviderConformance, PutIfAbsentRefusesExistingNameAndKeepsOldData) {
+  ASSERT_TRUE(p().PutIfAbsent("current/0001", Data("first")).ok());
+  Status second = p().PutIfAbsent("current/0001", Data("second"));
+  EXPECT_EQ(second.code(), Code::kAlreadyExists) << second.ToString();
+  auto got = p().Get("current/0001");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, Data("first"));
+}
+
+TEST_P(ProviderConformance, PutReplaces) {
+  ASSERT_TRUE(p().Put("current", Data("one")).ok());
+  ASSERT_TRUE(p().Put("current", Data("two, longer")).ok());
+  auto got = p().Get("current");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, Data("two, longer"));
+}
+
+TEST_P(ProviderConformance, ListIsSortedFilteredAndSized) {
+  ASSERT_TRUE(p().PutIfAbsent("manifests/0000000002", Data("bb")).ok());
+  ASSERT_TRUE(p().PutIfAbsent("manifests/0000000010", Data("cccc")).ok());
+  ASSERT_TRUE(p().PutIfAbsent("manifests/0000000001", Data("a")).ok());
+  ASSERT_TRUE(p().PutIfAbsent("chunks/00/0011", Data("x")).ok());
+  ASSERT_TRUE(p().PutIfAbsent("chunks/ff/ff22", Data("y")).ok());
+  ASSERT_TRUE(p().PutIfAbsent("current/0000000001", Data("p")).ok());
+
+  auto listed = p().List("manifests/");
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->size(), 3u);
+  EXPECT_EQ((*listed)[0].name, "manifests/0000000001");
+  EXPECT_EQ((*listed)[0].size, 1u);
+  EXPECT_EQ((*listed)[1].name, "manifests/0000000002");
+  EXPECT_EQ((*listed)[2].name, "manifests/0000000010");
+  EXPECT_EQ((*listed)[2].size, 4u);
+
+  EXPECT_EQ(Names("chunks/"), (std::vector<std::string>{"chunks/00/0011", "chunks/ff/ff22"}));
+  EXPECT_EQ(Names("chunks/f"), (std::vector<std::string>{"chunks/ff/ff22"}));
+  EXPECT_EQ(Names("cur"), (std::vector<std::string>{"current/0000000001"}));
+  EXPECT_TRUE(Names("nothing-here/").empty());
+  auto all = Names("");
+  EXPECT_EQ(all.size(), 6u);
+  EXPECT_TRUE(std::is_sorted(all.begin(), all.end()));
+}
+
+TEST_P(ProviderConformance, ListOfEmptyLocationIsEmpty) { EXPECT_TRUE(Names("").empty()); }
+
+TEST_P(ProviderConformance, DeleteIsIdempotent) {
+  ASSERT_TRUE(p().PutIfAbsent("chunks/12/1234", Data("z")).ok());
+  ASSERT_TRUE(p().Delete("chunks/12/1234").ok());
+  EXPECT_EQ(p().Get("chunks/12/1234").status().code(), Code::kNotFound);
+  EXPECT_TRUE(p().Delete("chunks/12/1234").ok());
+  EXPECT_TRUE(p().Delete("never/existed").ok());
+  EXPECT_TRUE(Names("chunks/").empty());
+  // A deleted name can be created again.
+  EXPECT_TRUE(p().PutIfAbsent("chunks/12/1234", Data("again")).ok());
+}
+
+TEST_P(ProviderConformance, RejectsNamesThatEscapeTheRoot) {
+  for (const char* bad : {"", "/abs", "../up", "a/../b", "a//b", "a/", ".hidden", "a/./b",
+                          "sp ace", "new\nline"}) {
+    EXPECT_EQ(p().PutIfAbsent(bad, Data("x")).code(), Code::kInvalidArgument) << bad;
+    EXPECT_EQ(p().Put(bad, Data("x")).code(), Code::kInvalidArgument) << bad;
+    EXPECT_EQ(p().Get(bad).status().code(), Code::kInvalidArgument) << bad;
+    EXPECT_EQ(p().Delete(bad).code(), Code::kInvalidArgument) << bad;
+  }
+}
+
+TEST_P(ProviderConformance, LargerObjectRoundTrips) {
+  Bytes big(3 * 1024 * 1024 + 17);
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<uint8_t>(i * 131 + (i >> 9));
+  ASSERT_TRUE(p().PutIfAbsent("chunks/bb/big", big).ok());
+  auto got = p().Get("chunks/bb/big");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_TRUE(*got == big);
+  auto listed = p().List("chunks/bb/");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].size, big.size());
+}
+
+// Two writers race for one name: exactly one wins, and readers see one writer's bytes whole.
+TEST_P(ProviderConformance, ConcurrentPutIfAbsentHasOneWinner) {
+  constexpr int kWriters = 4;
+  std::atomic<int> wins{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kWriters; ++i) {
+    threads.emplace_back([&, i] {
+      Bytes data(4096, static_cast<uint8_t>('a' + i));
+      Status s = p().PutIfAbsent("current/0000000007", data);
+      if (s.ok()) {
+        wins++;
+      } else {
+        EXPECT_EQ(s.code(), Code::kAlreadyExists) << s.ToString();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wins.load(), 1);
+  auto got = p().Get("current/0000000007");
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->size(), 4096u);
+  EXPECT_TRUE(std::all_of(got->begin(), got->end(), [&](uint8_t b) { return b == (*got)[0]; }));
+}
+
+}  // namespace chatvault::testing
