@@ -1,0 +1,141 @@
+#include "opaque/group.h"
+
+#include <sodium.h>
+
+#include <string>
+
+#include "chatvault/crypto/expand_message_xmd.h"
+#include "crypto/sodium_init.h"
+
+namespace chatvault::opaque::internal {
+namespace {
+
+const Bytes& ContextBytes() {
+  static const Bytes kContext = [] {
+    Bytes c = ToBytes("OPRFV1-");
+    c.push_back(0x00);  // modeOPRF
+    Append(c, AsBytes("-ristretto255-SHA512"));
+    return c;
+  }();
+  return kContext;
+}
+
+Bytes Dst(std::string_view prefix) {
+  Bytes dst = ToBytes(prefix);
+  Append(dst, ContextBytes());
+  return dst;
+}
+
+}  // namespace
+
+ByteView ContextString() { return ContextBytes(); }
+
+bool IsValidElement(ByteView encoded) {
+  crypto::EnsureSodium();
+  if (encoded.size() != crypto_core_ristretto255_BYTES) return false;
+  // libsodium accepts the identity (all zeros) as a valid encoding; the protocol must not.
+  if (sodium_is_zero(encoded.data(), encoded.size())) return false;
+  return crypto_core_ristretto255_is_valid_point(encoded.data()) == 1;
+}
+
+Status CheckElement(ByteView encoded, std::string_view what) {
+  if (encoded.size() != crypto_core_ristretto255_BYTES) {
+    return InvalidArgument(std::string(what) + " must be 32 bytes");
+  }
+  if (sodium_is_zero(encoded.data(), encoded.size())) {
+    return InvalidArgument(std::string(what) + " is the identity element");
+  }
+  if (!IsValidElement(encoded)) {
+    return InvalidArgument(std::string(what) + " is not a canonical ristretto255 encoding");
+  }
+  return OkStatus();
+}
+
+Result<Element> HashToGroup(ByteView msg) {
+  crypto::EnsureSodium();
+  CV_ASSIGN_OR_RETURN(crypto::Secret uniform,
+                      crypto::ExpandMessageXmdSha512(msg, Dst("HashToGroup-"), 64));
+  Element out{};
+  crypto_core_ristretto255_from_hash(out.data(), uniform.data());
+  if (sodium_is_zero(out.data(), out.size())) {
+    return InvalidArgument("the input hashes to the identity element");
+  }
+  return out;
+}
+
+Result<crypto::Secret> HashToScalar(ByteView msg, ByteView dst) {
+  crypto::EnsureSodium();
+  CV_ASSIGN_OR_RETURN(crypto::Secret uniform, crypto::ExpandMessageXmdSha512(msg, dst, 64));
+  crypto::Secret scalar(kScalarSize);
+  crypto_core_ristretto255_scalar_reduce(scalar.data(), uniform.data());
+  return scalar;
+}
+
+Result<KeyPair> DeriveKeyPair(ByteView seed, ByteView info) {
+  if (info.size() > 0xffff) return InvalidArgument("key derivation info is too long");
+  Bytes input(seed.begin(), seed.end());
+  AppendU16BE(input, static_cast<uint16_t>(info.size()));
+  Append(input, info);
+  input.push_back(0);  // counter
+  const Bytes dst = Dst("DeriveKeyPair");
+  for (int counter = 0; counter < 256; ++counter) {
+    input.back() = static_cast<uint8_t>(counter);
+    CV_ASSIGN_OR_RETURN(crypto::Secret sk, HashToScalar(input, dst));
+    if (sodium_is_zero(sk.data(), sk.size())) continue;
+    crypto::Wipe(input);
+    CV_ASSIGN_OR_RETURN(Element pk, ScalarMultBase(sk.view()));
+    return KeyPair{std::move(sk), pk};
+  }
+  crypto::Wipe(input);
+  return Internal("key derivation found no non-zero scalar in 256 tries");
+}
+
+Status ScalarMultInto(ByteView scalar, ByteView point, std::span<uint8_t> out) {
+  crypto::EnsureSodium();
+  if (scalar.size() != kScalarSize || out.size() != crypto_scalarmult_ristretto255_BYTES) {
+    return Internal("scalar multiplication called with wrong sizes");
+  }
+  CV_RETURN_IF_ERROR(CheckElement(point, "group element"));
+  if (crypto_scalarmult_ristretto255(out.data(), scalar.data(), point.data()) != 0) {
+    crypto::Wipe(out);
+    return InvalidArgument("scalar multiplication gave the identity element");
+  }
+  return OkStatus();
+}
+
+Result<Element> ScalarMult(ByteView scalar, ByteView point) {
+  Element out{};
+  CV_RETURN_IF_ERROR(ScalarMultInto(scalar, point, out));
+  return out;
+}
+
+Result<Element> ScalarMultBase(ByteView scalar) {
+  crypto::EnsureSodium();
+  if (scalar.size() != kScalarSize) return Internal("scalar must be 32 bytes");
+  Element out{};
+  if (crypto_scalarmult_ristretto255_base(out.data(), scalar.data()) != 0) {
+    return InvalidArgument("the scalar is zero");
+  }
+  return out;
+}
+
+Result<crypto::Secret> ScalarInvert(ByteView scalar) {
+  crypto::EnsureSodium();
+  if (scalar.size() != kScalarSize) return Internal("scalar must be 32 bytes");
+  crypto::Secret inv(kScalarSize);
+  if (crypto_core_ristretto255_scalar_invert(inv.data(), scalar.data()) != 0) {
+    return InvalidArgument("the scalar is zero and has no inverse");
+  }
+  return inv;
+}
+
+crypto::Secret RandomScalar() {
+  crypto::EnsureSodium();
+  crypto::Secret s(kScalarSize);
+  do {
+    crypto_core_ristretto255_scalar_random(s.data());
+  } while (sodium_is_zero(s.data(), s.size()));
+  return s;
+}
+
+}  // namespace chatvault::opaque::internal

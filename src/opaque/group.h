@@ -1,0 +1,46 @@
+// ristretto255 operations of the OPRF suite ristretto255-SHA512 (RFC 9497 section 4.1) on
+// libsodium. Every scalar multiplication result is checked: libsodium reports an identity
+// result, which we turn into an error rather than a silent all-zero key.
+#pragma once
+
+#include <array>
+#include <string_view>
+
+#include "chatvault/common/bytes.h"
+#include "chatvault/common/status.h"
+#include "chatvault/crypto/secret.h"
+#include "chatvault/opaque/messages.h"
+
+namespace chatvault::opaque::internal {
+
+inline constexpr size_t kScalarSize = 32;
+
+// "OPRFV1-" || I2OSP(mode 0, 1) || "-ristretto255-SHA512"
+ByteView ContextString();
+
+// True for a canonical encoding of a point other than the identity.
+bool IsValidElement(ByteView encoded);
+// Checks IsValidElement with a clear error naming `what`.
+Status CheckElement(ByteView encoded, std::string_view what);
+
+// HashToGroup / HashToScalar with DST = prefix || ContextString().
+Result<Element> HashToGroup(ByteView msg);
+Result<crypto::Secret> HashToScalar(ByteView msg, ByteView dst);
+
+// DeriveKeyPair(seed, info) of RFC 9497 section 3.2.1.
+struct KeyPair {
+  crypto::Secret private_key;  // 32-byte scalar
+  Element public_key{};
+};
+Result<KeyPair> DeriveKeyPair(ByteView seed, ByteView info);
+
+// q = scalar * point; kInvalidArgument if the point is invalid or the result is the identity.
+Result<Element> ScalarMult(ByteView scalar, ByteView point);
+// The same, writing into secret memory (DH shared secrets).
+Status ScalarMultInto(ByteView scalar, ByteView point, std::span<uint8_t> out);
+Result<Element> ScalarMultBase(ByteView scalar);
+Result<crypto::Secret> ScalarInvert(ByteView scalar);
+// A uniformly random non-zero scalar.
+crypto::Secret RandomScalar();
+
+}  // namespace chatvault::opaque::internal
