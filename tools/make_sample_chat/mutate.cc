@@ -1,0 +1,136 @@
+// make-sample-chat --mutate: a day or two of use on an existing store, for incremental backups.
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "make_sample_chat/chat_store.h"
+#include "make_sample_chat/chat_text.h"
+#include "make_sample_chat/sample_chat.h"
+
+namespace chatvault::sample {
+namespace {
+
+struct MediaRow {
+  int64_t message_id;
+  std::string path;
+};
+
+Result<std::vector<MediaRow>> LoadMedia(Database& db) {
+  CV_ASSIGN_OR_RETURN(Statement query,
+                      db.Prepare("SELECT message_row_id, file_path FROM message_media "
+                                 "WHERE file_path IS NOT NULL ORDER BY message_row_id"));
+  std::vector<MediaRow> rows;
+  while (true) {
+    CV_ASSIGN_OR_RETURN(bool row, query.Step());
+    if (!row) break;
+    rows.push_back({query.ColumnInt(0), query.ColumnText(1)});
+  }
+  return rows;
+}
+
+// Rounds a share of `total` to a count, at least 1 when the share is positive and there is
+// anything to change, so that "--mutate 1" on a small store still changes something.
+uint64_t ShareOf(uint64_t total, double fraction) {
+  if (total == 0 || fraction <= 0) return 0;
+  return std::max<uint64_t>(1, static_cast<uint64_t>(std::llround(static_cast<double>(total) *
+                                                                  fraction)));
+}
+
+}  // namespace
+
+Result<Summary> Mutate(const MutateOptions& options) {
+  if (!(options.percent > 0 && options.percent <= 100)) {
+    return InvalidArgument("--mutate takes a percentage above 0 and at most 100");
+  }
+  const std::filesystem::path db_path = options.dir / kDatabaseName;
+  std::error_code ec;
+  if (!std::filesystem::exists(db_path, ec)) {
+    return NotFound(db_path.string() + " does not exist; make a store first (without --mutate)");
+  }
+  CV_ASSIGN_OR_RETURN(Database db, Database::Open(db_path.string(), /*create=*/false));
+  CV_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+  CV_ASSIGN_OR_RETURN(std::vector<ChatRef> chats, LoadChats(db));
+  CV_ASSIGN_OR_RETURN(int64_t message_total, db.QueryInt("SELECT count(*) FROM message"));
+  CV_ASSIGN_OR_RETURN(int64_t max_id, db.QueryInt("SELECT coalesce(max(_id), 0) FROM message"));
+  CV_ASSIGN_OR_RETURN(std::vector<MediaRow> media, LoadMedia(db));
+
+  // Each round on the same store differs, yet the same store and seed give the same round.
+  Rng rng(MixSeed(options.seed, 0x6d757461746500ULL ^ static_cast<uint64_t>(max_id)));
+  const double fraction = options.percent / 100.0;
+  const uint64_t message_changes = ShareOf(static_cast<uint64_t>(message_total), fraction);
+  const uint64_t edits = message_changes / 2;
+  const uint64_t inserts = message_changes - edits;
+  const uint64_t media_changes = ShareOf(media.size(), fraction);
+  const uint64_t media_deletes = media_changes / 2;
+  const uint64_t media_adds = media_changes - media_deletes;
+
+  Summary summary;
+  // Edits: a fixed text, a starred message, a reaction - the row changes in place.
+  CV_ASSIGN_OR_RETURN(Statement edit,
+                      db.Prepare("UPDATE message SET text_data = ?, message_add_on_flags = 1, "
+                                 "starred = ? WHERE _id = ? AND message_type = 0"));
+  for (uint64_t i = 0, attempts = 0; max_id > 0 && i < edits && attempts < edits * 20;
+       ++attempts) {
+    edit.BindText(1, MakeMessageText(rng));
+    edit.BindInt(2, rng.Chance(0.2) ? 1 : 0);
+    edit.BindInt(3, static_cast<int64_t>(rng.Uniform(1, static_cast<uint64_t>(max_id))));
+    CV_RETURN_IF_ERROR(edit.Run());
+    CV_ASSIGN_OR_RETURN(int64_t changed, db.QueryInt("SELECT changes()"));
+    if (changed > 0) {
+      ++i;
+      ++summary.changed_messages;
+    }
+  }
+
+  // Deleted media: the user clears some photos and videos, and their messages go with them.
+  std::vector<std::string> files_to_delete;
+  CV_ASSIGN_OR_RETURN(Statement delete_media,
+                      db.Prepare("DELETE FROM message_media WHERE message_row_id = ?1"));
+  CV_ASSIGN_OR_RETURN(Statement delete_thumbnail,
+                      db.Prepare("DELETE FROM message_thumbnail WHERE message_row_id = ?1"));
+  CV_ASSIGN_OR_RETURN(Statement delete_message, db.Prepare("DELETE FROM message WHERE _id = ?1"));
+  for (uint64_t i = 0; i < media_deletes; ++i) {
+    const size_t pick = static_cast<size_t>(rng.Uniform(i, media.size() - 1));
+    std::swap(media[i], media[pick]);
+    for (Statement* stmt : {&delete_media, &delete_thumbnail, &delete_message}) {
+      stmt->BindInt(1, media[i].message_id);
+      CV_RETURN_IF_ERROR(stmt->Run());
+    }
+    files_to_delete.push_back(media[i].path);
+  }
+
+  // New messages and media after the newest one, minutes apart.
+  ChatWriter writer(db, options.dir, std::move(chats), rng, options.media_min, options.media_max);
+  CV_RETURN_IF_ERROR(writer.Init());
+  CV_RETURN_IF_ERROR(writer.ResumeAfterNewest(/*mean_gap_ms=*/120000));
+  const uint64_t new_messages = inserts + media_adds;
+  uint64_t media_left = media_adds;
+  for (uint64_t i = 0; i < new_messages; ++i) {
+    const bool with_media = media_left > 0 && rng.Uniform(0, new_messages - i - 1) < media_left;
+    if (with_media) --media_left;
+    CV_RETURN_IF_ERROR(writer.AddMessage(with_media));
+  }
+  CV_RETURN_IF_ERROR(db.Exec("COMMIT"));
+
+  // Files go only after the database no longer points at them.
+  for (const std::string& path : files_to_delete) {
+    std::filesystem::remove(options.dir / path, ec);
+    if (ec) return IoError("cannot delete " + (options.dir / path).string() + ": " + ec.message());
+  }
+  CV_RETURN_IF_ERROR(db.Exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+  CV_ASSIGN_OR_RETURN(int64_t messages_now, db.QueryInt("SELECT count(*) FROM message"));
+  CV_ASSIGN_OR_RETURN(int64_t media_now, db.QueryInt("SELECT count(*) FROM message_media"));
+  CV_RETURN_IF_ERROR(db.Close());
+
+  summary.messages = static_cast<uint64_t>(messages_now);
+  summary.media_files = static_cast<uint64_t>(media_now);
+  summary.media_bytes = writer.media_bytes();
+  summary.inserted_messages = writer.messages_added();
+  summary.deleted_media = files_to_delete.size();
+  summary.database_bytes = std::filesystem::file_size(db_path, ec);
+  return summary;
+}
+
+}  // namespace chatvault::sample
