@@ -225,9 +225,10 @@ Status ChatWriter::Init() {
 
 Status ChatWriter::ResumeAfterNewest(int64_t mean_gap_ms) {
   mean_gap_ms_ = mean_gap_ms;
-  auto newest = db_.QueryInt("SELECT coalesce(max(timestamp), 0) FROM message");
-  if (!newest.ok()) return newest.status();
-  if (*newest > timestamp_ms_) timestamp_ms_ = *newest;
+  // The newest row by id is the newest by time too (rows are only appended), and the primary
+  // key finds it without a scan.
+  auto newest = db_.QueryInt("SELECT timestamp FROM message ORDER BY _id DESC LIMIT 1");
+  if (newest.ok() && *newest > timestamp_ms_) timestamp_ms_ = *newest;
   auto seq = db_.QueryInt("SELECT seq FROM sqlite_sequence WHERE name = 'message'");
   next_id_ = seq.ok() ? *seq + 1 : 1;
   return OkStatus();

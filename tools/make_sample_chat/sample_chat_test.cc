@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <sodium.h>
 #include <sqlite3.h>
 #include <zstd.h>
 
