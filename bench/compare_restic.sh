@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Times chatvault against restic on the same sample chat store, in one run: full backup, backup
+# after a 1% change, and restore into a fresh directory; wall time and peak RSS of each, a check
+# that every restore is identical to the data, and the ratios restic time / chatvault time.
+# The whole series runs again at a quarter of the size, to show whether memory grows with data.
+#
+#   bench/compare_restic.sh                 # ~1 GiB store (and ~256 MiB)
+#   CHATVAULT_BENCH_SIZE_MB=256 bench/compare_restic.sh
+#
+# Both tools encrypt and both write to a local directory; restic uses a password file and its
+# cache lives in the scratch folder. The page cache cannot be dropped without root, so the data
+# is read once before each tool runs and both start warm.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+size_mb="${CHATVAULT_BENCH_SIZE_MB:-1024}"
+[[ "$size_mb" =~ ^[0-9]+$ && "$size_mb" -ge 8 ]] || {
+  echo "CHATVAULT_BENCH_SIZE_MB must be a whole number of MiB, at least 8" >&2; exit 2; }
+
+tools/install-deps.sh
+build="$root/build/release"
+echo "building Release in build/release ..." >&2
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCHATVAULT_TESTS=OFF >/dev/null
+cmake --build "$build" --target chatvault make-sample-chat -j "$(nproc)" >/dev/null
+chatvault="$build/src/cli/chatvault"
+make_sample_chat="$build/tools/make-sample-chat"
+
+work="$(mktemp -d "$build/bench-restic.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+results="$work/results.tsv"
+: >"$results"
+
+# measure LABEL SIZE TOOL -- command...: runs the command, records "size tool label seconds KiB".
+measure() {
+  local label="$1" size="$2" tool="$3"; shift 4
+  local timing="$work/time.out" log="$work/$tool-$label.log"
+  if ! /usr/bin/time -f "%e %M" -o "$timing" "$@" >"$log" 2>&1; then
+    echo "$tool $label failed; its output:" >&2
+    cat "$log" >&2
+    exit 1
+  fi
+  read -r seconds kib <"$timing"
+  printf '%s\t%s\t%s\t%s\t%s\n' "$size" "$tool" "$label" "$seconds" "$kib" >>"$results"
+  printf '  %-9s %-22s %8.2f s %8.1f MiB\n' "$tool" "$label" "$seconds" \
+    "$(awk -v k="$kib" 'BEGIN { print k / 1024 }')" >&2
+}
+
+warm_up() { find "$1" -type f -exec cat {} + >/dev/null; }
+
+# Content fingerprint of a chat directory: every media file byte for byte, and the database by
+# its rows (SQLite may lay pages out differently after a copy; the rows must be identical).
+fingerprint() {
+  local dir="$1"
+  (cd "$dir" && find . -type f ! -name 'msgstore.db*' -print0 | sort -z | xargs -0 -r sha256sum)
+  sqlite3 -readonly "$dir/msgstore.db" 'PRAGMA integrity_check'
+  for table in message message_media message_thumbnail chat jid; do
+    sqlite3 -readonly "$dir/msgstore.db" "SELECT * FROM $table ORDER BY 1" | sha256sum
+  done
+}
+
+check_restore() {
+  local tool="$1" restored="$2" expected="$3"
+  if ! cmp -s <(fingerprint "$restored") "$expected"; then
+    echo "$tool restored data that differs from the original" >&2
+    diff <(fingerprint "$restored") "$expected" | head -20 >&2
+    exit 1
+  fi
+  echo "  $tool restore is identical to the data" >&2
+}
+
+run_series() {
+  local size="$1"
+  local dir="$work/$size"
+  local data="$dir/data"
+  mkdir -p "$dir"
+  # ~250 messages and ~0.9 media files (mean ~1.1 MiB, 50 KiB-5 MiB) per MiB of store.
+  local messages=$((size * 250)) media=$((size * 9 / 10))
+  echo "== ${size} MiB store: $messages messages, $media media files" >&2
+  "$make_sample_chat" --out "$data" --messages "$messages" --media-count "$media" --seed 42 >&2
+  du -sh "$data" >&2
+
+  local cv_home="$dir/cv-home" cv_repo="$dir/cv-repo"
+  "$chatvault" --home "$cv_home" --quiet init --key --data "$data" --to "$cv_repo" \
+    --i-saved-the-key >/dev/null
+  export RESTIC_REPOSITORY="$dir/restic-repo" RESTIC_PASSWORD_FILE="$dir/restic-password"
+  export RESTIC_CACHE_DIR="$dir/restic-cache"
+  head -c 24 /dev/urandom | base64 >"$RESTIC_PASSWORD_FILE"
+  restic init --quiet >/dev/null
+
+  warm_up "$data"
+  measure "full backup" "$size" chatvault -- "$chatvault" --home "$cv_home" --quiet backup
+  warm_up "$data"
+  measure "full backup" "$size" restic -- bash -c 'cd "$1" && restic backup --quiet .' _ "$data"
+
+  "$make_sample_chat" --out "$data" --mutate 1 --seed 43 >&2
+  warm_up "$data"
+  measure "1% incremental" "$size" chatvault -- "$chatvault" --home "$cv_home" --quiet backup
+  warm_up "$data"
+  measure "1% incremental" "$size" restic -- \
+    bash -c 'cd "$1" && restic backup --quiet .' _ "$data"
+
+  local expected="$dir/expected"
+  fingerprint "$data" >"$expected"
+  du -sh "$cv_repo" "$RESTIC_REPOSITORY" >&2
+
+  measure "restore" "$size" chatvault -- "$chatvault" --home "$dir/cv-new-home" --quiet restore \
+    --from "$cv_repo" --to "$dir/cv-restore" --key-file "$cv_home/backup.key"
+  check_restore chatvault "$dir/cv-restore" "$expected"
+  rm -rf "$dir/cv-restore"
+  measure "restore" "$size" restic -- restic restore latest --quiet --target "$dir/restic-restore"
+  check_restore restic "$dir/restic-restore" "$expected"
+  rm -rf "$dir"
+}
+
+quarter=$((size_mb / 4))
+run_series "$size_mb"
+run_series "$quarter"
+
+echo
+echo "chatvault vs restic $(restic version | awk '{print $2}'), $(nproc) cores, $(date -u +%Y-%m-%d)"
+awk -F'\t' -v big="$size_mb" -v small="$quarter" '
+  { t[$1, $2, $3] = $4; m[$1, $2, $3] = $5; if (!seen[$3]++) order[++n] = $3 }
+  END {
+    printf "| %-8s | %-15s | %12s | %14s | %9s | %11s | %16s |\n", "store", "operation",
+      "chatvault s", "chatvault MiB", "restic s", "restic MiB", "restic/chatvault"
+    printf "|----------|-----------------|--------------|----------------|-----------|-------------|------------------|\n"
+    split(big " " small, sizes, " ")
+    for (s = 1; s <= 2; s++) for (i = 1; i <= n; i++) {
+      z = sizes[s]; op = order[i]
+      cv = t[z, "chatvault", op]; rs = t[z, "restic", op]
+      printf "| %-8s | %-15s | %12.2f | %14.1f | %9.2f | %11.1f | %15.2fx |\n", z " MiB", op,
+        cv, m[z, "chatvault", op] / 1024, rs, m[z, "restic", op] / 1024, (cv > 0 ? rs / cv : 0)
+    }
+    printf "\nchatvault peak RSS, %s MiB store / %s MiB store (1.0 = constant in size):\n", big, small
+    for (i = 1; i <= n; i++) {
+      op = order[i]
+      printf "  %-15s %.2f\n", op, m[big, "chatvault", op] / m[small, "chatvault", op]
+    }
+  }' "$results"
