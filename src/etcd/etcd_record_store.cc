@@ -1,0 +1,147 @@
+#include "chatvault/etcd/etcd_record_store.h"
+
+#include <limits>
+
+#include "etcd_cluster_client.h"
+#include "stored_value.h"
+
+namespace chatvault::etcd {
+namespace {
+
+using etcdserverpb::Compare;
+
+constexpr uint64_t kMaxRevision = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+
+class EtcdRecordStore final : public vaultstore::RecordStore {
+ public:
+  EtcdRecordStore(std::unique_ptr<ClusterClient> client, std::string prefix)
+      : client_(std::move(client)), prefix_(std::move(prefix)) {}
+
+  Result<std::optional<vaultstore::Versioned>> Get(std::string_view key) override {
+    etcdserverpb::RangeRequest request;
+    request.set_key(FullKey(key));  // serializable stays false: a quorum read
+    etcdserverpb::RangeResponse response;
+    CV_RETURN_IF_ERROR(client_->Call("read a record", [&](Member& m, grpc::ClientContext& ctx) {
+      return m.kv->Range(&ctx, request, &response);
+    }));
+    if (response.kvs_size() == 0) return std::optional<vaultstore::Versioned>();
+    return ToVersioned(response.kvs(0));
+  }
+
+  Result<uint64_t> CompareAndSet(std::string_view key, uint64_t expected_version,
+                                 ByteView value) override {
+    if (expected_version > kMaxRevision) return InvalidArgument("record version out of range");
+    const std::string full_key = FullKey(key);
+    const WriteId id = NewWriteId();
+    etcdserverpb::TxnRequest request;
+    AddVersionGuard(request, full_key, expected_version);
+    auto* put = request.add_success()->mutable_request_put();
+    put->set_key(full_key);
+    put->set_value(EncodeStoredValue(id, value));
+    request.add_failure()->mutable_request_range()->set_key(full_key);
+
+    etcdserverpb::TxnResponse response;
+    bool earlier_attempt_lost = false;
+    CV_RETURN_IF_ERROR(client_->Call(
+        "write a record",
+        [&](Member& m, grpc::ClientContext& ctx) { return m.kv->Txn(&ctx, request, &response); },
+        [&] { earlier_attempt_lost = true; }));
+    // The txn's revision is the mod_revision its put gave the key.
+    if (response.succeeded()) return static_cast<uint64_t>(response.header().revision());
+
+    const etcdserverpb::KeyValue* current = CurrentFromFailure(response);
+    if (earlier_attempt_lost) {
+      // The guard failed on a retry. If the key holds our write id, the lost attempt was the one
+      // applied; otherwise we cannot tell whether it applied and was then overwritten.
+      if (current != nullptr) {
+        auto stored = DecodeStoredValue(current->value());
+        if (stored.ok() && stored->id == id) return static_cast<uint64_t>(current->mod_revision());
+      }
+      return Unavailable("the etcd cluster lost the answer to a record write and it cannot be "
+                         "confirmed; read the record again");
+    }
+    return Conflict("the record changed since it was read (another writer got there first)");
+  }
+
+  Status CompareAndDelete(std::string_view key, uint64_t expected_version) override {
+    if (expected_version == 0) return InvalidArgument("deleting needs the version that was read");
+    if (expected_version > kMaxRevision) return InvalidArgument("record version out of range");
+    const std::string full_key = FullKey(key);
+    etcdserverpb::TxnRequest request;
+    AddVersionGuard(request, full_key, expected_version);
+    request.add_success()->mutable_request_delete_range()->set_key(full_key);
+    request.add_failure()->mutable_request_range()->set_key(full_key);
+
+    etcdserverpb::TxnResponse response;
+    bool earlier_attempt_lost = false;
+    CV_RETURN_IF_ERROR(client_->Call(
+        "delete a record",
+        [&](Member& m, grpc::ClientContext& ctx) { return m.kv->Txn(&ctx, request, &response); },
+        [&] { earlier_attempt_lost = true; }));
+    if (response.succeeded()) return OkStatus();
+    if (earlier_attempt_lost && CurrentFromFailure(response) == nullptr) {
+      // Gone now, but maybe by another deleter holding the same version; a delete leaves no
+      // write id behind to tell.
+      return Unavailable("the etcd cluster lost the answer to a record delete and it cannot be "
+                         "confirmed; read the record again");
+    }
+    return Conflict("the record changed since it was read (another writer got there first)");
+  }
+
+  // A linearizable read needs the leader and a quorum, which is exactly what writes need.
+  Status Health() override {
+    etcdserverpb::RangeRequest request;
+    request.set_key(prefix_);
+    request.set_count_only(true);
+    etcdserverpb::RangeResponse response;
+    return client_->CallWithin(std::chrono::milliseconds(3000), "serve reads and writes",
+                               [&](Member& m, grpc::ClientContext& ctx) {
+                                 return m.kv->Range(&ctx, request, &response);
+                               });
+  }
+
+ private:
+  std::string FullKey(std::string_view key) const { return prefix_ + std::string(key); }
+
+  static void AddVersionGuard(etcdserverpb::TxnRequest& request, const std::string& key,
+                              uint64_t expected_version) {
+    Compare* guard = request.add_compare();
+    guard->set_key(key);
+    guard->set_result(Compare::EQUAL);
+    if (expected_version == 0) {
+      guard->set_target(Compare::VERSION);  // version 0: the key does not exist
+      guard->set_version(0);
+    } else {
+      guard->set_target(Compare::MOD);
+      guard->set_mod_revision(static_cast<int64_t>(expected_version));
+    }
+  }
+
+  static const etcdserverpb::KeyValue* CurrentFromFailure(const etcdserverpb::TxnResponse& r) {
+    if (r.responses_size() == 0 || !r.responses(0).has_response_range()) return nullptr;
+    const auto& range = r.responses(0).response_range();
+    return range.kvs_size() == 0 ? nullptr : &range.kvs(0);
+  }
+
+  static Result<std::optional<vaultstore::Versioned>> ToVersioned(const etcdserverpb::KeyValue& kv) {
+    CV_ASSIGN_OR_RETURN(StoredValue stored, DecodeStoredValue(kv.value()));
+    vaultstore::Versioned v;
+    v.value = std::move(stored.value);
+    v.version = static_cast<uint64_t>(kv.mod_revision());
+    return std::optional<vaultstore::Versioned>(std::move(v));
+  }
+
+  std::unique_ptr<ClusterClient> client_;
+  std::string prefix_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<vaultstore::RecordStore>> OpenEtcdRecordStore(EtcdOptions options) {
+  if (options.key_prefix.empty()) return InvalidArgument("the etcd key prefix must not be empty");
+  CV_ASSIGN_OR_RETURN(std::unique_ptr<ClusterClient> client, ClusterClient::Connect(options));
+  return std::unique_ptr<vaultstore::RecordStore>(
+      new EtcdRecordStore(std::move(client), options.key_prefix));
+}
+
+}  // namespace chatvault::etcd
