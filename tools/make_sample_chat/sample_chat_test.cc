@@ -112,7 +112,7 @@ double CompressedRatio(const std::string& data) {
   return static_cast<double>(n) / static_cast<double>(data.size());
 }
 
-TEST(ParseSizeTest, AcceptsSuffixesAndRejectsJunk) {
+TEST(SampleChatParseSizeTest, AcceptsSuffixesAndRejectsJunk) {
   EXPECT_EQ(*ParseSize("4096"), 4096u);
   EXPECT_EQ(*ParseSize("50K"), 50u << 10);
   EXPECT_EQ(*ParseSize("5m"), 5u << 20);
@@ -123,7 +123,7 @@ TEST(ParseSizeTest, AcceptsSuffixesAndRejectsJunk) {
   EXPECT_EQ(ParseSize("99999999999999999999").status().code(), Code::kInvalidArgument);
 }
 
-TEST(GenerateTest, MakesAConsistentStoreShapedLikeAChatApp) {
+TEST(SampleChatGenerateTest, MakesAConsistentStoreShapedLikeAChatApp) {
   TempDir dir;
   auto summary = Generate(SmallStore(dir.path(), 7));
   ASSERT_TRUE(summary.ok()) << summary.status().ToString();
@@ -164,7 +164,7 @@ TEST(GenerateTest, MakesAConsistentStoreShapedLikeAChatApp) {
   EXPECT_EQ(MediaHashes(dir.path()).size(), 16u);
 }
 
-TEST(GenerateTest, SameSeedSameStoreOtherSeedOtherStore) {
+TEST(SampleChatGenerateTest, SameSeedSameStoreOtherSeedOtherStore) {
   TempDir a, b, c;
   ASSERT_TRUE(Generate(SmallStore(a.path(), 11)).ok());
   ASSERT_TRUE(Generate(SmallStore(b.path(), 11)).ok());
@@ -176,7 +176,7 @@ TEST(GenerateTest, SameSeedSameStoreOtherSeedOtherStore) {
   EXPECT_NE(DumpTable(a.path(), "message"), DumpTable(c.path(), "message"));
 }
 
-TEST(GenerateTest, RefusesToOverwriteAndRejectsBadOptions) {
+TEST(SampleChatGenerateTest, RefusesToOverwriteAndRejectsBadOptions) {
   TempDir dir;
   ASSERT_TRUE(Generate(SmallStore(dir.path(), 1)).ok());
   EXPECT_EQ(Generate(SmallStore(dir.path(), 1)).status().code(), Code::kAlreadyExists);
@@ -190,7 +190,7 @@ TEST(GenerateTest, RefusesToOverwriteAndRejectsBadOptions) {
   EXPECT_FALSE(fs::exists(other.path() / kDatabaseName));
 }
 
-TEST(MediaFileTest, CodecMediaIsIncompressibleDocumentsAreNot) {
+TEST(SampleChatMediaFileTest, CodecMediaIsIncompressibleDocumentsAreNot) {
   TempDir dir;
   const uint64_t size = 96 << 10;
   struct Case {
@@ -221,7 +221,7 @@ TEST(MediaFileTest, CodecMediaIsIncompressibleDocumentsAreNot) {
   }
 }
 
-TEST(MutateTest, ChangesAboutThePercentageAndKeepsTheStoreConsistent) {
+TEST(SampleChatMutateTest, ChangesAboutThePercentageAndKeepsTheStoreConsistent) {
   TempDir dir;
   GenerateOptions options = SmallStore(dir.path(), 3);
   options.messages = 1000;
@@ -265,7 +265,7 @@ TEST(MutateTest, ChangesAboutThePercentageAndKeepsTheStoreConsistent) {
   EXPECT_NE(DumpTable(dir.path(), "message"), after_first);
 }
 
-TEST(MutateTest, NeedsAnExistingStoreAndASanePercentage) {
+TEST(SampleChatMutateTest, NeedsAnExistingStoreAndASanePercentage) {
   TempDir dir;
   MutateOptions mutate;
   mutate.dir = dir.path();
@@ -276,7 +276,7 @@ TEST(MutateTest, NeedsAnExistingStoreAndASanePercentage) {
   EXPECT_EQ(Mutate(mutate).status().code(), Code::kInvalidArgument);
 }
 
-TEST(KeepWritingTest, InsertsWhileAnotherConnectionReads) {
+TEST(SampleChatKeepWritingTest, InsertsWhileAnotherConnectionReads) {
   TempDir dir;
   ASSERT_TRUE(Generate(SmallStore(dir.path(), 5)).ok());
   std::atomic<bool> stop{false};
@@ -310,7 +310,7 @@ TEST(KeepWritingTest, InsertsWhileAnotherConnectionReads) {
   EXPECT_EQ(QueryText(dir.path(), "PRAGMA integrity_check"), "ok");
 }
 
-TEST(CommandLineTest, KeepWritingStopsAfterItsTimeAndSaysReady) {
+TEST(SampleChatCommandLineTest, KeepWritingStopsAfterItsTimeAndSaysReady) {
   TempDir dir;
   ASSERT_TRUE(Generate(SmallStore(dir.path(), 5)).ok());
   const std::string command = std::string("'") + MAKE_SAMPLE_CHAT_EXE + "' --out '" +
@@ -326,7 +326,7 @@ TEST(CommandLineTest, KeepWritingStopsAfterItsTimeAndSaysReady) {
   EXPECT_GT(QueryInt(dir.path(), "SELECT count(*) FROM message"), 400);
 }
 
-TEST(CommandLineTest, HelpExplainsAndBadInputFails) {
+TEST(SampleChatCommandLineTest, HelpExplainsAndBadInputFails) {
   const std::string exe = std::string("'") + MAKE_SAMPLE_CHAT_EXE + "'";
   EXPECT_EQ(std::system((exe + " --help >/dev/null").c_str()), 0);
   EXPECT_NE(std::system((exe + " --out /nonexistent-dir-xyz --media-min 5X 2>/dev/null").c_str()),
