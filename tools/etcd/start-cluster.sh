@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Usage: start-cluster.sh DIR [MEMBERS]   (default 3 members)
+# Usage: start-cluster.sh DIR [MEMBERS] [OWNER_PID]   (default 3 members)
 # Starts an etcd cluster on 127.0.0.1 with ephemeral ports, data in DIR, and waits until it has
 # a leader and every member answers. Prints the client endpoints (also written to DIR/endpoints).
-# Stop it with stop-cluster.sh DIR.
+# Stop it with stop-cluster.sh DIR. With OWNER_PID, a watchdog also stops it (and deletes DIR)
+# once that process is gone, so a test that crashes leaves no cluster behind.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 [ $# -ge 1 ] || cv_etcd_die "usage: start-cluster.sh DIR [MEMBERS]"
-dir=$1; n=${2:-3}
+dir=$1; n=${2:-3}; owner=${3:-}
 command -v etcd >/dev/null || cv_etcd_die "etcd is not installed (apt-get install etcd-server)"
 mkdir -p "$dir"; dir=$(cd "$dir" && pwd)
 
@@ -30,6 +31,11 @@ for attempt in 1 2 3; do
     if ETCDCTL_API=3 etcdctl --endpoints="$endpoints" --command-timeout=2s endpoint health \
          >/dev/null 2>&1; then
       echo "$endpoints" >"$dir/endpoints"
+      if [ -n "$owner" ]; then
+        setsid bash -c 'while kill -0 "$1" 2>/dev/null && [ -d "$2" ]; do sleep 1; done
+                        "$3/stop-cluster.sh" "$2"; rm -rf "$2"' cv-etcd-watchdog \
+          "$owner" "$dir" "$here" </dev/null >/dev/null 2>&1 &
+      fi
       echo "$endpoints"
       exit 0
     fi

@@ -1,0 +1,123 @@
+// RecordStore semantics against a real 3-member etcd cluster on loopback.
+#include <gtest/gtest.h>
+
+#include "chatvault/etcd/etcd_record_store.h"
+#include "chatvault/vaultstore/store_registry.h"
+#include "etcd/etcd_cluster.h"
+
+namespace chatvault::etcd {
+namespace {
+
+using vaultstore::RecordStore;
+
+Bytes B(std::string_view s) { return Bytes(s.begin(), s.end()); }
+
+class EtcdRecordStoreTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { cluster_ = testing::EtcdCluster::Start().release(); }
+  static void TearDownTestSuite() {
+    delete cluster_;
+    cluster_ = nullptr;
+  }
+  void SetUp() override {
+    ASSERT_NE(cluster_, nullptr) << "the etcd cluster did not start";
+    ASSERT_TRUE(RegisterEtcdRecordStore());
+    // A prefix per test, so tests never see each other's keys.
+    prefix_ = std::string("t/") + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    auto store = vaultstore::OpenRecordStore(cluster_->Spec(prefix_));
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(store).value();
+  }
+
+  static testing::EtcdCluster* cluster_;
+  std::string prefix_;
+  std::unique_ptr<RecordStore> store_;
+};
+testing::EtcdCluster* EtcdRecordStoreTest::cluster_ = nullptr;
+
+TEST_F(EtcdRecordStoreTest, AbsentKeyReadsAsNothingAndClusterIsHealthy) {
+  EXPECT_TRUE(store_->Health().ok());
+  auto got = store_->Get("acct/alice");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_FALSE(got->has_value());
+}
+
+TEST_F(EtcdRecordStoreTest, CompareAndSetNeedsTheCurrentVersion) {
+  auto v1 = store_->CompareAndSet("acct/alice", 0, B("one"));
+  ASSERT_TRUE(v1.ok()) << v1.status().ToString();
+  EXPECT_GT(*v1, 0u);
+  // Creating again must lose: the key exists now.
+  auto again = store_->CompareAndSet("acct/alice", 0, B("other"));
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.status().code(), Code::kConflict);
+
+  auto got = store_->Get("acct/alice");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->value, B("one"));
+  EXPECT_EQ((*got)->version, *v1);
+
+  auto v2 = store_->CompareAndSet("acct/alice", *v1, B("two"));
+  ASSERT_TRUE(v2.ok()) << v2.status().ToString();
+  EXPECT_GT(*v2, *v1);
+  // The old version is spent: a second writer holding it must lose.
+  auto stale = store_->CompareAndSet("acct/alice", *v1, B("stale"));
+  ASSERT_FALSE(stale.ok());
+  EXPECT_EQ(stale.status().code(), Code::kConflict);
+  got = store_->Get("acct/alice");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->value, B("two"));
+  EXPECT_EQ((*got)->version, *v2);
+}
+
+TEST_F(EtcdRecordStoreTest, DeleteNeedsTheCurrentVersionAndVersionsNeverRepeat) {
+  auto v1 = store_->CompareAndSet("k", 0, B("x"));
+  ASSERT_TRUE(v1.ok());
+  auto v2 = store_->CompareAndSet("k", *v1, B("y"));
+  ASSERT_TRUE(v2.ok());
+  EXPECT_EQ(store_->CompareAndDelete("k", *v1).code(), Code::kConflict);
+  EXPECT_EQ(store_->CompareAndDelete("k", 0).code(), Code::kInvalidArgument);
+  ASSERT_TRUE(store_->CompareAndDelete("k", *v2).ok());
+  auto got = store_->Get("k");
+  ASSERT_TRUE(got.ok());
+  EXPECT_FALSE(got->has_value());
+  EXPECT_EQ(store_->CompareAndDelete("k", *v2).code(), Code::kConflict);
+  // Recreated: a reader still holding v2 must not be able to write over it.
+  auto v3 = store_->CompareAndSet("k", 0, B("z"));
+  ASSERT_TRUE(v3.ok());
+  EXPECT_GT(*v3, *v2);
+  EXPECT_EQ(store_->CompareAndSet("k", *v2, B("w")).status().code(), Code::kConflict);
+}
+
+TEST_F(EtcdRecordStoreTest, EmptyAndBinaryValuesRoundTrip) {
+  Bytes binary;
+  for (int i = 0; i < 256; ++i) binary.push_back(static_cast<uint8_t>(i));
+  auto v = store_->CompareAndSet("bin", 0, binary);
+  ASSERT_TRUE(v.ok());
+  auto e = store_->CompareAndSet("empty", 0, Bytes());
+  ASSERT_TRUE(e.ok());
+  auto got = store_->Get("bin");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->value, binary);
+  got = store_->Get("empty");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_TRUE((*got)->value.empty());
+}
+
+TEST_F(EtcdRecordStoreTest, ForeignValueIsReportedCorruptedNotTrusted) {
+  ASSERT_TRUE(cluster_->Etcdctl("put " + prefix_ + "/foreign not-a-record"));
+  auto got = store_->Get("foreign");
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), Code::kCorrupted);
+}
+
+TEST_F(EtcdRecordStoreTest, PrefixesKeepVaultsApart) {
+  auto other = vaultstore::OpenRecordStore(cluster_->Spec(prefix_ + "-other"));
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE(store_->CompareAndSet("shared-name", 0, B("mine")).ok());
+  auto got = (*other)->Get("shared-name");
+  ASSERT_TRUE(got.ok());
+  EXPECT_FALSE(got->has_value());
+}
+
+}  // namespace
+}  // namespace chatvault::etcd
