@@ -1,0 +1,89 @@
+// crypt14: the key file's last 32 bytes are the AES key; the header names the key file by its
+// server salt and carries the IV. Files are assembled here independently of the reader.
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include "chatvault/crypto/aes_gcm.h"
+#include "chatvault/crypto/random.h"
+#include "chatvault/whatsapp/crypt15.h"
+#include "support/temp_dir.h"
+#include "whatsapp/test_files.h"
+
+namespace chatvault::whatsapp {
+namespace {
+
+using chatvault::testing::TempDir;
+using namespace chatvault::whatsapp::testing;
+
+struct Crypt14Fixture {
+  Bytes payload;  // the 131-byte key
+  Bytes file;
+};
+
+Crypt14Fixture Build(const Bytes& db) {
+  Crypt14Fixture f;
+  f.payload = crypto::RandomBytes(kCrypt14KeyPayloadSize);
+  f.payload[0] = 0;
+  f.payload[1] = 1;
+  f.payload[2] = 2;
+  BackupPrefix prefix;
+  prefix.key_type = KeyType::kWaProvided;
+  prefix.c14 = C14Cipher{{0, 1}, ToBytes("2"), Bytes(f.payload.begin() + 3, f.payload.begin() + 35),
+                         Bytes(f.payload.begin() + 35, f.payload.begin() + 51), crypto::RandomBytes(16)};
+  BackupInfo info;
+  info.app_version = "2.21.24.22";
+  prefix.info = info;
+  f.file = SerializeHeader(prefix);
+  uLongf zlen = compressBound(db.size());
+  Bytes z(zlen);
+  EXPECT_EQ(compress2(z.data(), &zlen, db.data(), db.size(), 1), Z_OK);
+  z.resize(zlen);
+  auto aead = crypto::AesGcm256::Create(ByteView(f.payload).last(32));
+  Append(f.file, aead->SealToBytes(prefix.c14->iv, {}, z));
+  Append(f.file, Md5(f.file));
+  return f;
+}
+
+TEST(Crypt14, DecryptsWithItsKeyFile) {
+  TempDir dir;
+  MakeDatabase(dir.Sub("msgstore.db"), 40, 20);
+  const Bytes db = ReadAll(dir.Sub("msgstore.db"));
+  Crypt14Fixture f = Build(db);
+  WriteAll(dir.Sub("msgstore.db.crypt14"), f.file);
+  WriteAll(dir.Sub("key"), SerializeJavaByteArray(f.payload));
+
+  auto key = WhatsAppKey::Load(dir.Sub("key"));
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  ASSERT_EQ(key->kind(), KeyKind::kCrypt14);
+  auto dec = DecryptBackupFile(dir.Sub("msgstore.db.crypt14"), dir.Sub("out.db"), *key, {});
+  ASSERT_TRUE(dec.ok()) << dec.status().ToString();
+  EXPECT_EQ(dec->key_type, KeyType::kWaProvided);
+  EXPECT_EQ(ReadAll(dir.Sub("out.db")), db);
+}
+
+TEST(Crypt14, KeyFileOfAnotherBackupIsAWrongKey) {
+  TempDir dir;
+  MakeDatabase(dir.Sub("msgstore.db"), 5, 5);
+  Crypt14Fixture f = Build(ReadAll(dir.Sub("msgstore.db")));
+  WriteAll(dir.Sub("b.crypt14"), f.file);
+  Bytes other = f.payload;
+  other[10] ^= 1;  // another server salt
+  auto key = WhatsAppKey::FromCrypt14Payload(other);
+  ASSERT_TRUE(key.ok());
+  auto dec = DecryptBackupFile(dir.Sub("b.crypt14"), dir.Sub("out.db"), *key, {});
+  EXPECT_EQ(dec.status().code(), Code::kWrongKey);
+  // Same salt, different AES key: the intact MD5 still says "wrong key".
+  Bytes same_salt = f.payload;
+  same_salt[130] ^= 1;
+  auto key2 = WhatsAppKey::FromCrypt14Payload(same_salt);
+  dec = DecryptBackupFile(dir.Sub("b.crypt14"), dir.Sub("out.db"), *key2, {});
+  EXPECT_EQ(dec.status().code(), Code::kWrongKey) << dec.status().ToString();
+  // A crypt15 key for a crypt14 backup.
+  auto c15 = WhatsAppKey::FromRoot(Bytes(32, 9));
+  dec = DecryptBackupFile(dir.Sub("b.crypt14"), dir.Sub("out.db"), *c15, {});
+  EXPECT_EQ(dec.status().code(), Code::kWrongKey);
+  EXPECT_FALSE(std::filesystem::exists(dir.Sub("out.db")));
+}
+
+}  // namespace
+}  // namespace chatvault::whatsapp
