@@ -1,0 +1,163 @@
+// Round trips through Encryptor/Decryptor: sizes around segment boundaries, compression modes,
+// writes split at random points, and API misuse.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "format/container_test_util.h"
+#include "format/header.h"
+
+namespace chatvault::format {
+namespace {
+
+using testing::Decrypt;
+using testing::Encrypt;
+using testing::RandomData;
+using testing::Small;
+using testing::TestKey;
+using testing::TextData;
+
+// Feeds `data` to `write` in pieces of random length (including empty ones).
+template <typename WriteFn>
+void WriteSplit(ByteView data, uint32_t seed, size_t max_piece, WriteFn write) {
+  std::mt19937 rng(seed);
+  while (!data.empty()) {
+    const size_t n = std::min<size_t>(data.size(), rng() % (max_piece + 1));
+    ASSERT_TRUE(write(data.first(n)).ok());
+    data = data.subspan(n);
+  }
+}
+
+struct Case {
+  size_t size;
+  Compression compression;
+  int segment_log;
+};
+
+class RoundTrip : public ::testing::TestWithParam<Case> {};
+
+TEST_P(RoundTrip, WholeAndSplitWritesGiveBackThePlaintext) {
+  const Case c = GetParam();
+  internal::EncryptorInternals in;
+  in.segment_log = c.segment_log;
+  for (const Bytes& plain : {RandomData(c.size, 1), TextData(c.size)}) {
+    auto whole = Encrypt(plain, c.compression, in);
+    ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+    auto back = Decrypt(*whole);
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    EXPECT_EQ(*back, plain);
+
+    // The same plaintext written in random pieces, decrypted in random pieces.
+    Bytes container;
+    BytesSink csink(&container);
+    EncryptOptions o;
+    o.compression = c.compression;
+    auto enc = internal::CreateEncryptor(TestKey(), o, in, &csink);
+    ASSERT_TRUE(enc.ok());
+    WriteSplit(plain, 11, 3000, [&](ByteView p) { return (*enc)->Write(p); });
+    ASSERT_TRUE((*enc)->Finish().ok());
+
+    Bytes out;
+    BytesSink psink(&out);
+    auto dec = Decryptor::Create(TestKey(), "chunk", &psink);
+    ASSERT_TRUE(dec.ok());
+    WriteSplit(container, 12, 5000, [&](ByteView p) { return (*dec)->Write(p); });
+    Status fin = (*dec)->Finish();
+    ASSERT_TRUE(fin.ok()) << fin.ToString();
+    EXPECT_EQ(out, plain);
+  }
+}
+
+std::vector<Case> Cases() {
+  std::vector<Case> cases;
+  for (Compression comp : {Compression::kNone, Compression::kZstd, Compression::kAuto}) {
+    for (int log : {10, 16}) {
+      const size_t s = size_t{1} << log;
+      for (size_t n : {size_t{0}, size_t{1}, s - 1, s, s + 1, 3 * s, 3 * s + 7}) {
+        cases.push_back({n, comp, log});
+      }
+    }
+    cases.push_back({3 << 20, comp, 16});  // several MiB at the default segment size
+  }
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(Sizes, RoundTrip, ::testing::ValuesIn(Cases()));
+
+TEST(Container, SizeIsHeaderPlusPlaintextPlusOneTagPerSegment) {
+  const Bytes plain = RandomData(5000, 2);
+  auto c = Encrypt(plain);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->size(), internal::HeaderSize(5) + 5000 + 5 * internal::kTagSize);
+  auto empty = Encrypt({});
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(empty->size(), internal::HeaderSize(5) + internal::kTagSize);
+}
+
+TEST(Container, AutoCompressionSkipsIncompressibleAndKeepsText) {
+  const Bytes media = RandomData(200000, 3);
+  const Bytes text = TextData(200000);
+  auto m = EncryptBytes(TestKey(), {}, media);  // defaults: kAuto, 64 KiB segments
+  auto t = EncryptBytes(TestKey(), {}, text);
+  ASSERT_TRUE(m.ok() && t.ok());
+  EXPECT_EQ((*m)[internal::kFlagsOffset], 0);
+  EXPECT_EQ((*t)[internal::kFlagsOffset], internal::kFlagZstd);
+  EXPECT_LT(t->size(), text.size() / 3);
+  EXPECT_EQ(*DecryptBytes(TestKey(), "chunk", *m), media);
+  EXPECT_EQ(*DecryptBytes(TestKey(), "chunk", *t), text);
+}
+
+TEST(Container, EveryContainerGetsAFreshSalt) {
+  const Bytes plain = TextData(100);
+  auto a = EncryptBytes(TestKey(), {}, plain);
+  auto b = EncryptBytes(TestKey(), {}, plain);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_NE(*a, *b);
+}
+
+TEST(Container, RejectsBadOptions) {
+  Bytes out;
+  BytesSink sink(&out);
+  EncryptOptions o;
+  o.purpose = "Bad Purpose";
+  EXPECT_EQ(Encryptor::Create(TestKey(), o, &sink).status().code(), Code::kInvalidArgument);
+  o.purpose = "";
+  EXPECT_EQ(Encryptor::Create(TestKey(), o, &sink).status().code(), Code::kInvalidArgument);
+  o.purpose = "chunk";
+  o.zstd_level = 0;
+  EXPECT_EQ(Encryptor::Create(TestKey(), o, &sink).status().code(), Code::kInvalidArgument);
+  o.zstd_level = 22;
+  EXPECT_EQ(Encryptor::Create(TestKey(), o, &sink).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(Encryptor::Create(TestKey(), {}, nullptr).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(Decryptor::Create(TestKey(), "x y", &sink).status().code(), Code::kInvalidArgument);
+}
+
+TEST(Container, NoWriteAfterFinish) {
+  Bytes out;
+  BytesSink sink(&out);
+  auto enc = Encryptor::Create(TestKey(), {}, &sink);
+  ASSERT_TRUE(enc.ok());
+  ASSERT_TRUE((*enc)->Finish().ok());
+  EXPECT_FALSE((*enc)->Write(AsBytes("late")).ok());
+  EXPECT_FALSE((*enc)->Finish().ok());
+}
+
+class FailingSink : public Sink {
+ public:
+  Status Write(ByteView) override { return IoError("disk full"); }
+};
+
+TEST(Container, SinkErrorsReachTheCaller) {
+  FailingSink sink;
+  auto enc = Encryptor::Create(TestKey(), {.compression = Compression::kNone}, &sink);
+  EXPECT_EQ(enc.status().code(), Code::kIo);  // the header is written at once
+  auto container = Encrypt(TextData(3000));
+  ASSERT_TRUE(container.ok());
+  auto dec = Decryptor::Create(TestKey(), "chunk", &sink);
+  ASSERT_TRUE(dec.ok());
+  EXPECT_EQ((*dec)->Write(*container).code(), Code::kIo);
+  EXPECT_EQ((*dec)->Finish().code(), Code::kIo);  // stays failed
+}
+
+}  // namespace
+}  // namespace chatvault::format
