@@ -38,17 +38,19 @@ Bytes HeaderMac(const crypto::Secret& mac_key, ByteView header_without_mac) {
 
 Bytes BuildHeader(uint8_t flags, int segment_log, ByteView fingerprint, ByteView salt,
                   std::string_view purpose, const crypto::Secret& mac_key) {
-  Bytes h;
-  h.reserve(HeaderSize(purpose.size()));
-  Append(h, ByteView(kMagic, sizeof(kMagic)));
-  h.push_back(kVersion);
-  h.push_back(flags);
-  h.push_back(static_cast<uint8_t>(segment_log));
-  h.push_back(static_cast<uint8_t>(purpose.size()));
-  Append(h, fingerprint);
-  Append(h, salt);
-  Append(h, AsBytes(purpose));
-  Append(h, HeaderMac(mac_key, h));
+  // Filled at the offsets of docs/FORMAT.md rather than appended, so the layout is visible here.
+  Bytes h(HeaderSize(purpose.size()));
+  std::memcpy(h.data(), kMagic, sizeof(kMagic));
+  h[kVersionOffset] = kVersion;
+  h[kFlagsOffset] = flags;
+  h[kSegmentLogOffset] = static_cast<uint8_t>(segment_log);
+  h[kPurposeLenOffset] = static_cast<uint8_t>(purpose.size());
+  std::copy_n(fingerprint.begin(), kFingerprintSize, h.begin() + kFingerprintOffset);
+  std::copy_n(salt.begin(), kSaltSize, h.begin() + kSaltOffset);
+  std::copy_n(purpose.begin(), purpose.size(), h.begin() + kPurposeOffset);
+  const size_t signed_size = kPurposeOffset + purpose.size();
+  const Bytes mac = HeaderMac(mac_key, ByteView(h).first(signed_size));
+  std::copy_n(mac.begin(), kHeaderMacSize, h.begin() + signed_size);
   return h;
 }
 
