@@ -33,8 +33,7 @@ Secret Extract(ByteView salt, ByteView ikm) { return crypto::HkdfExtract(HashAlg
 
 Result<Secret> DeriveOprfKey(ByteView oprf_seed, ByteView credential_identifier) {
   Secret seed = Expand(oprf_seed, Concat(credential_identifier, "OprfKey"), kNok);
-  CV_ASSIGN_OR_RETURN(KeyPair kp, DeriveKeyPair(seed.view(), AsBytes("OPAQUE-DeriveKeyPair")));
-  return std::move(kp.private_key);
+  return DeriveScalar(seed.view(), AsBytes("OPAQUE-DeriveKeyPair"));
 }
 
 Result<KeyPair> DeriveDiffieHellmanKeyPair(ByteView seed) {

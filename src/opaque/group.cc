@@ -71,7 +71,7 @@ Result<crypto::Secret> HashToScalar(ByteView msg, ByteView dst) {
   return scalar;
 }
 
-Result<KeyPair> DeriveKeyPair(ByteView seed, ByteView info) {
+Result<crypto::Secret> DeriveScalar(ByteView seed, ByteView info) {
   if (info.size() > 0xffff) return InvalidArgument("key derivation info is too long");
   Bytes input(seed.begin(), seed.end());
   AppendU16BE(input, static_cast<uint16_t>(info.size()));
@@ -83,11 +83,16 @@ Result<KeyPair> DeriveKeyPair(ByteView seed, ByteView info) {
     CV_ASSIGN_OR_RETURN(crypto::Secret sk, HashToScalar(input, dst));
     if (sodium_is_zero(sk.data(), sk.size())) continue;
     crypto::Wipe(input);
-    CV_ASSIGN_OR_RETURN(Element pk, ScalarMultBase(sk.view()));
-    return KeyPair{std::move(sk), pk};
+    return sk;
   }
   crypto::Wipe(input);
   return Internal("key derivation found no non-zero scalar in 256 tries");
+}
+
+Result<KeyPair> DeriveKeyPair(ByteView seed, ByteView info) {
+  CV_ASSIGN_OR_RETURN(crypto::Secret sk, DeriveScalar(seed, info));
+  CV_ASSIGN_OR_RETURN(Element pk, ScalarMultBase(sk.view()));
+  return KeyPair{std::move(sk), pk};
 }
 
 Status ScalarMultInto(ByteView scalar, ByteView point, std::span<uint8_t> out) {

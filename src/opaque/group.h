@@ -33,6 +33,9 @@ struct KeyPair {
   Element public_key{};
 };
 Result<KeyPair> DeriveKeyPair(ByteView seed, ByteView info);
+// Only the private half, for the server's per-user OPRF key whose public key nobody needs
+// (saves a base-point multiplication per login).
+Result<crypto::Secret> DeriveScalar(ByteView seed, ByteView info);
 
 // q = scalar * point; kInvalidArgument if the point is invalid or the result is the identity.
 Result<Element> ScalarMult(ByteView scalar, ByteView point);
