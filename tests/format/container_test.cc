@@ -161,3 +161,31 @@ TEST(Container, SinkErrorsReachTheCaller) {
 
 }  // namespace
 }  // namespace chatvault::format
+
+namespace chatvault::format {
+namespace {
+
+TEST(Container, DecryptsOneByteAtATime) {
+  const Bytes plain = testing::TextData(2500);
+  auto c = testing::Encrypt(plain, Compression::kZstd);
+  ASSERT_TRUE(c.ok());
+  Bytes out;
+  BytesSink sink(&out);
+  auto dec = Decryptor::Create(testing::TestKey(), "chunk", &sink);
+  ASSERT_TRUE(dec.ok());
+  for (uint8_t b : *c) ASSERT_TRUE((*dec)->Write(ByteView(&b, 1)).ok());
+  ASSERT_TRUE((*dec)->Finish().ok());
+  EXPECT_EQ(out, plain);
+}
+
+TEST(Container, PurposesAreBoundIntoTheKeys) {
+  // Same key and plaintext, different purposes: each decrypts only as itself.
+  const Bytes plain = testing::TextData(100);
+  auto m = testing::Encrypt(plain, Compression::kNone, testing::Small(), "manifest");
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(*testing::Decrypt(*m, "manifest"), plain);
+  EXPECT_EQ(testing::Decrypt(*m, "pointer").status().code(), Code::kCorrupted);
+}
+
+}  // namespace
+}  // namespace chatvault::format
