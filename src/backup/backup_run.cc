@@ -1,0 +1,223 @@
+// RunBackup: snapshot, chunk, upload what is new, commit, then clean up (docs/BACKUP.md).
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <filesystem>
+#include <future>
+#include <unordered_set>
+
+#include "backup/catalog.h"
+#include "backup/chunk_codec.h"
+#include "backup/crash_point.h"
+#include "backup/file_reader.h"
+#include "backup/layout.h"
+#include "backup/sqlite_snapshot.h"
+#include "backup/work_pool.h"
+#include "chatvault/backup/engine.h"
+#include "chatvault/crypto/random.h"
+
+namespace chatvault::backup {
+namespace fs = std::filesystem;
+namespace {
+
+struct SourceFile {
+  std::string rel;       // path in the manifest
+  std::string read_from; // where the bytes come from (the snapshot for the database)
+  struct stat st {};
+};
+
+// SQLite's side files belong to the live database, not to the backup: the snapshot already
+// holds their committed content.
+bool IsDatabaseSideFile(const std::string& rel) {
+  const std::string db = kDatabaseName;
+  return rel == db + "-wal" || rel == db + "-shm" || rel == db + "-journal";
+}
+
+Result<std::vector<SourceFile>> ListMedia(const std::string& data_dir) {
+  std::vector<SourceFile> files;
+  std::error_code ec;
+  fs::recursive_directory_iterator it(data_dir, fs::directory_options::none, ec);
+  if (ec) return IoError("cannot read the chat data directory " + data_dir + ": " + ec.message());
+  for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) return IoError("cannot list " + data_dir + ": " + ec.message());
+    const fs::path& p = it->path();
+    if (!it->is_regular_file(ec) || it->is_symlink(ec)) continue;
+    std::string rel = fs::relative(p, data_dir).generic_string();
+    if (rel == kDatabaseName || IsDatabaseSideFile(rel)) continue;
+    SourceFile f;
+    f.rel = rel;
+    f.read_from = p.string();
+    if (::lstat(f.read_from.c_str(), &f.st) != 0) continue;  // vanished while we listed
+    files.push_back(std::move(f));
+  }
+  std::sort(files.begin(), files.end(),
+            [](const SourceFile& a, const SourceFile& b) { return a.rel < b.rel; });
+  return files;
+}
+
+// Deletes the staged snapshot however RunBackup ends.
+struct TempFile {
+  std::string path;
+  ~TempFile() {
+    if (!path.empty()) ::unlink(path.c_str());
+  }
+};
+
+int64_t MtimeNs(const struct stat& st) {
+  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+}
+
+}  // namespace
+
+Result<BackupSummary> RunBackup(const std::string& data_dir, storage::Provider& provider,
+                                const key::BackupKey& key, const BackupOptions& options) {
+  const auto started = std::chrono::steady_clock::now();
+  Progress progress;
+  auto report = [&] {
+    if (options.progress) options.progress(progress);
+  };
+
+  const std::string db_path = data_dir + "/" + kDatabaseName;
+  struct stat db_stat;
+  if (::stat(db_path.c_str(), &db_stat) != 0 || !S_ISREG(db_stat.st_mode)) {
+    return NotFound(data_dir + " is not a chat data directory: it has no " + kDatabaseName);
+  }
+
+  // What the provider already has: those chunks are neither encrypted nor uploaded again.
+  CV_ASSIGN_OR_RETURN(auto existing_objects, provider.List(kChunkPrefix));
+  std::unordered_set<std::string> stored;
+  for (const auto& o : existing_objects) stored.insert(o.name);
+  existing_objects.clear();
+  CV_ASSIGN_OR_RETURN(uint64_t highest, HighestSequence(provider));
+
+  // 1. A consistent copy of the live database.
+  TempFile snapshot;
+  const std::string temp_dir =
+      options.temp_dir.empty() ? fs::temp_directory_path().string() : options.temp_dir;
+  snapshot.path = temp_dir + "/chatvault-snapshot-" + HexEncode(crypto::RandomBytes(8)) + ".db";
+  progress.phase = "snapshot";
+  CV_RETURN_IF_ERROR(SnapshotDatabase(db_path, snapshot.path, [&](uint64_t done, uint64_t total) {
+    progress.bytes_done = done;
+    progress.bytes_total = total;
+    report();
+  }));
+  CrashPoint("snapshot");
+
+  std::vector<SourceFile> sources;
+  {
+    SourceFile db;
+    db.rel = kDatabaseName;
+    db.read_from = snapshot.path;
+    if (::stat(snapshot.path.c_str(), &db.st) != 0) return IoError("the snapshot vanished");
+    db.st.st_mode = db_stat.st_mode;  // the live file's mode and mtime, the snapshot's size
+    db.st.st_mtim = db_stat.st_mtim;
+    sources.push_back(std::move(db));
+  }
+  CV_ASSIGN_OR_RETURN(auto media, ListMedia(data_dir));
+  for (auto& m : media) sources.push_back(std::move(m));
+
+  progress = Progress{"upload", 0, 0, 0, sources.size()};
+  for (const auto& s : sources) progress.bytes_total += static_cast<uint64_t>(s.st.st_size);
+  report();
+
+  // 2. Chunks: read and id on this thread, encrypt and upload on the pool, at most `window`
+  // chunks in memory at once.
+  ChunkCodec codec(key);
+  BackupSummary summary;
+  Manifest manifest;
+  manifest.sequence = highest + 1;
+  manifest.created_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+  const int threads = std::max(1, options.threads);
+  const size_t window = static_cast<size_t>(threads) * 2;
+  std::deque<std::future<Result<uint64_t>>> in_flight;
+  Status failure;
+  bool first_chunk_reported = false;
+  auto drain_one = [&] {
+    auto r = in_flight.front().get();
+    in_flight.pop_front();
+    if (!r.ok()) {
+      if (failure.ok()) failure = r.status();
+      return;
+    }
+    summary.bytes_uploaded += *r;
+    if (*r > 0 && !first_chunk_reported) {
+      first_chunk_reported = true;
+      CrashPoint("chunk");
+    }
+  };
+  {
+    WorkPool pool(threads);
+    for (const SourceFile& src : sources) {
+      if (!failure.ok()) break;
+      FileEntry entry;
+      entry.path = src.rel;
+      entry.mode = src.st.st_mode & 07777;
+      entry.mtime_ns = MtimeNs(src.st);
+      const bool is_db = src.rel == kDatabaseName;
+      const size_t chunk_size = is_db ? kDatabaseChunkSize : kMediaChunkSize;
+      auto reader = FileReader::Open(src.read_from);
+      if (!reader.ok()) {
+        failure = reader.status();
+        break;
+      }
+      for (;;) {
+        auto data = std::make_shared<Bytes>();
+        Status s = reader->Read(chunk_size, *data);
+        if (!s.ok()) {
+          failure = s;
+          break;
+        }
+        if (data->empty()) break;
+        std::string id = codec.IdOf(*data);
+        entry.chunks.push_back({id, data->size()});
+        entry.size += data->size();
+        progress.bytes_done += data->size();
+        if (stored.insert(ChunkName(id)).second) {
+          ++summary.new_chunks;
+          while (in_flight.size() >= window) drain_one();
+          in_flight.push_back(pool.Submit([&codec, &provider, id, data]() -> Result<uint64_t> {
+            return codec.Store(provider, id, *data);
+          }));
+        }
+        report();
+        if (!failure.ok()) break;
+      }
+      manifest.files.push_back(std::move(entry));
+      ++progress.files_done;
+      report();
+    }
+    while (!in_flight.empty()) drain_one();
+  }
+  if (!failure.ok()) return failure;
+  CrashPoint("chunks");
+
+  // 3. Commit: manifest, then the pointer.
+  progress.phase = "commit";
+  report();
+  CV_RETURN_IF_ERROR(CommitBackup(provider, key, manifest));
+
+  // 4. Only now may older backups' objects go.
+  progress.phase = "cleanup";
+  report();
+  auto deleted = CollectGarbage(provider, manifest);
+  if (deleted.ok()) {
+    summary.objects_deleted = *deleted;
+  } else {
+    summary.cleanup_warning = "older backups were not fully removed (" +
+                              deleted.status().ToString() + "); the next backup retries";
+  }
+
+  summary.sequence = manifest.sequence;
+  summary.files = manifest.files.size();
+  summary.bytes = manifest.TotalBytes();
+  summary.chunks = manifest.ChunkCount();
+  summary.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return summary;
+}
+
+}  // namespace chatvault::backup

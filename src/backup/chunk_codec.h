@@ -1,0 +1,34 @@
+// Chunks: keyed ids (so the provider cannot test whether a known file is in a backup) and the
+// encrypt / fetch-and-check steps shared by backup, restore and verify.
+#pragma once
+
+#include <string>
+
+#include "chatvault/common/bytes.h"
+#include "chatvault/crypto/secret.h"
+#include "chatvault/key/backup_key.h"
+#include "chatvault/storage/provider.h"
+
+namespace chatvault::backup {
+
+class ChunkCodec {
+ public:
+  explicit ChunkCodec(const key::BackupKey& key);
+
+  // 64 hex digits: HMAC-SHA256(HKDF(K, "chunk-id"), plaintext).
+  std::string IdOf(ByteView plaintext) const;
+
+  // Encrypts a chunk and stores it unless it is already there. Returns the bytes uploaded (0 when
+  // the chunk existed).
+  Result<uint64_t> Store(storage::Provider& provider, const std::string& id, ByteView plaintext) const;
+
+  // Downloads, decrypts and checks a chunk: a chunk stored under another chunk's name (a swap)
+  // authenticates but fails the id check, and is reported as corrupted like any other damage.
+  Result<Bytes> Load(storage::Provider& provider, const std::string& id, uint64_t size) const;
+
+ private:
+  const key::BackupKey& key_;
+  crypto::Secret id_key_;
+};
+
+}  // namespace chatvault::backup

@@ -1,0 +1,13 @@
+// Test hook for crash-safety tests: when CHATVAULT_TEST_CRASH_AFTER names a step, the process
+// ends abruptly (_exit, no cleanup, like kill -9) right after that step. Steps, in commit order:
+// "snapshot", "chunk" (first new chunk stored), "chunks" (all stored), "manifest", "pointer",
+// "cleanup" (first old object deleted).
+#pragma once
+
+#include <string_view>
+
+namespace chatvault::backup {
+
+void CrashPoint(std::string_view step);
+
+}  // namespace chatvault::backup

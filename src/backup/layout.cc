@@ -1,0 +1,35 @@
+#include "backup/layout.h"
+
+#include <cstdio>
+
+namespace chatvault::backup {
+namespace {
+
+std::string Padded(uint64_t sequence) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%010llu", static_cast<unsigned long long>(sequence));
+  return buf;
+}
+
+}  // namespace
+
+std::string ChunkName(std::string_view id_hex) {
+  return std::string(kChunkPrefix) + std::string(id_hex.substr(0, 2)) + "/" + std::string(id_hex);
+}
+
+std::string ManifestName(uint64_t sequence) { return std::string(kManifestPrefix) + Padded(sequence); }
+std::string PointerName(uint64_t sequence) { return std::string(kPointerPrefix) + Padded(sequence); }
+
+std::optional<uint64_t> SequenceOf(std::string_view name, std::string_view prefix) {
+  if (!name.starts_with(prefix)) return std::nullopt;
+  const std::string_view digits = name.substr(prefix.size());
+  if (digits.empty() || digits.size() > 19) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return v;
+}
+
+}  // namespace chatvault::backup

@@ -1,0 +1,28 @@
+// Object names on the provider (see docs/BACKUP.md).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace chatvault::backup {
+
+inline constexpr std::string_view kChunkPrefix = "chunks/";
+inline constexpr std::string_view kManifestPrefix = "manifests/";
+inline constexpr std::string_view kPointerPrefix = "current/";
+
+// Chunk sizes. Database chunks are a multiple of every SQLite page size (512 B .. 64 KiB), so an
+// unchanged page range maps to an unchanged chunk. Media files up to kMediaChunkSize are one chunk.
+inline constexpr size_t kDatabaseChunkSize = 1 << 20;
+inline constexpr size_t kMediaChunkSize = 4 << 20;
+
+// "chunks/ab/ab12...": a two-hex-digit fan-out keeps directories small on local disks.
+std::string ChunkName(std::string_view id_hex);
+// "manifests/0000000042", "current/0000000042": zero-padded so name order is sequence order.
+std::string ManifestName(uint64_t sequence);
+std::string PointerName(uint64_t sequence);
+// Parses the sequence back out of a manifest or pointer name; nullopt for foreign names.
+std::optional<uint64_t> SequenceOf(std::string_view name, std::string_view prefix);
+
+}  // namespace chatvault::backup

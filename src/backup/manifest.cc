@@ -1,0 +1,127 @@
+#include "backup/manifest.h"
+
+#include <nlohmann/json.hpp>
+#include <unordered_set>
+
+namespace chatvault::backup {
+namespace {
+
+constexpr int kManifestVersion = 1;
+
+bool IsHexId(const std::string& s) {
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+uint64_t Manifest::TotalBytes() const {
+  uint64_t total = 0;
+  for (const auto& f : files) total += f.size;
+  return total;
+}
+
+uint64_t Manifest::ChunkCount() const {
+  std::unordered_set<std::string> ids;
+  for (const auto& f : files) {
+    for (const auto& c : f.chunks) ids.insert(c.id);
+  }
+  return ids.size();
+}
+
+bool IsSafeRelativePath(std::string_view path) {
+  if (path.empty() || path.front() == '/') return false;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    const std::string_view part = path.substr(start, end - start);
+    if (part.empty() || part == "." || part == "..") return false;
+    if (part.find('\0') != std::string_view::npos) return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+Bytes SerializeManifest(const Manifest& manifest) {
+  nlohmann::json files = nlohmann::json::array();
+  for (const auto& f : manifest.files) {
+    nlohmann::json chunks = nlohmann::json::array();
+    for (const auto& c : f.chunks) chunks.push_back({c.id, c.size});
+    files.push_back({{"path", f.path},
+                     {"size", f.size},
+                     {"mode", f.mode},
+                     {"mtime_ns", f.mtime_ns},
+                     {"chunks", std::move(chunks)}});
+  }
+  nlohmann::json doc = {{"version", kManifestVersion},
+                        {"sequence", manifest.sequence},
+                        {"created_unix", manifest.created_unix},
+                        {"file_count", manifest.files.size()},
+                        {"total_bytes", manifest.TotalBytes()},
+                        {"files", std::move(files)}};
+  return ToBytes(doc.dump());
+}
+
+Result<Manifest> ParseManifest(ByteView bytes) {
+  nlohmann::json doc = nlohmann::json::parse(AsChars(bytes), nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) return Corrupted("the manifest is not valid JSON");
+  try {
+    if (doc.at("version").get<int>() != kManifestVersion) {
+      return Unsupported("the backup manifest has a version this build does not know");
+    }
+    Manifest m;
+    m.sequence = doc.at("sequence").get<uint64_t>();
+    m.created_unix = doc.at("created_unix").get<int64_t>();
+    for (const auto& jf : doc.at("files")) {
+      FileEntry f;
+      f.path = jf.at("path").get<std::string>();
+      f.size = jf.at("size").get<uint64_t>();
+      f.mode = jf.at("mode").get<uint32_t>();
+      f.mtime_ns = jf.at("mtime_ns").get<int64_t>();
+      uint64_t sum = 0;
+      for (const auto& jc : jf.at("chunks")) {
+        ChunkRef c{jc.at(0).get<std::string>(), jc.at(1).get<uint64_t>()};
+        if (!IsHexId(c.id)) return Corrupted("the manifest holds a malformed chunk id");
+        sum += c.size;
+        f.chunks.push_back(std::move(c));
+      }
+      if (!IsSafeRelativePath(f.path)) {
+        return Corrupted("the manifest names an unsafe path '" + f.path + "'");
+      }
+      if (sum != f.size) return Corrupted("the manifest's chunk sizes do not add up for " + f.path);
+      m.files.push_back(std::move(f));
+    }
+    if (doc.at("file_count").get<uint64_t>() != m.files.size()) {
+      return Corrupted("the manifest's file count does not match its file list");
+    }
+    return m;
+  } catch (const nlohmann::json::exception&) {
+    return Corrupted("the manifest is missing fields or has fields of the wrong type");
+  }
+}
+
+Bytes SerializePointer(const Pointer& pointer) {
+  nlohmann::json doc = {{"version", kManifestVersion},
+                        {"sequence", pointer.sequence},
+                        {"manifest_sha256", pointer.manifest_sha256}};
+  return ToBytes(doc.dump());
+}
+
+Result<Pointer> ParsePointer(ByteView bytes) {
+  nlohmann::json doc = nlohmann::json::parse(AsChars(bytes), nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return Corrupted("the backup pointer is not valid JSON");
+  try {
+    Pointer p;
+    p.sequence = doc.at("sequence").get<uint64_t>();
+    p.manifest_sha256 = doc.at("manifest_sha256").get<std::string>();
+    return p;
+  } catch (const nlohmann::json::exception&) {
+    return Corrupted("the backup pointer is missing fields");
+  }
+}
+
+}  // namespace chatvault::backup

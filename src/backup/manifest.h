@@ -1,0 +1,53 @@
+// The manifest: what one backup contains. Stored encrypted (purpose "manifest"); the pointer that
+// commits a backup carries the manifest object's SHA-256, so a manifest cannot be swapped for
+// another one, and the manifest repeats its own sequence number, so it cannot be renamed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "chatvault/common/bytes.h"
+#include "chatvault/common/status.h"
+
+namespace chatvault::backup {
+
+struct ChunkRef {
+  std::string id;  // 64 lowercase hex digits: HMAC-SHA256 of the plaintext under the chunk-id key
+  uint64_t size = 0;
+};
+
+struct FileEntry {
+  std::string path;  // relative to the data directory, '/'-separated
+  uint64_t size = 0;
+  uint32_t mode = 0600;
+  int64_t mtime_ns = 0;
+  std::vector<ChunkRef> chunks;
+};
+
+struct Manifest {
+  uint64_t sequence = 0;
+  int64_t created_unix = 0;
+  std::vector<FileEntry> files;
+
+  uint64_t TotalBytes() const;
+  uint64_t ChunkCount() const;  // references, counting repeats once
+};
+
+Bytes SerializeManifest(const Manifest& manifest);
+// kCorrupted when the (already authenticated) bytes do not form a valid manifest: that only
+// happens with a buggy writer, but restore must still refuse rather than misbehave.
+Result<Manifest> ParseManifest(ByteView bytes);
+
+// The pointer that commits backup `sequence`.
+struct Pointer {
+  uint64_t sequence = 0;
+  std::string manifest_sha256;  // hex of the encrypted manifest object
+};
+Bytes SerializePointer(const Pointer& pointer);
+Result<Pointer> ParsePointer(ByteView bytes);
+
+// A manifest path is safe to join under a restore directory: relative, no "." or ".." parts.
+bool IsSafeRelativePath(std::string_view path);
+
+}  // namespace chatvault::backup

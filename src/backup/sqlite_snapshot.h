@@ -1,0 +1,23 @@
+// Consistent copies of a live SQLite database, and the integrity check restore runs.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "chatvault/common/status.h"
+
+namespace chatvault::backup {
+
+// Copies `source` (possibly being written by another process) into a new file `dest` with
+// SQLite's online backup API, a few hundred pages at a time so writers are not blocked for long.
+// Pages are copied verbatim, so an unchanged region of the database gives identical bytes in the
+// copy and identical chunks in the backup. If writers keep restarting the copy, the last attempt
+// copies in one step under a single read transaction. `progress(pages_done, pages_total)`.
+Status SnapshotDatabase(const std::string& source, const std::string& dest,
+                        const std::function<void(uint64_t, uint64_t)>& progress);
+
+// Runs PRAGMA integrity_check on `path`; kCorrupted with SQLite's first complaint if it fails.
+Status CheckDatabaseIntegrity(const std::string& path);
+
+}  // namespace chatvault::backup

@@ -1,0 +1,97 @@
+#include "cli/device_config.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace chatvault::cli {
+namespace fs = std::filesystem;
+
+std::string ConfigPath(const std::string& home) { return home + "/config.json"; }
+std::string KeyFilePath(const std::string& home) { return home + "/backup.key"; }
+
+Status EnsureHome(const std::string& home) {
+  if (home.empty()) return InvalidArgument("no state directory: set --home or $HOME");
+  std::error_code ec;
+  fs::create_directories(home, ec);
+  if (ec) return IoError("cannot create " + home + ": " + ec.message());
+  ::chmod(home.c_str(), 0700);
+  return OkStatus();
+}
+
+Result<DeviceConfig> LoadConfig(const std::string& home) {
+  std::ifstream in(ConfigPath(home));
+  if (!in) {
+    return NotFound("chatvault is not set up on this device (no " + ConfigPath(home) +
+                    "); run 'chatvault init --key --data DIR --to LOCATION' first");
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  nlohmann::json doc = nlohmann::json::parse(text.str(), nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    return Corrupted(ConfigPath(home) + " is not valid JSON; fix it or run 'chatvault init --force'");
+  }
+  DeviceConfig c;
+  c.state = doc.value("state", "pending");
+  c.data_dir = doc.value("data_dir", "");
+  c.location = doc.value("location", "");
+  c.protection = doc.value("protection", "key");
+  c.key_fingerprint = doc.value("key_fingerprint", "");
+  c.created_unix = doc.value("created_unix", int64_t{0});
+  c.last_sequence = doc.value("last_sequence", uint64_t{0});
+  c.last_backup_unix = doc.value("last_backup_unix", int64_t{0});
+  return c;
+}
+
+Status SaveConfig(const std::string& home, const DeviceConfig& c) {
+  CV_RETURN_IF_ERROR(EnsureHome(home));
+  nlohmann::json doc = {{"version", 1},
+                        {"state", c.state},
+                        {"data_dir", c.data_dir},
+                        {"location", c.location},
+                        {"protection", c.protection},
+                        {"key_file", fs::path(KeyFilePath(home)).filename().string()},
+                        {"key_fingerprint", c.key_fingerprint},
+                        {"created_unix", c.created_unix},
+                        {"last_sequence", c.last_sequence},
+                        {"last_backup_unix", c.last_backup_unix}};
+  const std::string text = doc.dump(2) + "\n";
+  const std::string path = ConfigPath(home);
+  const std::string tmp = path + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return IoError("cannot write " + tmp + ": " + std::strerror(errno));
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ok = ::fsync(fd) == 0 && ok;
+  ok = ::close(fd) == 0 && ok;
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return IoError("cannot save " + path + ": " + std::strerror(errno));
+  }
+  return OkStatus();
+}
+
+Result<DeviceConfig> LoadReadyConfig(const std::string& home) {
+  CV_ASSIGN_OR_RETURN(DeviceConfig c, LoadConfig(home));
+  if (c.state != "ready") {
+    return InvalidArgument(
+        "setup is not finished: you have not yet confirmed that you saved the backup key; run "
+        "'chatvault init --confirm'");
+  }
+  return c;
+}
+
+std::string NormalizeLocation(const std::string& location) {
+  if (location.find("://") != std::string::npos || location.starts_with("rclone:")) return location;
+  std::error_code ec;
+  fs::path abs = fs::absolute(location, ec);
+  return ec ? location : abs.lexically_normal().string();
+}
+
+}  // namespace chatvault::cli

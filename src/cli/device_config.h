@@ -1,0 +1,40 @@
+// This device's chatvault setup, kept in <home>/config.json, and the key file beside it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "chatvault/common/status.h"
+#include "chatvault/key/backup_key.h"
+
+namespace chatvault::cli {
+
+struct DeviceConfig {
+  // "pending" until the user proved they saved the key; backups refuse to run until "ready".
+  std::string state = "pending";
+  std::string data_dir;       // the chat data directory to back up
+  std::string location;       // where backups go (a directory, file://, s3://, ...)
+  std::string protection = "key";  // how K is kept: "key" (64-digit key)
+  std::string key_fingerprint;     // hex, to recognise the key
+  int64_t created_unix = 0;
+  uint64_t last_sequence = 0;      // the last backup this device made (0: none yet)
+  int64_t last_backup_unix = 0;
+};
+
+std::string ConfigPath(const std::string& home);
+std::string KeyFilePath(const std::string& home);
+// Creates <home> (0700) if missing.
+Status EnsureHome(const std::string& home);
+
+// kNotFound with a hint to run `chatvault init` when there is no setup.
+Result<DeviceConfig> LoadConfig(const std::string& home);
+// Atomic (temp + fsync + rename), mode 0600.
+Status SaveConfig(const std::string& home, const DeviceConfig& config);
+
+// The setup must exist and be confirmed; returns it or a sentence saying what to run.
+Result<DeviceConfig> LoadReadyConfig(const std::string& home);
+
+// Makes a local path absolute so the config works from any working directory; URLs pass through.
+std::string NormalizeLocation(const std::string& location);
+
+}  // namespace chatvault::cli

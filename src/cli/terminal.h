@@ -1,0 +1,38 @@
+// Terminal helpers for the commands: prompts (with echo off for keys) and a progress bar.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "chatvault/backup/engine.h"
+
+namespace chatvault::cli {
+
+bool StdinIsTerminal();
+bool StderrIsTerminal();
+
+// Prints `prompt` on stderr and reads one line from stdin; echo is off when stdin is a terminal
+// and `echo` is false. nullopt at end of input.
+std::optional<std::string> ReadLine(const std::string& prompt, bool echo);
+
+// A one-line progress bar on stderr, redrawn at most ten times a second. Does nothing unless
+// stderr is a terminal and output is not quiet.
+class ProgressBar {
+ public:
+  explicit ProgressBar(bool enabled);
+  ~ProgressBar();
+  void Update(const backup::Progress& p);
+  void Finish();
+
+ private:
+  bool enabled_;
+  bool drawn_ = false;
+  std::string last_phase_;
+  std::chrono::steady_clock::time_point last_draw_{};
+};
+
+// "1.2 GiB", "340.0 KiB"
+std::string HumanBytes(uint64_t bytes);
+
+}  // namespace chatvault::cli
