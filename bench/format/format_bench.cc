@@ -36,9 +36,9 @@ const Bytes& Incompressible() {
 
 const Bytes& ChatText() {
   static const Bytes data = [] {
-    static const char* kWords[] = {"hey ",   "are ",    "you ",   "coming ", "tonight ", "?\n",
-                                   "yes ",   "see ",    "you ",   "at ",     "eight ",   "ok\n",
-                                   "photo ", "sent ",   "lol ",   "haha ",   "what ",    "time\n"};
+    static const char* kWords[] = {"hey ",   "are ",  "you ", "coming ", "tonight ", "?\n",
+                                   "yes ",   "see ",  "you ", "at ",     "eight ",   "ok\n",
+                                   "photo ", "sent ", "lol ", "haha ",   "what ",    "time\n"};
     std::mt19937 rng(2);
     Bytes b;
     b.reserve(kDataSize);
@@ -92,7 +92,8 @@ void Encrypt(benchmark::State& state, const Bytes& data, Compression c, int leve
     CountingSink sink;
     auto enc = Encryptor::Create(Key(), o, &sink);
     for (size_t off = 0; off < data.size(); off += kWriteSize) {
-      if (!(*enc)->Write(ByteView(data).subspan(off, kWriteSize)).ok()) state.SkipWithError("write");
+      if (!(*enc)->Write(ByteView(data).subspan(off, kWriteSize)).ok())
+        state.SkipWithError("write");
     }
     if (!(*enc)->Finish().ok()) state.SkipWithError("finish");
     out_bytes = sink.bytes;
@@ -118,11 +119,21 @@ void Decrypt(benchmark::State& state, const Bytes& data, Compression c, int leve
   state.SetBytesProcessed(int64_t(state.iterations()) * data.size());
 }
 
-void EncryptIncompressible(benchmark::State& s) { Encrypt(s, Incompressible(), Compression::kNone, 3); }
-void EncryptIncompressibleAuto(benchmark::State& s) { Encrypt(s, Incompressible(), Compression::kAuto, 3); }
-void DecryptIncompressible(benchmark::State& s) { Decrypt(s, Incompressible(), Compression::kNone, 3); }
-void EncryptText(benchmark::State& s) { Encrypt(s, ChatText(), Compression::kZstd, int(s.range(0))); }
-void DecryptText(benchmark::State& s) { Decrypt(s, ChatText(), Compression::kZstd, int(s.range(0))); }
+void EncryptIncompressible(benchmark::State& s) {
+  Encrypt(s, Incompressible(), Compression::kNone, 3);
+}
+void EncryptIncompressibleAuto(benchmark::State& s) {
+  Encrypt(s, Incompressible(), Compression::kAuto, 3);
+}
+void DecryptIncompressible(benchmark::State& s) {
+  Decrypt(s, Incompressible(), Compression::kNone, 3);
+}
+void EncryptText(benchmark::State& s) {
+  Encrypt(s, ChatText(), Compression::kZstd, int(s.range(0)));
+}
+void DecryptText(benchmark::State& s) {
+  Decrypt(s, ChatText(), Compression::kZstd, int(s.range(0)));
+}
 void EncryptTextUncompressed(benchmark::State& s) { Encrypt(s, ChatText(), Compression::kNone, 3); }
 
 BENCHMARK(EncryptIncompressible)->Unit(benchmark::kMillisecond);

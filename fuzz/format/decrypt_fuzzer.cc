@@ -60,7 +60,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   in.segment_log = 10;
   in.salt = Bytes(32, 0x33);
   format::EncryptOptions opts;
-  opts.compression = mode == 1 ? format::Compression::kNone
+  opts.compression = mode == 1   ? format::Compression::kNone
                      : mode == 2 ? format::Compression::kZstd
                                  : format::Compression::kAuto;
   opts.zstd_level = 1;

@@ -64,7 +64,8 @@ class ContainerDecryptor : public Decryptor {
   // Checks what can be checked as soon as the fixed prefix is in.
   Status CheckPrefix() const {
     if (std::memcmp(header_.data(), kMagic, sizeof(kMagic)) != 0) {
-      return Corrupted("this is not a chatvault container (its first bytes are not the format's magic)");
+      return Corrupted(
+          "this is not a chatvault container (its first bytes are not the format's magic)");
     }
     if (header_[kVersionOffset] != kVersion) {
       return Unsupported("container version " + std::to_string(header_[kVersionOffset]) +
@@ -94,7 +95,8 @@ class ContainerDecryptor : public Decryptor {
       Bytes repaired(signed_part.begin(), signed_part.end());
       std::copy(own.begin(), own.end(), repaired.begin() + kFingerprintOffset);
       if (crypto::ConstantTimeEqual(HeaderMac(keys.mac_key, repaired), mac)) {
-        return Corrupted("the container header was modified (its key fingerprint field is damaged)");
+        return Corrupted(
+            "the container header was modified (its key fingerprint field is damaged)");
       }
       return WrongKey("this data was encrypted with a different backup key (key fingerprint " +
                       HexEncode(fingerprint.first(4)) + "…, this key's is " +
@@ -173,7 +175,8 @@ class ContainerDecryptor : public Decryptor {
       if (header_.size() > kPurposeLenOffset) CV_RETURN_IF_ERROR(CheckPrefix());
       const size_t n = std::min(header_.size(), sizeof(kMagic));
       if (std::memcmp(header_.data(), kMagic, n) != 0) {
-        return Corrupted("this is not a chatvault container (its first bytes are not the format's magic)");
+        return Corrupted(
+            "this is not a chatvault container (its first bytes are not the format's magic)");
       }
       return Truncated("the data ends inside the container header (" +
                        std::to_string(header_.size()) + " bytes)");
@@ -190,8 +193,8 @@ class ContainerDecryptor : public Decryptor {
     uint8_t nonce[kNonceSize];
     SegmentNonce(index, last, nonce);
     const size_t n = unit.size() - kTagSize;
-    return aead_->Open(ByteView(nonce, kNonceSize), header_, unit.first(n), unit.subspan(n),
-                       plain_.data())
+    return aead_
+        ->Open(ByteView(nonce, kNonceSize), header_, unit.first(n), unit.subspan(n), plain_.data())
         .ok();
   }
 
@@ -218,7 +221,8 @@ class ContainerDecryptor : public Decryptor {
       ZSTD_outBuffer o{zout_.data(), zout_.size(), 0};
       const size_t rc = ZSTD_decompressStream(dctx_.get(), &o, &in);
       if (ZSTD_isError(rc)) {
-        return Corrupted(std::string("the compressed payload is invalid: ") + ZSTD_getErrorName(rc));
+        return Corrupted(std::string("the compressed payload is invalid: ") +
+                         ZSTD_getErrorName(rc));
       }
       if (o.pos > 0) CV_RETURN_IF_ERROR(out_->Write(ByteView(zout_.data(), o.pos)));
       if (rc == 0) {
@@ -315,7 +319,7 @@ class ContainerDecryptor : public Decryptor {
   size_t unit_size_ = 0;
   Bytes buffer_;  // one sealed segment (ciphertext || tag), kept intact for diagnosis
   size_t fill_ = 0;
-  Bytes plain_;   // the opened segment; written only by a successful Open
+  Bytes plain_;  // the opened segment; written only by a successful Open
   uint64_t index_ = 0;
   std::unique_ptr<ZSTD_DCtx, DCtxDeleter> dctx_;
   Bytes zout_;

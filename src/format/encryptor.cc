@@ -30,7 +30,8 @@ Status ZstdError(size_t rc) {
 bool Compresses(ByteView sample, int level) {
   if (sample.empty()) return false;
   Bytes scratch(ZSTD_compressBound(sample.size()));
-  const size_t n = ZSTD_compress(scratch.data(), scratch.size(), sample.data(), sample.size(), level);
+  const size_t n =
+      ZSTD_compress(scratch.data(), scratch.size(), sample.data(), sample.size(), level);
   if (ZSTD_isError(n)) return false;
   return n * 16 < sample.size() * 15;
 }

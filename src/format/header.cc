@@ -13,8 +13,8 @@ Status ValidatePurpose(std::string_view purpose) {
     return InvalidArgument("a container purpose must be 1 to 32 characters long");
   }
   for (char c : purpose) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-                    c == '-';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
     if (!ok) {
       return InvalidArgument("container purpose \"" + std::string(purpose) +
                              "\" may only hold lowercase letters, digits, '.', '_' and '-'");

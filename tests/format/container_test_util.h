@@ -26,8 +26,8 @@ inline Bytes RandomData(size_t n, uint32_t seed) {
 
 // Chat-like text: compresses well.
 inline Bytes TextData(size_t n) {
-  static const std::string kWords[] = {"hello ", "see you ", "at ", "the ", "station ",
-                                       "tomorrow ", "ok ", "lol ", "\n"};
+  static const std::string kWords[] = {"hello ",    "see you ", "at ",  "the ", "station ",
+                                       "tomorrow ", "ok ",      "lol ", "\n"};
   std::mt19937 rng(7);
   Bytes b;
   b.reserve(n);

@@ -14,9 +14,9 @@ using testing::Encrypt;
 using testing::RandomData;
 using testing::TestKey;
 
-constexpr size_t kSeg = 1024;                      // Small() segments
+constexpr size_t kSeg = 1024;                        // Small() segments
 constexpr size_t kUnit = kSeg + internal::kTagSize;  // one sealed segment
-const size_t kHeader = internal::HeaderSize(5);    // purpose "chunk"
+const size_t kHeader = internal::HeaderSize(5);      // purpose "chunk"
 
 // 4 full segments and a final one of 904 bytes.
 class Corruption : public ::testing::Test {

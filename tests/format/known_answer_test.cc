@@ -27,13 +27,18 @@ Result<Bytes> KnownAnswerContainer() {
 
 // Generated once from this implementation, then checked field by field below.
 constexpr char kHeaderHex[] =
-    "8943564155" "4c540a"      // magic
-    "01" "00" "0a" "03"        // version, flags, segment_log, purpose_len
+    "8943564155"
+    "4c540a"  // magic
+    "01"
+    "00"
+    "0a"
+    "03"                                // version, flags, segment_log, purpose_len
     "1efa45f3deafa5f5d09a6d89a67b1922"  // key fingerprint
     "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"  // salt
-    "6b6174"                   // "kat"
-    "98d9fdb2f68bd0bd5314cd10cd86b28b";  // header_mac
-constexpr char kContainerSha256[] = "d14b72740672db2de422d04a0edcd15f7239374715b30fdf4540b4c43bad4905";
+    "6b6174"                                                            // "kat"
+    "98d9fdb2f68bd0bd5314cd10cd86b28b";                                 // header_mac
+constexpr char kContainerSha256[] =
+    "d14b72740672db2de422d04a0edcd15f7239374715b30fdf4540b4c43bad4905";
 
 TEST(KnownAnswer, ContainerIsPinned) {
   auto c = KnownAnswerContainer();
@@ -60,8 +65,8 @@ TEST(KnownAnswer, FieldsMatchTheSpecification) {
   EXPECT_EQ(AsChars(b.subspan(60, 3)), "kat");
 
   // Keys straight from the spec's formula, not through format/ internals.
-  crypto::Secret okm =
-      crypto::Hkdf(crypto::HashAlg::kSha256, key.secret().view(), salt, AsBytes("chatvault/v1/kat"), 64);
+  crypto::Secret okm = crypto::Hkdf(crypto::HashAlg::kSha256, key.secret().view(), salt,
+                                    AsBytes("chatvault/v1/kat"), 64);
   Bytes mac = crypto::HmacSha256(okm.view().subspan(32), b.first(63));
   mac.resize(16);
   EXPECT_EQ(Bytes(b.begin() + 63, b.begin() + 79), mac);
