@@ -1,0 +1,25 @@
+// Counters keyvaultd exposes at GET /metrics in the Prometheus text format.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace chatvault::vault {
+
+struct Metrics {
+  std::atomic<uint64_t> registrations{0};
+  std::atomic<uint64_t> guesses_counted{0};     // KE2s sent for real records (each one persisted)
+  std::atomic<uint64_t> fake_logins{0};         // KE2s sent for unknown accounts
+  std::atomic<uint64_t> recoveries{0};          // valid KE3s: wrapped key released
+  std::atomic<uint64_t> wrong_passwords{0};     // invalid KE3s
+  std::atomic<uint64_t> lockouts{0};            // records destroyed at the guess limit
+  std::atomic<uint64_t> deletions{0};
+  std::atomic<uint64_t> store_conflicts{0};     // compare-and-set retries
+  std::atomic<uint64_t> rejected_requests{0};   // malformed, oversized, bad token
+  std::atomic<uint64_t> store_errors{0};
+
+  std::string RenderPrometheus(size_t pending_sessions) const;
+};
+
+}  // namespace chatvault::vault

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Starts a keyvaultd for tests and the demo, with everything it needs created under DIR on first
+# use: a SoftHSM2 token (make-softhsm-token.sh), a self-signed TLS certificate
+# (make-test-cert.sh), an account-token secret, and a SQLite record store. Listens on loopback
+# on a free port. Running it again on the same DIR restarts the same vault (same token, same
+# records).
+#
+#   tools/vault/start-keyvaultd.sh KEYVAULTD_BINARY DIR [extra keyvaultd serve flags...]
+#
+# On success prints the URL (https://127.0.0.1:PORT) and leaves DIR/pid, DIR/port,
+# DIR/tls/cert.pem (clients pass it as --ca), DIR/token-secret (for keyvaultd issue-token) and
+# DIR/keyvaultd.log. Stop it with tools/vault/stop-keyvaultd.sh DIR.
+set -euo pipefail
+bin=${1:?usage: start-keyvaultd.sh KEYVAULTD_BINARY DIR [flags...]}
+dir=${2:?usage: start-keyvaultd.sh KEYVAULTD_BINARY DIR [flags...]}
+shift 2
+here=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+[ -f "$dir/hsm/softhsm2.conf" ] || "$here/make-softhsm-token.sh" "$dir/hsm" >/dev/null
+[ -f "$dir/tls/cert.pem" ] || "$here/make-test-cert.sh" "$dir/tls"
+if [ ! -f "$dir/token-secret" ]; then
+  (umask 077 && openssl rand -hex 32 >"$dir/token-secret")
+fi
+rm -f "$dir/port"
+SOFTHSM2_CONF="$dir/hsm/softhsm2.conf" "$bin" serve --listen 127.0.0.1:0 --port-file "$dir/port" \
+  --store "sqlite:$dir/records.db" --tls-cert "$dir/tls/cert.pem" --tls-key "$dir/tls/key.pem" \
+  --pkcs11-module "$(cat "$dir/hsm/module")" --hsm-pin-file "$dir/hsm/pin" \
+  --token-secret-file "$dir/token-secret" "$@" >>"$dir/keyvaultd.log" 2>&1 &
+pid=$!
+echo "$pid" >"$dir/pid"
+# Wait (up to 60 s: sanitizer builds start slowly) for the port file, or for an early exit.
+for _ in $(seq 1 600); do
+  if [ -s "$dir/port" ]; then
+    echo "https://127.0.0.1:$(cat "$dir/port")"
+    exit 0
+  fi
+  if ! kill -0 "$pid" 2>/dev/null; then
+    echo "start-keyvaultd.sh: keyvaultd exited; its log:" >&2
+    tail -n 20 "$dir/keyvaultd.log" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+echo "start-keyvaultd.sh: keyvaultd did not start listening within 60 s" >&2
+kill "$pid" 2>/dev/null || true
+exit 1
