@@ -157,7 +157,7 @@ Result<HttpResponse> HttpClient::Once(const HttpRequest& request) {
   if (resolve) curl_easy_setopt(curl, CURLOPT_RESOLVE, resolve);
   if (!request.userpwd.empty()) {
     curl_easy_setopt(curl, CURLOPT_USERPWD, request.userpwd.c_str());
-    if (request.aws_sigv4.empty()) curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC | CURLAUTH_DIGEST);
+    if (request.aws_sigv4.empty()) curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
   }
   if (!request.aws_sigv4.empty()) curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, request.aws_sigv4.c_str());
 

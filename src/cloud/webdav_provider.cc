@@ -3,6 +3,7 @@
 // server refuse (412) when the name exists, which is put-if-absent done by the server itself;
 // Put uses `Overwrite: T`, an atomic replace on servers that rename within one file system.
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <mutex>
 #include <set>
@@ -120,8 +121,28 @@ class WebDavProvider : public storage::Provider {
     return result;
   }
 
+  // Creates the base path itself on the first write (a first backup to a new folder). Ancestors
+  // may belong to someone else (a hosting provider's /remote.php/dav/...): refusals there are
+  // ignored, and only the base collection itself must end up existing.
+  Status EnsureBase() {
+    if (base_ready_) return OkStatus();
+    size_t pos = 1;
+    while (pos <= base_path_.size()) {
+      size_t slash = base_path_.find('/', pos);
+      if (slash == std::string::npos) slash = base_path_.size();
+      const bool last = slash == base_path_.size();
+      HttpRequest req = Request("MKCOL", origin_ + UrlEncode(base_path_.substr(0, slash), true) + "/");
+      CV_ASSIGN_OR_RETURN(HttpResponse r, http_.WithRetry(req));
+      if (last && r.status != 201 && r.status != 405 && r.status != 200) return Failure(req, r);
+      pos = slash + 1;
+    }
+    base_ready_ = true;
+    return OkStatus();
+  }
+
   // MKCOL each level of `dir` ("a/b/c" -> a/, a/b/, a/b/c/). 405 means it exists already.
   Status MakeCollections(const std::string& dir) {
+    CV_RETURN_IF_ERROR(EnsureBase());
     if (dir.empty()) return OkStatus();
     size_t pos = 0;
     for (;;) {
@@ -240,6 +261,7 @@ class WebDavProvider : public storage::Provider {
   HttpClient http_;
   std::string origin_;     // "http://host:port"
   std::string base_path_;  // "/dav/backups" (decoded, no trailing '/')
+  std::atomic<bool> base_ready_{false};
   std::mutex mu_;
   std::set<std::string> known_collections_;  // created already: saves a MKCOL per write
 };

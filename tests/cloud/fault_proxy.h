@@ -25,6 +25,7 @@ enum class Fault { kNone, kFail500, kDelay, kDropMidRequest };
 struct RequestSeen {
   std::string method;
   std::string target;
+  std::string host;  // the Host header as sent
   int index;  // 0-based count of requests through this proxy
 };
 
@@ -125,6 +126,7 @@ class FaultProxy {
       for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       if (lower.starts_with("connection:")) continue;
       if (lower.starts_with("content-length:")) content_length = std::stoul(line.substr(15));
+      if (lower.starts_with("host:")) seen.host = line.substr(line.find_first_not_of(' ', 5));
       rebuilt += line + "\r\n";
     }
     rebuilt += "Connection: close\r\n\r\n";

@@ -82,16 +82,26 @@ S3Options FastOptions(int port, S3AddressingStyle style = S3AddressingStyle::kPa
   return o;
 }
 
+// Only path style runs the suite: s3rver puts the bucket into the canonical URI of virtual-host
+// requests when it checks SigV4, so it rejects correctly signed virtual-host requests. The test
+// below checks how virtual-host requests are addressed instead.
 INSTANTIATE_TEST_SUITE_P(
     S3, ProviderConformance,
-    ::testing::Values(
-        ConformanceTarget{"s3_path_style",
-                          [] { return OpenS3Provider(FastOptions(SharedServer().process.port())); }},
-        ConformanceTarget{"s3_virtual_host_style", [] {
-                            return OpenS3Provider(FastOptions(SharedServer().process.port(),
-                                                              S3AddressingStyle::kVirtual));
-                          }}),
+    ::testing::Values(ConformanceTarget{
+        "s3_path_style", [] { return OpenS3Provider(FastOptions(SharedServer().process.port())); }}),
     chatvault::testing::ConformanceTargetName);
+
+TEST(S3Provider, VirtualHostStylePutsTheBucketInTheHostName) {
+  FaultProxy proxy(SharedServer().process.port());
+  S3Options o = FastOptions(proxy.port(), S3AddressingStyle::kVirtual);
+  const std::string prefix = o.prefix;
+  auto p = OpenS3Provider(std::move(o));
+  (void)p->Get("chunks/ab/cd");
+  const auto seen = proxy.Seen();
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen[0].host, std::string(kBucket) + ".s3.amazonaws.com:" + std::to_string(proxy.port()));
+  EXPECT_EQ(seen[0].target, "/" + prefix + "/chunks/ab/cd");
+}
 
 Bytes Pattern(size_t n, uint8_t seed) {
   Bytes b(n);

@@ -1,0 +1,197 @@
+// The WebDAV provider against nginx with the dav and dav-ext modules (started by tools/cloud),
+// behind HTTP basic auth: the shared conformance suite, wrong password, injected failures.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <thread>
+
+#include "chatvault/cloud/webdav_provider.h"
+#include "chatvault/crypto/random.h"
+#include "cloud/fault_proxy.h"
+#include "cloud/server_process.h"
+#include "support/provider_conformance.h"
+#include "support/temp_dir.h"
+
+namespace chatvault::cloud {
+namespace {
+
+using chatvault::testing::CloudScript;
+using chatvault::testing::ConformanceTarget;
+using chatvault::testing::Fault;
+using chatvault::testing::FaultProxy;
+using chatvault::testing::ProviderConformance;
+using chatvault::testing::ServerProcess;
+using chatvault::testing::TempDir;
+
+constexpr char kUser[] = "alice";
+constexpr char kPassword[] = "webdav-test-password-42";
+
+struct DavServer {
+  TempDir dir;
+  ServerProcess process;
+  bool Start(int fixed_port = 0) {
+    std::string cmd = CloudScript("start-webdav-server.sh") + " " + dir.Sub("dav") + " " + kUser +
+                      " " + kPassword;
+    if (fixed_port) cmd += " " + std::to_string(fixed_port);
+    return process.Start(cmd);
+  }
+  std::string DataDir() const { return dir.Sub("dav") + "/data"; }
+};
+
+DavServer& SharedServer() {
+  static DavServer* server = [] {
+    auto* s = new DavServer;
+    if (!s->Start()) ADD_FAILURE() << "could not start nginx (tools/cloud/start-webdav-server.sh)";
+    return s;
+  }();
+  return *server;
+}
+
+class StopSharedServer : public ::testing::Environment {
+ public:
+  void TearDown() override { SharedServer().process.Stop(); }
+};
+const auto* const kStopper = ::testing::AddGlobalTestEnvironment(new StopSharedServer);
+
+WebDavOptions FastOptions(int port, std::string* base_dir = nullptr) {
+  WebDavOptions o;
+  const std::string dir = "backups/t-" + HexEncode(crypto::RandomBytes(6));
+  if (base_dir) *base_dir = dir;
+  o.base_url = "http://127.0.0.1:" + std::to_string(port) + "/" + dir;
+  o.user = kUser;
+  o.password = crypto::Secret::FromBytes(AsBytes(kPassword));
+  o.retry.max_attempts = 8;
+  o.retry.initial_delay = std::chrono::milliseconds(50);
+  o.retry.max_delay = std::chrono::milliseconds(400);
+  o.retry.request_timeout = std::chrono::milliseconds(20'000);
+  return o;
+}
+
+INSTANTIATE_TEST_SUITE_P(WebDav, ProviderConformance,
+                         ::testing::Values(ConformanceTarget{"webdav_nginx", [] {
+                           return OpenWebDavProvider(FastOptions(SharedServer().process.port()));
+                         }}),
+                         chatvault::testing::ConformanceTargetName);
+
+Bytes Pattern(size_t n, uint8_t seed) {
+  Bytes b(n);
+  for (size_t i = 0; i < n; ++i) b[i] = static_cast<uint8_t>(i * 17 + seed + (i >> 10));
+  return b;
+}
+
+// Files on the server's disk under `dir`, hidden temp files included.
+std::vector<std::string> FilesOnDisk(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       it != std::filesystem::recursive_directory_iterator(); ++it) {
+    if (it->is_regular_file()) out.push_back(it->path().filename().string());
+  }
+  return out;
+}
+
+TEST(WebDavProvider, WrongPasswordIsRefused) {
+  WebDavOptions o = FastOptions(SharedServer().process.port());
+  o.password = crypto::Secret::FromBytes(AsBytes("guess"));
+  auto p = OpenWebDavProvider(std::move(o));
+  Status s = p->Put("current", ToBytes("x"));
+  EXPECT_EQ(s.code(), Code::kPermissionDenied) << s.ToString();
+  EXPECT_EQ(s.message().find("guess"), std::string::npos);
+  EXPECT_EQ(s.message().find(kPassword), std::string::npos);
+}
+
+TEST(WebDavProvider, PublishesThroughATempNameAndLeavesNoneBehind) {
+  FaultProxy proxy(SharedServer().process.port());
+  std::string dir;
+  auto p = OpenWebDavProvider(FastOptions(proxy.port(), &dir));
+  ASSERT_TRUE(p->PutIfAbsent("chunks/ab/x", ToBytes("data")).ok());
+  EXPECT_EQ(p->PutIfAbsent("chunks/ab/x", ToBytes("other")).code(), Code::kAlreadyExists);
+  bool moved = false;
+  for (const auto& r : proxy.Seen()) {
+    if (r.method == "PUT") EXPECT_NE(r.target.find("/.tmp-"), std::string::npos) << r.target;
+    if (r.method == "MOVE") moved = true;
+  }
+  EXPECT_TRUE(moved);
+  EXPECT_EQ(FilesOnDisk(SharedServer().DataDir() + "/" + dir), std::vector<std::string>{"x"});
+}
+
+TEST(WebDavProvider, Retries500sAndSlowResponses) {
+  FaultProxy proxy(SharedServer().process.port());
+  proxy.SetDelay(std::chrono::milliseconds(300));
+  proxy.SetPolicy([](const chatvault::testing::RequestSeen& r) {
+    return r.index % 2 == 0 ? Fault::kFail500 : Fault::kDelay;
+  });
+  auto p = OpenWebDavProvider(FastOptions(proxy.port()));
+  const Bytes data = Pattern(200'000, 5);
+  Status put = p->Put("manifests/0001", data);
+  ASSERT_TRUE(put.ok()) << put.ToString();
+  auto got = p->Get("manifests/0001");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_TRUE(*got == data);
+  auto listed = p->List("");
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->size(), 1u);
+}
+
+// nginx dies while the object's bytes are in flight and comes back on the same port: the retry
+// completes, the object is whole, and no temp file is visible as an object.
+TEST(WebDavProvider, ServerKilledMidUploadThenRestartedLosesNothing) {
+  DavServer server;
+  ASSERT_TRUE(server.Start());
+  const int port = server.process.port();
+  FaultProxy proxy(port);
+  std::thread restarter;
+  std::atomic<bool> killed{false};
+  proxy.SetPolicy([&](const chatvault::testing::RequestSeen& r) {
+    if (r.method == "PUT" && !killed.exchange(true)) {
+      server.process.Stop(SIGKILL);
+      restarter = std::thread([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        EXPECT_TRUE(server.Start(port));
+      });
+      return Fault::kDropMidRequest;
+    }
+    return Fault::kNone;
+  });
+  WebDavOptions o = FastOptions(proxy.port());
+  o.retry.max_attempts = 12;
+  auto p = OpenWebDavProvider(std::move(o));
+  const Bytes data = Pattern(2 << 20, 9);
+  Status put = p->PutIfAbsent("chunks/kk/killed", data);
+  if (restarter.joinable()) restarter.join();
+  ASSERT_TRUE(killed.load());
+  ASSERT_TRUE(put.ok()) << put.ToString();
+  auto got = p->Get("chunks/kk/killed");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_TRUE(*got == data);
+  auto listed = p->List("chunks/");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].size, data.size());
+}
+
+TEST(WebDavOptions, LocationAndCredentials) {
+  ::setenv("CHATVAULT_WEBDAV_USER", "envuser", 1);
+  ::setenv("CHATVAULT_WEBDAV_PASSWORD", "envpass", 1);
+  auto o = WebDavOptionsFromLocation("webdavs://cloud.example.org/remote.php/dav/files/bob/");
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_EQ(o->base_url, "https://cloud.example.org/remote.php/dav/files/bob");
+  EXPECT_EQ(o->user, "envuser");
+  EXPECT_EQ(AsChars(o->password.view()), "envpass");
+  o = WebDavOptionsFromLocation("webdav://bob:s%40cret@127.0.0.1:8080/x");
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->base_url, "http://127.0.0.1:8080/x");  // credentials never stay in the URL
+  EXPECT_EQ(o->user, "bob");
+  EXPECT_EQ(AsChars(o->password.view()), "s@cret");
+  auto p = OpenWebDavProvider(std::move(*o));
+  EXPECT_EQ(p->Describe().find("cret"), std::string::npos);
+  EXPECT_EQ(WebDavOptionsFromLocation("http://x/y").status().code(), Code::kInvalidArgument);
+  ::unsetenv("CHATVAULT_WEBDAV_USER");
+  ::unsetenv("CHATVAULT_WEBDAV_PASSWORD");
+}
+
+}  // namespace
+}  // namespace chatvault::cloud
