@@ -189,3 +189,43 @@ TEST(Container, PurposesAreBoundIntoTheKeys) {
 
 }  // namespace
 }  // namespace chatvault::format
+
+namespace chatvault::format {
+namespace {
+
+// Memory stays bounded: output flows to the sink segment by segment while input is still
+// arriving, and no single write is larger than one sealed segment (or zstd's output block).
+class LargestWriteSink : public Sink {
+ public:
+  Status Write(ByteView data) override {
+    total += data.size();
+    largest = std::max(largest, data.size());
+    return OkStatus();
+  }
+  size_t total = 0;
+  size_t largest = 0;
+};
+
+TEST(Container, StreamsInBoundedPieces) {
+  const Bytes plain = testing::RandomData(1 << 20, 4);
+  LargestWriteSink enc_sink;
+  auto enc = Encryptor::Create(testing::TestKey(), {.compression = Compression::kNone}, &enc_sink);
+  ASSERT_TRUE(enc.ok());
+  ASSERT_TRUE((*enc)->Write(plain).ok());
+  EXPECT_GT(enc_sink.total, plain.size() - (64 << 10) - 1);  // all but the last segment is out
+  ASSERT_TRUE((*enc)->Finish().ok());
+  EXPECT_LE(enc_sink.largest, size_t{(64 << 10) + 16});
+
+  auto container = EncryptBytes(testing::TestKey(), {.compression = Compression::kNone}, plain);
+  ASSERT_TRUE(container.ok());
+  LargestWriteSink dec_sink;
+  auto dec = Decryptor::Create(testing::TestKey(), "chunk", &dec_sink);
+  ASSERT_TRUE(dec.ok());
+  ASSERT_TRUE((*dec)->Write(*container).ok());
+  ASSERT_TRUE((*dec)->Finish().ok());
+  EXPECT_EQ(dec_sink.total, plain.size());
+  EXPECT_LE(dec_sink.largest, size_t{64 << 10});
+}
+
+}  // namespace
+}  // namespace chatvault::format
