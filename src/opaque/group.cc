@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <string>
 
 #include "chatvault/crypto/expand_message_xmd.h"
@@ -132,6 +133,18 @@ Result<crypto::Secret> ScalarInvert(ByteView scalar) {
     return InvalidArgument("the scalar is zero and has no inverse");
   }
   return inv;
+}
+
+bool IsCanonicalScalar(ByteView scalar) {
+  crypto::EnsureSodium();
+  if (scalar.size() != kScalarSize) return false;
+  // libsodium 1.0.18 exposes no canonicity check for scalars: reduce a zero-extended copy and
+  // compare.
+  crypto::Secret wide(64);
+  std::copy(scalar.begin(), scalar.end(), wide.data());
+  crypto::Secret reduced(kScalarSize);
+  crypto_core_ristretto255_scalar_reduce(reduced.data(), wide.data());
+  return crypto::ConstantTimeEqual(reduced.view(), scalar);
 }
 
 crypto::Secret RandomScalar() {

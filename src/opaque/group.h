@@ -43,6 +43,8 @@ Result<Element> ScalarMult(ByteView scalar, ByteView point);
 Status ScalarMultInto(ByteView scalar, ByteView point, std::span<uint8_t> out);
 Result<Element> ScalarMultBase(ByteView scalar);
 Result<crypto::Secret> ScalarInvert(ByteView scalar);
+// True if the 32 bytes are a scalar already reduced modulo the group order.
+bool IsCanonicalScalar(ByteView scalar);
 // A uniformly random non-zero scalar.
 crypto::Secret RandomScalar();
 

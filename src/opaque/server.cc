@@ -47,6 +47,9 @@ Result<ServerSetup> Deterministic::MakeSetup(ByteView oprf_seed, ByteView server
   if (oprf_seed.size() != kNh) return InvalidArgument("the OPRF seed must be 64 bytes");
   if (server_private_key.size() != kNsk) return InvalidArgument("the server key must be 32 bytes");
   if (server_identity.size() > 0xffff) return InvalidArgument("the server identity is too long");
+  if (!internal::IsCanonicalScalar(server_private_key)) {
+    return InvalidArgument("the server private key is not a reduced scalar");
+  }
   ServerSetup s;
   s.oprf_seed_ = Secret::FromBytes(oprf_seed);
   s.private_key_ = Secret::FromBytes(server_private_key);

@@ -264,6 +264,10 @@ TEST(Protocol, ServerSetupRoundTrip) {
   Bytes zero_key(wire.view().begin(), wire.view().end());
   std::fill(zero_key.begin() + 1 + kNh, zero_key.begin() + 1 + kNh + kNsk, 0);
   EXPECT_EQ(ServerSetup::Parse(zero_key).status().code(), Code::kInvalidArgument);
+  Bytes unreduced(wire.view().begin(), wire.view().end());
+  std::fill(unreduced.begin() + 1 + kNh, unreduced.begin() + 1 + kNh + kNsk, 0xff);
+  unreduced[1 + kNh + kNsk - 1] = 0x1f;  // above the group order, below 2^253
+  EXPECT_EQ(ServerSetup::Parse(unreduced).status().code(), Code::kInvalidArgument);
 }
 
 }  // namespace
