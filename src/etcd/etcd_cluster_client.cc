@@ -88,7 +88,7 @@ Status ClusterClient::Call(std::string_view what, const Attempt& attempt,
 
 Status ClusterClient::CallWithin(std::chrono::milliseconds budget, std::string_view what,
                                  const Attempt& attempt, const std::function<void()>& on_retry) {
-  const Clock::time_point give_up = Clock::now() + budget;
+  const Clock::time_point give_up = Clock::now() + std::min(budget, options_.operation_timeout);
   const size_t n = members_.size();
   size_t index = preferred_.load();
   std::string last_error = "no member was tried";
