@@ -59,14 +59,17 @@ fingerprint() {
   done
 }
 
+# A restore that differs is reported and fails the run at the end, after the timings are printed.
+mismatches=()
 check_restore() {
-  local tool="$1" restored="$2" expected="$3"
+  local tool="$1" size="$2" restored="$3" expected="$4"
   if ! cmp -s <(fingerprint "$restored") "$expected"; then
-    echo "$tool restored data that differs from the original" >&2
+    echo "  $tool restore DIFFERS from the data (< restored, > original):" >&2
     diff <(fingerprint "$restored") "$expected" | head -20 >&2
-    exit 1
+    mismatches+=("$tool at $size MiB")
+  else
+    echo "  $tool restore is identical to the data" >&2
   fi
-  echo "  $tool restore is identical to the data" >&2
 }
 
 run_series() {
@@ -106,10 +109,10 @@ run_series() {
 
   measure "restore" "$size" chatvault -- "$chatvault" --home "$dir/cv-new-home" --quiet restore \
     --from "$cv_repo" --to "$dir/cv-restore" --key-file "$cv_home/backup.key"
-  check_restore chatvault "$dir/cv-restore" "$expected"
+  check_restore chatvault "$size" "$dir/cv-restore" "$expected"
   rm -rf "$dir/cv-restore"
   measure "restore" "$size" restic -- restic restore latest --quiet --target "$dir/restic-restore"
-  check_restore restic "$dir/restic-restore" "$expected"
+  check_restore restic "$size" "$dir/restic-restore" "$expected"
   rm -rf "$dir"
 }
 
@@ -138,3 +141,11 @@ awk -F'\t' -v big="$size_mb" -v small="$quarter" '
       printf "  %-15s %.2f\n", op, m[big, "chatvault", op] / m[small, "chatvault", op]
     }
   }' "$results"
+
+if ((${#mismatches[@]} > 0)); then
+  echo
+  echo "FAILED: restored data differs from the original for: ${mismatches[*]}" >&2
+  exit 1
+fi
+echo
+echo "every restore was identical to the data"

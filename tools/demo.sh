@@ -112,7 +112,8 @@ messages="$(sqlite3 -readonly "$new_data/msgstore.db" 'SELECT count(*) FROM mess
 ok "all $messages messages are back, row for row, with their chats and media references"
 # Media: every file byte-identical, and nothing missing or extra. (SQLite's -wal/-shm side
 # files are transient and may differ; the database content was compared above.)
-diff -r -q -x 'msgstore.db*' "$reference" "$new_data" || die "media files differ after the restore"
+diff -r -q -x 'msgstore.db*' "$reference" "$new_data" \
+  || die "the restored directory is not identical to the original (see the lines above)"
 media_files="$(find "$new_data/Media" -type f | wc -l)"
 ok "all $media_files media files are byte-identical"
 
