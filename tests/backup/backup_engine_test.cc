@@ -1,0 +1,225 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "chatvault/backup/engine.h"
+#include "chatvault/storage/local_provider.h"
+#include "support/chat_dir.h"
+#include "support/temp_dir.h"
+
+namespace chatvault::backup {
+namespace {
+
+using chatvault::testing::TempDir;
+namespace fs = std::filesystem;
+
+class BackupEngine : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(chatvault::testing::MakeChatDir(data_));
+    provider_ = storage::OpenLocalProvider(store_);
+    options_.temp_dir = dir_.path();
+  }
+
+  Result<BackupSummary> Backup() { return RunBackup(data_, *provider_, key_, options_); }
+
+  std::vector<std::string> ObjectNames(std::string_view prefix) {
+    std::vector<std::string> out;
+    auto listed = provider_->List(prefix);
+    EXPECT_TRUE(listed.ok());
+    if (listed.ok()) for (auto& o : *listed) out.push_back(o.name);
+    return out;
+  }
+
+  void ExpectSameMedia(const std::string& restored) {
+    for (const auto& e : fs::recursive_directory_iterator(data_)) {
+      if (!e.is_regular_file()) continue;
+      const std::string rel = fs::relative(e.path(), data_).string();
+      if (rel.starts_with("msgstore.db")) continue;
+      EXPECT_EQ(chatvault::testing::ReadFile(e.path()),
+                chatvault::testing::ReadFile(restored + "/" + rel))
+          << rel;
+    }
+  }
+
+  TempDir dir_;
+  std::string data_ = dir_.Sub("data");
+  std::string store_ = dir_.Sub("store");
+  key::BackupKey key_ = key::BackupKey::Generate();
+  std::unique_ptr<storage::Provider> provider_;
+  BackupOptions options_;
+};
+
+TEST_F(BackupEngine, RoundTripRestoresEveryFile) {
+  auto summary = Backup();
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_EQ(summary->sequence, 1u);
+  EXPECT_EQ(summary->files, 4u);
+  EXPECT_EQ(summary->new_chunks, summary->chunks);
+  EXPECT_GT(summary->bytes_uploaded, 0u);
+
+  const std::string out = dir_.Sub("restored");
+  auto restored = RunRestore(*provider_, key_, out, {});
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  EXPECT_EQ(restored->files, 4u);
+  EXPECT_EQ(chatvault::testing::QueryInt(out + "/msgstore.db", "SELECT count(*) FROM messages"), 3000);
+  EXPECT_EQ(chatvault::testing::QueryInt(out + "/msgstore.db", "PRAGMA integrity_check"), 1);
+  ExpectSameMedia(out);
+  // Nothing but the restored files: no temp files left behind.
+  for (const auto& e : fs::recursive_directory_iterator(out)) {
+    EXPECT_FALSE(e.path().filename().string().starts_with(".chatvault-restore")) << e.path();
+  }
+  // The snapshot staging file is gone too.
+  for (const auto& e : fs::directory_iterator(dir_.path())) {
+    EXPECT_FALSE(e.path().filename().string().starts_with("chatvault-snapshot")) << e.path();
+  }
+
+  auto verified = RunVerify(*provider_, key_, {});
+  ASSERT_TRUE(verified.ok()) << verified.status().ToString();
+  auto info = LatestBackup(*provider_, key_);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->files, 4u);
+}
+
+TEST_F(BackupEngine, IncrementalUploadsOnlyWhatChangedAndCollectsGarbage) {
+  ASSERT_TRUE(Backup().ok());
+  auto again = Backup();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->sequence, 2u);
+  EXPECT_EQ(again->new_chunks, 0u);
+  EXPECT_EQ(again->bytes_uploaded, 0u);
+
+  // Replace one media file: exactly one new chunk, and the old one is deleted after the commit.
+  chatvault::testing::WriteFile(data_ + "/Media/Voice/file0.bin",
+                                chatvault::testing::PseudoRandom(40 * 1024, 999));
+  auto third = Backup();
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->new_chunks, 1u);
+  EXPECT_EQ(ObjectNames("chunks/").size(), third->chunks);
+  EXPECT_EQ(ObjectNames("current/"), std::vector<std::string>{"current/0000000003"});
+  EXPECT_EQ(ObjectNames("manifests/"), std::vector<std::string>{"manifests/0000000003"});
+
+  // A few new messages touch only the database's last chunk(s).
+  ASSERT_TRUE(chatvault::testing::AddMessages(data_ + "/msgstore.db", 20));
+  auto fourth = Backup();
+  ASSERT_TRUE(fourth.ok());
+  EXPECT_GE(fourth->new_chunks, 1u);
+  EXPECT_LT(fourth->new_chunks, fourth->chunks);
+
+  const std::string out = dir_.Sub("restored");
+  ASSERT_TRUE(RunRestore(*provider_, key_, out, {}).ok());
+  EXPECT_EQ(chatvault::testing::QueryInt(out + "/msgstore.db", "SELECT count(*) FROM messages"), 3020);
+  ExpectSameMedia(out);
+}
+
+TEST_F(BackupEngine, WrongKeyIsReportedAsSuch) {
+  ASSERT_TRUE(Backup().ok());
+  key::BackupKey other = key::BackupKey::Generate();
+  auto restored = RunRestore(*provider_, other, dir_.Sub("out"), {});
+  ASSERT_FALSE(restored.ok());
+  EXPECT_EQ(restored.status().code(), Code::kWrongKey);
+  EXPECT_EQ(RunVerify(*provider_, other, {}).status().code(), Code::kWrongKey);
+  // Backing up to the location with another key fails clearly instead of mixing keys.
+  EXPECT_FALSE(fs::exists(dir_.Sub("out") + "/msgstore.db"));
+}
+
+TEST_F(BackupEngine, EmptyLocationHasNoBackup) {
+  EXPECT_EQ(RunRestore(*provider_, key_, dir_.Sub("out"), {}).status().code(), Code::kNotFound);
+  EXPECT_EQ(LatestBackup(*provider_, key_).status().code(), Code::kNotFound);
+}
+
+TEST_F(BackupEngine, RefusesNonEmptyTargetAndMissingDatabase) {
+  ASSERT_TRUE(Backup().ok());
+  chatvault::testing::WriteFile(dir_.Sub("busy/x"), {1});
+  EXPECT_EQ(RunRestore(*provider_, key_, dir_.Sub("busy"), {}).status().code(),
+            Code::kInvalidArgument);
+  RestoreOptions force;
+  force.allow_nonempty = true;
+  EXPECT_TRUE(RunRestore(*provider_, key_, dir_.Sub("busy"), force).ok());
+  EXPECT_EQ(RunBackup(dir_.Sub("nodata"), *provider_, key_, options_).status().code(),
+            Code::kNotFound);
+}
+
+// Each kind of damage to stored objects is detected and named; nothing partial is published.
+class Damage : public BackupEngine {
+ protected:
+  std::string ChunkPath(size_t index) {
+    auto names = ObjectNames("chunks/");
+    EXPECT_GT(names.size(), index);
+    return store_ + "/" + names[index];
+  }
+  Status RestoreStatus() { return RunRestore(*provider_, key_, dir_.Sub("out"), {}).status(); }
+};
+
+TEST_F(Damage, FlippedByteIsCorrupted) {
+  ASSERT_TRUE(Backup().ok());
+  auto bytes = chatvault::testing::ReadFile(ChunkPath(0));
+  bytes[bytes.size() / 2] ^= 0x20;
+  chatvault::testing::WriteFile(ChunkPath(0), bytes);
+  EXPECT_EQ(RestoreStatus().code(), Code::kCorrupted) << RestoreStatus().ToString();
+  EXPECT_EQ(RunVerify(*provider_, key_, {}).status().code(), Code::kCorrupted);
+}
+
+TEST_F(Damage, TruncatedChunkIsDetected) {
+  ASSERT_TRUE(Backup().ok());
+  auto bytes = chatvault::testing::ReadFile(ChunkPath(1));
+  bytes.resize(bytes.size() - 40);
+  chatvault::testing::WriteFile(ChunkPath(1), bytes);
+  const Status s = RestoreStatus();
+  EXPECT_TRUE(s.code() == Code::kTruncated || s.code() == Code::kCorrupted) << s.ToString();
+}
+
+TEST_F(Damage, DeletedChunkIsCorruptedAndNamesTheFile) {
+  ASSERT_TRUE(Backup().ok());
+  fs::remove(ChunkPath(2));
+  const Status s = RestoreStatus();
+  EXPECT_EQ(s.code(), Code::kCorrupted);
+  EXPECT_NE(s.message().find("missing"), std::string::npos) << s.ToString();
+}
+
+TEST_F(Damage, SwappedChunksAreCorrupted) {
+  ASSERT_TRUE(Backup().ok());
+  auto a = chatvault::testing::ReadFile(ChunkPath(0));
+  auto b = chatvault::testing::ReadFile(ChunkPath(1));
+  chatvault::testing::WriteFile(ChunkPath(0), b);
+  chatvault::testing::WriteFile(ChunkPath(1), a);
+  const Status s = RestoreStatus();
+  EXPECT_EQ(s.code(), Code::kCorrupted);
+  EXPECT_NE(s.message().find("swapped"), std::string::npos) << s.ToString();
+}
+
+TEST_F(Damage, DamagedOrReplacedManifestIsCorrupted) {
+  ASSERT_TRUE(Backup().ok());
+  ASSERT_TRUE(Backup().ok());  // sequence 2; sequence 1's manifest is gone after cleanup
+  const std::string manifest = store_ + "/manifests/0000000002";
+  auto bytes = chatvault::testing::ReadFile(manifest);
+  bytes[bytes.size() - 1] ^= 1;
+  chatvault::testing::WriteFile(manifest, bytes);
+  EXPECT_EQ(RestoreStatus().code(), Code::kCorrupted);
+  fs::remove(manifest);
+  EXPECT_EQ(RestoreStatus().code(), Code::kCorrupted);
+}
+
+// The database is copied consistently while another connection keeps committing.
+TEST_F(BackupEngine, SnapshotWhileWriting) {
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    while (!stop) chatvault::testing::AddMessages(data_ + "/msgstore.db", 10);
+  });
+  auto summary = Backup();
+  stop = true;
+  writer.join();
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  const std::string out = dir_.Sub("restored");
+  ASSERT_TRUE(RunRestore(*provider_, key_, out, {}).ok());
+  const std::string db = out + "/msgstore.db";
+  EXPECT_EQ(chatvault::testing::QueryInt(db, "PRAGMA integrity_check"), 1);
+  const int64_t n = chatvault::testing::QueryInt(db, "SELECT count(*) FROM messages");
+  EXPECT_GE(n, 3000);
+  EXPECT_EQ(n % 10, 0);  // whole transactions only
+  EXPECT_EQ(chatvault::testing::QueryInt(db, "SELECT max(id) FROM messages"), n);
+}
+
+}  // namespace
+}  // namespace chatvault::backup
