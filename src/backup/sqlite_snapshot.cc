@@ -65,7 +65,12 @@ Status SnapshotDatabase(const std::string& source, const std::string& dest,
 
 Status CheckDatabaseIntegrity(const std::string& path) {
   Db db;
-  if (sqlite3_open_v2(path.c_str(), &db.db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+  // immutable=1: no locks and no -wal/-shm side files next to the file being checked (the
+  // restored copy is complete in its main file; a snapshot never has a WAL of its own).
+  char* uri = sqlite3_mprintf("file:%q?immutable=1", path.c_str());
+  const int open_rc = sqlite3_open_v2(uri, &db.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr);
+  sqlite3_free(uri);
+  if (open_rc != SQLITE_OK) {
     return Corrupted("the restored chat database cannot be opened: " +
                      std::string(db.db ? sqlite3_errmsg(db.db) : "out of memory"));
   }
