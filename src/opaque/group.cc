@@ -36,6 +36,9 @@ bool IsValidElement(ByteView encoded) {
   if (encoded.size() != crypto_core_ristretto255_BYTES) return false;
   // libsodium accepts the identity (all zeros) as a valid encoding; the protocol must not.
   if (sodium_is_zero(encoded.data(), encoded.size())) return false;
+  // libsodium 1.0.18 ignores bit 255 when decoding, so 00..80 would be a second encoding of the
+  // identity (found by the KE1 fuzzer). A canonical encoding is below p and so never has it set.
+  if ((encoded[31] & 0x80) != 0) return false;
   return crypto_core_ristretto255_is_valid_point(encoded.data()) == 1;
 }
 
@@ -43,7 +46,8 @@ Status CheckElement(ByteView encoded, std::string_view what) {
   if (encoded.size() != crypto_core_ristretto255_BYTES) {
     return InvalidArgument(std::string(what) + " must be 32 bytes");
   }
-  if (sodium_is_zero(encoded.data(), encoded.size())) {
+  if (sodium_is_zero(encoded.data(), encoded.size()) ||
+      (sodium_is_zero(encoded.data(), 31) && encoded[31] == 0x80)) {
     return InvalidArgument(std::string(what) + " is the identity element");
   }
   if (!IsValidElement(encoded)) {
