@@ -63,9 +63,12 @@ fingerprint() {
 mismatches=()
 check_restore() {
   local tool="$1" size="$2" restored="$3" expected="$4"
-  if ! cmp -s <(fingerprint "$restored") "$expected"; then
+  local got="$work/fingerprint.$tool"
+  fingerprint "$restored" >"$got"
+  if ! cmp -s "$got" "$expected"; then
     echo "  $tool restore DIFFERS from the data (< restored, > original):" >&2
-    diff <(fingerprint "$restored") "$expected" | head -20 >&2
+    diff "$got" "$expected" >"$work/fingerprint.diff" || true
+    head -n 20 "$work/fingerprint.diff" >&2
     mismatches+=("$tool at $size MiB")
   else
     echo "  $tool restore is identical to the data" >&2
