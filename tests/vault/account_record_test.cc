@@ -1,0 +1,89 @@
+#include <gtest/gtest.h>
+
+#include "chatvault/crypto/random.h"
+#include "chatvault/key/backup_key.h"
+#include "chatvault/vault/account_record.h"
+#include "chatvault/vaultclient/key_wrap.h"
+
+namespace chatvault::vault {
+namespace {
+
+AccountRecord Active() {
+  AccountRecord r;
+  crypto::RandomFill(r.generation);
+  r.failed_guesses = 7;
+  crypto::RandomFill(r.verifier);
+  crypto::RandomFill(r.opaque_record.masking_key);
+  r.ksf = opaque::KsfParams{opaque::KsfAlgorithm::kArgon2id, 64, 1, 1};
+  r.wrapped_key = crypto::RandomBytes(60);
+  return r;
+}
+
+TEST(AccountRecord, RoundTripsActiveAndTombstone) {
+  AccountRecord r = Active();
+  // A record's client public key must be a valid point for Parse; take one from a real element.
+  r.opaque_record.client_public_key = {0xe2, 0xf2, 0xae, 0x0a, 0x6a, 0xbc, 0x4e, 0x71, 0xa8, 0x84, 0xa9,
+                                       0x61, 0xc5, 0x00, 0x51, 0x5f, 0x58, 0xe3, 0x0b, 0x6a, 0xa5, 0x82,
+                                       0xdd, 0x8d, 0xb6, 0xa6, 0x59, 0x45, 0xe0, 0x8d, 0x2d, 0x76};
+  auto parsed = AccountRecord::Parse(r.Serialize());
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->Serialize(), r.Serialize());
+  EXPECT_EQ(parsed->failed_guesses, 7u);
+
+  AccountRecord tomb;
+  tomb.state = AccountRecord::State::kTombstone;
+  tomb.verifier = r.verifier;
+  auto t = AccountRecord::Parse(tomb.Serialize());
+  ASSERT_TRUE(t.ok());
+  EXPECT_FALSE(t->active());
+  EXPECT_EQ(t->verifier, r.verifier);
+}
+
+TEST(AccountRecord, TruncationIsCorruption) {
+  AccountRecord tomb;
+  tomb.state = AccountRecord::State::kTombstone;
+  Bytes b = tomb.Serialize();
+  b.pop_back();
+  EXPECT_FALSE(AccountRecord::Parse(b).ok());
+  EXPECT_FALSE(AccountRecord::Parse({}).ok());
+}
+
+TEST(RecordSealer, SealedRecordsOpenOnlyUnderTheirKeyAndAccount) {
+  RecordSealer sealer(crypto::RandomSecret(32));
+  const Bytes plain = ToBytes("record bytes");
+  auto sealed = sealer.Seal("acct/alice", plain);
+  ASSERT_TRUE(sealed.ok());
+  EXPECT_EQ(sealer.Open("acct/alice", *sealed).value(), plain);
+  // Two seals of the same record differ (fresh nonce).
+  EXPECT_NE(sealer.Seal("acct/alice", plain).value(), *sealed);
+  EXPECT_EQ(sealer.Open("acct/bob", *sealed).status().code(), Code::kCorrupted);
+  Bytes flipped = *sealed;
+  flipped[flipped.size() / 2] ^= 1;
+  EXPECT_EQ(sealer.Open("acct/alice", flipped).status().code(), Code::kCorrupted);
+  EXPECT_EQ(RecordSealer(crypto::RandomSecret(32)).Open("acct/alice", *sealed).status().code(),
+            Code::kCorrupted);
+}
+
+TEST(KeyWrap, OnlyTheSameExportKeyAndAccountUnwrap) {
+  key::BackupKey k = key::BackupKey::Generate();
+  crypto::Secret export_key = crypto::RandomSecret(64);
+  Bytes wrapped = vaultclient::WrapBackupKey(export_key, "alice", k);
+  auto back = vaultclient::UnwrapBackupKey(export_key, "alice", wrapped);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->Hex(), k.Hex());
+  EXPECT_FALSE(vaultclient::UnwrapBackupKey(export_key, "bob", wrapped).ok());
+  EXPECT_FALSE(vaultclient::UnwrapBackupKey(crypto::RandomSecret(64), "alice", wrapped).ok());
+  wrapped[20] ^= 1;
+  EXPECT_FALSE(vaultclient::UnwrapBackupKey(export_key, "alice", wrapped).ok());
+}
+
+TEST(KeyWrap, ReauthProofIsPerKeyAndAccount) {
+  key::BackupKey k = key::BackupKey::Generate();
+  EXPECT_EQ(vaultclient::ReauthVerifier(k, "alice"), vaultclient::ReauthVerifier(k, "alice"));
+  EXPECT_NE(vaultclient::ReauthVerifier(k, "alice"), vaultclient::ReauthVerifier(k, "bob"));
+  EXPECT_NE(vaultclient::ReauthVerifier(k, "alice"),
+            vaultclient::ReauthVerifier(key::BackupKey::Generate(), "alice"));
+}
+
+}  // namespace
+}  // namespace chatvault::vault

@@ -1,0 +1,82 @@
+// Runs a real keyvaultd for a test through tools/vault/start-keyvaultd.sh (SoftHSM2 token, TLS
+// certificate and SQLite store in a temp dir), and stops it by PID when the test ends, pass or
+// fail.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "support/temp_dir.h"
+
+namespace chatvault::testing {
+
+inline std::string RunCommand(const std::string& cmd, int* exit_code = nullptr) {
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return out;
+  char buf[512];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int status = ::pclose(p);
+  if (exit_code) *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+class KeyvaultdProcess {
+ public:
+  // Small Argon2id parameters keep tests fast; clients must then allow weak KSF parameters.
+  static constexpr const char* kTestFlags = "--ksf-memory-kib 64 --ksf-iterations 1";
+
+  explicit KeyvaultdProcess(std::string extra_flags = kTestFlags)
+      : flags_(std::move(extra_flags)) {}
+  ~KeyvaultdProcess() { Stop(); }
+
+  // Starts (or restarts on the same state). Fails the test if it cannot.
+  void Start() {
+    int rc = 0;
+    url_ = RunCommand(Script("start-keyvaultd.sh") + " " + Binary() + " " + dir_.Sub("vault") + " " +
+                          flags_,
+                      &rc);
+    ASSERT_EQ(rc, 0) << "keyvaultd did not start: " << url_;
+    ASSERT_TRUE(url_.starts_with("https://127.0.0.1:")) << url_;
+  }
+  void Stop(bool kill9 = false) {
+    RunCommand(Script("stop-keyvaultd.sh") + " " + dir_.Sub("vault") + (kill9 ? " --kill" : ""));
+  }
+
+  const std::string& url() const { return url_; }
+  std::string ca_file() const { return dir_.Sub("vault/tls/cert.pem"); }
+  std::string dir() const { return dir_.Sub("vault"); }
+
+  std::string Token(const std::string& account, int ttl = 3600) const {
+    int rc = 0;
+    std::string token = RunCommand(Binary() + " issue-token --token-secret-file " +
+                                       dir_.Sub("vault/token-secret") + " --account " + account +
+                                       " --ttl " + std::to_string(ttl),
+                                   &rc);
+    EXPECT_EQ(rc, 0) << token;
+    return token;
+  }
+
+  std::string Log() const {
+    std::ifstream in(dir_.Sub("vault/keyvaultd.log"));
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  }
+
+  static std::string Binary() { return std::string(CHATVAULT_BINARY_DIR) + "/src/vault/keyvaultd"; }
+
+ private:
+  static std::string Script(const char* name) {
+    return std::string(CHATVAULT_SOURCE_DIR) + "/tools/vault/" + name;
+  }
+  TempDir dir_;
+  std::string flags_;
+  std::string url_;
+};
+
+}  // namespace chatvault::testing
