@@ -1,5 +1,7 @@
-// chatvault whatsapp decrypt / encrypt: WhatsApp's own .crypt15 backups (and .crypt14 for reading),
-// opened with the 64-digit key or the phone's key file. The format is in docs/WHATSAPP.md.
+// chatvault whatsapp decrypt / encrypt / import: WhatsApp's own .crypt15 backups (and .crypt14 for
+// reading), opened with the 64-digit key or the phone's key file, and brought into a chatvault
+// backup. The format is in docs/WHATSAPP.md.
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -9,8 +11,13 @@
 #include <memory>
 #include <string>
 
+#include "chatvault/backup/engine.h"
+#include "chatvault/key/backup_key.h"
+#include "chatvault/storage/provider.h"
 #include "chatvault/whatsapp/crypt15.h"
 #include "cli/command_registry.h"
+#include "cli/device_config.h"
+#include "cli/terminal.h"
 
 namespace chatvault::cli {
 namespace {
@@ -23,6 +30,9 @@ struct WhatsAppArgs {
   bool no_md5 = false;
   std::string app_version;
   std::string jid_suffix;
+  // import
+  std::string to;
+  std::string backup_key_file;
 };
 
 // Percent progress on one stderr line, redrawn at most five times a second; silent unless stderr
@@ -146,6 +156,133 @@ int Encrypt(Globals& g, const WhatsAppArgs& a) {
   return 0;
 }
 
+// A private staging directory (0700) that is removed with everything in it, pass or fail.
+class StagingDir {
+ public:
+  static Result<StagingDir> Create(const std::string& home) {
+    std::error_code ec;
+    std::string base;
+    if (!home.empty()) {
+      std::filesystem::create_directories(home + "/tmp", ec);
+      if (!ec) base = home + "/tmp";
+    }
+    if (base.empty()) base = std::filesystem::temp_directory_path(ec).string();
+    std::string templ = base + "/whatsapp-import-XXXXXX";
+    if (::mkdtemp(templ.data()) == nullptr) {
+      return IoError("cannot create a staging directory under " + base);
+    }
+    StagingDir d;
+    d.path_ = templ;
+    return d;
+  }
+  StagingDir(StagingDir&& o) noexcept : path_(std::move(o.path_)) { o.path_.clear(); }
+  ~StagingDir() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  StagingDir() = default;
+  std::string path_;
+};
+
+bool LooksEncrypted(const std::string& path) {
+  return !DefaultDecryptOutput(path).empty();
+}
+
+// Imports a WhatsApp database as a chatvault backup: the database (decrypted first when it is a
+// .crypt15/.crypt14) is staged alone in a private directory as msgstore.db and backed up with the
+// backup engine to --to under the chatvault key. Because a backup is a snapshot of its data
+// directory, a location that already holds a backup is refused unless --force: importing there
+// would make the WhatsApp database its current backup.
+int Import(Globals& g, const WhatsAppArgs& a) {
+  if (a.to.empty()) return ReportError(g, InvalidArgument("give the backup location with --to"));
+  auto bkey = [&]() -> Result<key::BackupKey> {
+    if (!a.backup_key_file.empty()) return key::ReadKeyFile(a.backup_key_file);
+    auto config = LoadReadyConfig(g.home);
+    if (!config.ok()) {
+      return InvalidArgument("no chatvault key: pass --backup-key-file FILE, or set up this device "
+                             "with 'chatvault init' (" + config.status().message() + ")");
+    }
+    return key::ReadKeyFile(KeyFilePath(g.home));
+  }();
+  if (!bkey.ok()) return ReportError(g, bkey.status().Annotate("reading the chatvault backup key"));
+  auto provider = storage::OpenProvider(NormalizeLocation(a.to));
+  if (!provider.ok()) return ReportError(g, provider.status());
+  auto latest = backup::LatestBackup(**provider, *bkey);
+  if (latest.ok() && !a.force) {
+    return ReportError(g, AlreadyExists((*provider)->Describe() + " already holds backup " +
+                                        std::to_string(latest->sequence) +
+                                        "; importing would replace it with the WhatsApp database. "
+                                        "Choose another location or pass --force"));
+  }
+  if (!latest.ok() && latest.status().code() != Code::kNotFound) {
+    return ReportError(g, latest.status().Annotate("checking " + (*provider)->Describe()));
+  }
+
+  auto staging = StagingDir::Create(g.home);
+  if (!staging.ok()) return ReportError(g, staging.status());
+  // data/ is what gets backed up (the database alone); the engine's snapshot goes to work/.
+  const std::string data_dir = staging->path() + "/data";
+  const std::string work_dir = staging->path() + "/work";
+  {
+    std::error_code ec;
+    std::filesystem::create_directory(data_dir, ec);
+    if (!ec) std::filesystem::create_directory(work_dir, ec);
+    if (ec) return ReportError(g, IoError("cannot create " + data_dir + ": " + ec.message()));
+  }
+  const std::string staged_db = data_dir + "/" + backup::kDatabaseName;
+  ProgressBar bar(!g.quiet && !g.json);
+  std::string format = "sqlite";
+  if (LooksEncrypted(a.in) || !a.key.empty()) {
+    if (a.key.empty()) {
+      return ReportError(g, InvalidArgument(a.in + " is a WhatsApp backup: give its key with --key"));
+    }
+    auto wkey = LoadKey(a.key);
+    if (!wkey.ok()) return ReportError(g, wkey.status());
+    whatsapp::DecryptOptions options;
+    options.progress = [&bar](uint64_t d, uint64_t t) {
+      backup::Progress p;
+      p.phase = "decrypt";
+      p.bytes_done = d;
+      p.bytes_total = t;
+      bar.Update(p);
+    };
+    auto r = whatsapp::DecryptBackupFile(a.in, staged_db, *wkey, options);
+    if (!r.ok()) return ReportError(g, r.status().Annotate("cannot decrypt " + a.in));
+    if (r->payload != whatsapp::Payload::kSqlite) {
+      return ReportError(g, InvalidArgument(a.in + " is a multi-file (ZIP) backup, not a message "
+                                            "database; only databases can be imported"));
+    }
+    format = r->key_type == whatsapp::KeyType::kHsmControlled ? "crypt15" : "crypt14";
+  } else {
+    std::error_code ec;
+    std::filesystem::copy_file(a.in, staged_db, ec);
+    if (ec) return ReportError(g, IoError("cannot stage " + a.in + ": " + ec.message()));
+  }
+
+  backup::BackupOptions options;
+  options.temp_dir = work_dir;
+  options.progress = [&bar](const backup::Progress& p) { bar.Update(p); };
+  auto summary = backup::RunBackup(data_dir, **provider, *bkey, options);
+  bar.Finish();
+  if (!summary.ok()) return ReportError(g, summary.status().Annotate("import failed"));
+  if (g.json) {
+    PrintJson({{"sequence", summary->sequence},
+               {"location", (*provider)->Describe()},
+               {"input_format", format},
+               {"bytes", summary->bytes},
+               {"bytes_uploaded", summary->bytes_uploaded},
+               {"seconds", summary->seconds}});
+  } else {
+    std::cout << "Imported " << a.in << " (" << format << ") into " << (*provider)->Describe()
+              << " as backup " << summary->sequence << ": " << HumanBytes(summary->bytes)
+              << ". Restore it with 'chatvault restore --from " << a.to << " --to DIR'.\n";
+  }
+  return 0;
+}
+
 void AddKeyOption(CLI::App* cmd, WhatsAppArgs& a) {
   cmd->add_option("--key", a.key,
                   "The 64-digit key (hex; spaces allowed), or a key file: encrypted_backup.key, the "
@@ -189,6 +326,22 @@ const bool kRegistered = RegisterCommands(60, [](CLI::App& app, Globals& g) {
   enc->add_option("--jid-suffix", e->jid_suffix,
                   "Last two digits of the phone number, recorded in the header (default 00)");
   enc->callback([&g, e] { g.exit_code = Encrypt(g, *e); });
+
+  auto i = std::make_shared<WhatsAppArgs>();
+  CLI::App* imp = wa->add_subcommand(
+      "import",
+      "Turn a WhatsApp message database into a chatvault backup. INPUT is a decrypted msgstore.db,\n"
+      "or a .crypt15/.crypt14 backup together with --key. The database is backed up alone (no\n"
+      "media) to --to under the chatvault key of this device (or --backup-key-file). A location\n"
+      "that already holds a backup is refused unless --force, because the import becomes its\n"
+      "current backup.");
+  imp->add_option("input", i->in, "msgstore.db, or msgstore.db.crypt15 with --key")->required();
+  imp->add_option("--key", i->key, "The WhatsApp key, when INPUT is encrypted (as for decrypt)");
+  imp->add_option("--to", i->to, "Backup location (directory, file://, s3://, ...)")->required();
+  imp->add_option("--backup-key-file", i->backup_key_file,
+                  "A file holding the chatvault 64-digit key (default: this device's key)");
+  imp->add_flag("--force", i->force, "Import even though the location already holds a backup");
+  imp->callback([&g, i] { g.exit_code = Import(g, *i); });
 });
 
 }  // namespace

@@ -159,7 +159,8 @@ Bytes SerializeHeader(const BackupPrefix& prefix) {
     c14.Bytes(4, prefix.c14->google_id);
     c14.Bytes(5, prefix.c14->iv);
     msg.Bytes(2, c14.data());
-  } else {
+  }
+  if (prefix.key_type == KeyType::kHsmControlled || !prefix.c15_iv.empty()) {
     Writer c15;
     c15.Bytes(1, prefix.c15_iv);
     msg.Bytes(3, c15.data());
