@@ -27,7 +27,9 @@ Result<std::shared_ptr<grpc::ChannelCredentials>> MakeCredentials(const EtcdOpti
     return InvalidArgument("etcd client TLS needs both cert= and key=, or neither");
   }
   grpc::SslCredentialsOptions ssl;
-  if (!options.ca_file.empty()) { CV_ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadPemFile(options.ca_file)); }
+  if (!options.ca_file.empty()) {
+    CV_ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadPemFile(options.ca_file));
+  }
   if (!options.cert_file.empty()) {
     CV_ASSIGN_OR_RETURN(ssl.pem_cert_chain, ReadPemFile(options.cert_file));
     CV_ASSIGN_OR_RETURN(ssl.pem_private_key, ReadPemFile(options.key_file));
@@ -54,7 +56,8 @@ bool WorthRetrying(grpc::StatusCode code) {
 }  // namespace
 
 Result<std::unique_ptr<ClusterClient>> ClusterClient::Connect(const EtcdOptions& options) {
-  if (options.endpoints.empty()) return InvalidArgument("the etcd store needs at least one endpoint");
+  if (options.endpoints.empty())
+    return InvalidArgument("the etcd store needs at least one endpoint");
   CV_ASSIGN_OR_RETURN(auto credentials, MakeCredentials(options));
   std::unique_ptr<ClusterClient> client(new ClusterClient(options));
   for (const std::string& address : options.endpoints) {

@@ -38,8 +38,8 @@ class ClusterClient {
               const std::function<void()>& on_retry = {});
 
   // A shorter budget for health checks, so a dead cluster is reported quickly.
-  Status CallWithin(std::chrono::milliseconds budget, std::string_view what,
-                    const Attempt& attempt, const std::function<void()>& on_retry = {});
+  Status CallWithin(std::chrono::milliseconds budget, std::string_view what, const Attempt& attempt,
+                    const std::function<void()>& on_retry = {});
 
  private:
   explicit ClusterClient(const EtcdOptions& options) : options_(options) {}

@@ -57,8 +57,9 @@ class EtcdRecordStore final : public vaultstore::RecordStore {
         auto stored = DecodeStoredValue(current->value());
         if (stored.ok() && stored->id == id) return static_cast<uint64_t>(current->mod_revision());
       }
-      return Unavailable("the etcd cluster lost the answer to a record write and it cannot be "
-                         "confirmed; read the record again");
+      return Unavailable(
+          "the etcd cluster lost the answer to a record write and it cannot be "
+          "confirmed; read the record again");
     }
     return Conflict("the record changed since it was read (another writer got there first)");
   }
@@ -82,8 +83,9 @@ class EtcdRecordStore final : public vaultstore::RecordStore {
     if (earlier_attempt_lost && CurrentFromFailure(response) == nullptr) {
       // Gone now, but maybe by another deleter holding the same version; a delete leaves no
       // write id behind to tell.
-      return Unavailable("the etcd cluster lost the answer to a record delete and it cannot be "
-                         "confirmed; read the record again");
+      return Unavailable(
+          "the etcd cluster lost the answer to a record delete and it cannot be "
+          "confirmed; read the record again");
     }
     return Conflict("the record changed since it was read (another writer got there first)");
   }
@@ -94,10 +96,9 @@ class EtcdRecordStore final : public vaultstore::RecordStore {
     request.set_key(prefix_);
     request.set_count_only(true);
     etcdserverpb::RangeResponse response;
-    return client_->CallWithin(std::chrono::milliseconds(3000), "serve reads and writes",
-                               [&](Member& m, grpc::ClientContext& ctx) {
-                                 return m.kv->Range(&ctx, request, &response);
-                               });
+    return client_->CallWithin(
+        std::chrono::milliseconds(3000), "serve reads and writes",
+        [&](Member& m, grpc::ClientContext& ctx) { return m.kv->Range(&ctx, request, &response); });
   }
 
  private:
@@ -123,7 +124,8 @@ class EtcdRecordStore final : public vaultstore::RecordStore {
     return range.kvs_size() == 0 ? nullptr : &range.kvs(0);
   }
 
-  static Result<std::optional<vaultstore::Versioned>> ToVersioned(const etcdserverpb::KeyValue& kv) {
+  static Result<std::optional<vaultstore::Versioned>> ToVersioned(
+      const etcdserverpb::KeyValue& kv) {
     CV_ASSIGN_OR_RETURN(StoredValue stored, DecodeStoredValue(kv.value()));
     vaultstore::Versioned v;
     v.value = std::move(stored.value);

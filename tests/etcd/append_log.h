@@ -13,7 +13,7 @@
 namespace chatvault::etcd::testing {
 
 struct AppendStats {
-  int acknowledged = 0;  // CompareAndSet said OK
+  int acknowledged = 0;       // CompareAndSet said OK
   int confirmed_by_read = 0;  // CompareAndSet said unavailable, a later read found the id
   int conflicts = 0;
   int unavailable = 0;

@@ -22,9 +22,10 @@ class EtcdCluster {
   static std::unique_ptr<EtcdCluster> Start(int members = 3) {
     std::unique_ptr<EtcdCluster> cluster(new EtcdCluster(members));
     std::string endpoints;
-    if (!cluster->Run("start-cluster.sh", cluster->dir_.path() + " " + std::to_string(members) +
-                                             " " + std::to_string(::getpid()),
-                      &endpoints)) {
+    if (!cluster->Run(
+            "start-cluster.sh",
+            cluster->dir_.path() + " " + std::to_string(members) + " " + std::to_string(::getpid()),
+            &endpoints)) {
       return nullptr;
     }
     while (!endpoints.empty() && (endpoints.back() == '\n' || endpoints.back() == ' ')) {
@@ -66,8 +67,8 @@ class EtcdCluster {
 
   // Runs etcdctl against the whole cluster (for writing raw values the store did not write).
   bool Etcdctl(const std::string& args) {
-    const std::string command = "ETCDCTL_API=3 etcdctl --endpoints=" + endpoints_ + " " + args +
-                                " >/dev/null";
+    const std::string command =
+        "ETCDCTL_API=3 etcdctl --endpoints=" + endpoints_ + " " + args + " >/dev/null";
     return std::system(command.c_str()) == 0;
   }
 

@@ -47,7 +47,8 @@ LoadResult RunLoad(testing::EtcdCluster& cluster, const std::string& prefix, int
   std::vector<std::thread> threads;
   const auto give_up = std::chrono::steady_clock::now() + seconds(90);
   for (int w = 0; w < writers; ++w) {
-    for (int i = 0; i < per_writer; ++i) result.ids.insert("w" + std::to_string(w) + "." + std::to_string(i));
+    for (int i = 0; i < per_writer; ++i)
+      result.ids.insert("w" + std::to_string(w) + "." + std::to_string(i));
   }
   for (int w = 0; w < writers; ++w) {
     threads.emplace_back([&, w] {
@@ -91,10 +92,11 @@ void ExpectExactlyOnce(testing::EtcdCluster& cluster, const std::string& prefix,
   ASSERT_TRUE(final_record.ok()) << final_record.status().ToString();
   ASSERT_TRUE(final_record->has_value());
   EXPECT_EQ(testing::CheckExactlyOnce((*final_record)->value, load.ids), "");
-  std::printf("  %zu ids: %d acknowledged, %d confirmed by a later read, %d conflicts retried, "
-              "%d unavailable retried\n",
-              load.ids.size(), load.stats.acknowledged, load.stats.confirmed_by_read,
-              load.stats.conflicts, load.stats.unavailable);
+  std::printf(
+      "  %zu ids: %d acknowledged, %d confirmed by a later read, %d conflicts retried, "
+      "%d unavailable retried\n",
+      load.ids.size(), load.stats.acknowledged, load.stats.confirmed_by_read, load.stats.conflicts,
+      load.stats.unavailable);
 }
 
 std::unique_ptr<testing::EtcdCluster> StartCluster() {

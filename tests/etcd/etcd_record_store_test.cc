@@ -1,7 +1,8 @@
 // RecordStore semantics against a real 3-member etcd cluster on loopback.
+#include "chatvault/etcd/etcd_record_store.h"
+
 #include <gtest/gtest.h>
 
-#include "chatvault/etcd/etcd_record_store.h"
 #include "chatvault/vaultstore/store_registry.h"
 #include "etcd/etcd_cluster.h"
 

@@ -7,7 +7,8 @@ namespace chatvault::etcd {
 namespace {
 
 TEST(EtcdSpec, ParsesEndpointsPrefixAndOptions) {
-  auto options = ParseEtcdSpec("etcd://10.0.0.1:2379,db2.example:2479/vault-eu?timeout_ms=2500&attempt_ms=700");
+  auto options = ParseEtcdSpec(
+      "etcd://10.0.0.1:2379,db2.example:2479/vault-eu?timeout_ms=2500&attempt_ms=700");
   ASSERT_TRUE(options.ok()) << options.status().ToString();
   ASSERT_EQ(options->endpoints.size(), 2u);
   EXPECT_EQ(options->endpoints[0], "10.0.0.1:2379");

@@ -1,7 +1,7 @@
 // Vault-level faults: several keyvaultd instances share one 3-member etcd cluster. 64 clients
 // guessing wrong passwords at once, spread over the instances, must get exactly 10 guesses in
-// total — also while the etcd leader is killed or a member is cut off — and without a quorum the
-// vault must say "unavailable", never "wrong password" and never a fake answer.
+// total — also while the etcd leader is killed or a member is cut off — and without a quorum
+// the vault must say "unavailable", never "wrong password" and never a fake answer.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -39,22 +39,24 @@ bool Register(VaultFleet& fleet, size_t instance, const std::string& account,
     auto reg = opaque::ClientRegistration::Start(Str(password));
     if (!reg.ok()) return false;
     auto start = fleet.Post(instance, "/v1/register/start",
-                            {{"account", account}, {"token", token},
+                            {{"account", account},
+                             {"token", token},
                              {"request", HexEncode(reg->request().Serialize())}});
     if (Transient(start.status)) {
       std::this_thread::sleep_for(milliseconds(100));
       continue;
     }
     if (start.status != 200) return false;
-    auto response = opaque::RegistrationResponse::Parse(
-        *HexDecode(start.body["response"].get<std::string>()));
+    auto response =
+        opaque::RegistrationResponse::Parse(*HexDecode(start.body["response"].get<std::string>()));
     auto ksf_bytes = HexDecode(start.body["ksf"].get<std::string>());
     auto ksf = opaque::KsfParams::Parse(*ksf_bytes);
     if (!response.ok() || !ksf.ok()) return false;
     auto done = std::move(*reg).Finish(*response, {}, *ksf);
     if (!done.ok()) return false;
     auto finish = fleet.Post(instance, "/v1/register/finish",
-                             {{"account", account}, {"token", token},
+                             {{"account", account},
+                              {"token", token},
                               {"record", HexEncode(done->record.Serialize())},
                               {"ksf", HexEncode(*ksf_bytes)},
                               {"wrapped_key", HexEncode(wrapped_key)},
@@ -82,9 +84,9 @@ std::string Recover(VaultFleet& fleet, size_t instance, const std::string& accou
     auto ksf = opaque::KsfParams::Parse(*HexDecode(start.body["ksf"].get<std::string>()));
     auto done = std::move(*login).Finish(*ke2, {}, *ksf);
     if (!done.ok()) return "client rejected the server: " + done.status().ToString();
-    auto finish = fleet.Post(instance, "/v1/recover/finish",
-                             {{"session", start.body["session"]},
-                              {"ke3", HexEncode(done->ke3.Serialize())}});
+    auto finish =
+        fleet.Post(instance, "/v1/recover/finish",
+                   {{"session", start.body["session"]}, {"ke3", HexEncode(done->ke3.Serialize())}});
     if (finish.status != 200) return "finish status " + std::to_string(finish.status);
     return "key:" + finish.body["wrapped_key"].get<std::string>();
   }
@@ -121,9 +123,9 @@ GuessOutcome GuessStorm(VaultFleet& fleet, const std::string& account, Fault fau
       }
       while (std::chrono::steady_clock::now() < give_up) {
         auto login = opaque::ClientLogin::Start(Str("wrong password " + std::to_string(c)));
-        auto reply = fleet.Post(c % kInstances, "/v1/recover/start",
-                                {{"account", account},
-                                 {"ke1", HexEncode(login->ke1().Serialize())}});
+        auto reply =
+            fleet.Post(c % kInstances, "/v1/recover/start",
+                       {{"account", account}, {"ke1", HexEncode(login->ke1().Serialize())}});
         std::lock_guard<std::mutex> lock(mu);
         if (reply.status == 200) {
           out.attempts_remaining.insert(reply.body["attempts_remaining"].get<int>());
@@ -162,10 +164,10 @@ void ExpectExactlyTen(const GuessOutcome& out) {
   // Ten KE2s, each with a different count left: no guess was lost or spent twice.
   EXPECT_EQ(out.attempts_remaining, expected);
   EXPECT_EQ(out.locked_out, kClients - kMaxGuesses);
-  std::printf("  %zu guesses counted (%d before the fault was in place), %d clients locked out, "
-              "%d transient 503s retried\n",
-              out.attempts_remaining.size(), out.counted_when_fault_hit, out.locked_out,
-              out.transient);
+  std::printf(
+      "  %zu guesses counted (%d before the fault was in place), %d clients locked out, "
+      "%d transient 503s retried\n",
+      out.attempts_remaining.size(), out.counted_when_fault_hit, out.locked_out, out.transient);
 }
 
 class EtcdVaultTest : public ::testing::Test {

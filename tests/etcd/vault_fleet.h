@@ -7,7 +7,6 @@
 #define CPPHTTPLIB_OPENSSL_SUPPORT
 #endif
 #include <httplib.h>
-#include <nlohmann/json.hpp>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -16,6 +15,7 @@
 #include <chrono>
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
@@ -57,13 +57,30 @@ class VaultFleet {
     const std::string d = dir_.path();
     const size_t index = pids_.size();
     const std::string port_file = d + "/port-" + std::to_string(index);
-    std::vector<std::string> args = {
-        std::string(CHATVAULT_BINARY_DIR) + "/src/vault/keyvaultd", "serve",
-        "--listen", "127.0.0.1:0", "--port-file", port_file, "--store", store_spec,
-        "--tls-cert", d + "/tls/cert.pem", "--tls-key", d + "/tls/key.pem",
-        "--pkcs11-module", ReadFile(d + "/hsm/module"), "--hsm-pin-file", d + "/hsm/pin",
-        "--token-secret-file", d + "/token-secret", "--ksf-memory-kib", "64",
-        "--ksf-iterations", "1", "--threads", "32"};
+    std::vector<std::string> args = {std::string(CHATVAULT_BINARY_DIR) + "/src/vault/keyvaultd",
+                                     "serve",
+                                     "--listen",
+                                     "127.0.0.1:0",
+                                     "--port-file",
+                                     port_file,
+                                     "--store",
+                                     store_spec,
+                                     "--tls-cert",
+                                     d + "/tls/cert.pem",
+                                     "--tls-key",
+                                     d + "/tls/key.pem",
+                                     "--pkcs11-module",
+                                     ReadFile(d + "/hsm/module"),
+                                     "--hsm-pin-file",
+                                     d + "/hsm/pin",
+                                     "--token-secret-file",
+                                     d + "/token-secret",
+                                     "--ksf-memory-kib",
+                                     "64",
+                                     "--ksf-iterations",
+                                     "1",
+                                     "--threads",
+                                     "32"};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);

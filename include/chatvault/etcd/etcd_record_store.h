@@ -33,7 +33,8 @@ struct EtcdOptions {
   std::string key_file;
 };
 
-// Parses "etcd://host:port,host:port[/key/prefix/][?timeout_ms=N&attempt_ms=N&cacert=F&cert=F&key=F]".
+// Parses
+// "etcd://host:port,host:port[/key/prefix/][?timeout_ms=N&attempt_ms=N&cacert=F&cert=F&key=F]".
 Result<EtcdOptions> ParseEtcdSpec(std::string_view spec);
 
 // Does not contact the cluster (keyvaultd may start before etcd); call Health() for that.
