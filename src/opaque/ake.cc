@@ -9,7 +9,8 @@ namespace {
 using crypto::Secret;
 
 Status AppendPrefixed(Bytes& out, ByteView field, const char* name) {
-  if (field.size() > 0xffff) return InvalidArgument(std::string(name) + " is longer than 65535 bytes");
+  if (field.size() > 0xffff)
+    return InvalidArgument(std::string(name) + " is longer than 65535 bytes");
   AppendU16BE(out, static_cast<uint16_t>(field.size()));
   Append(out, field);
   return OkStatus();

@@ -12,7 +12,6 @@
 namespace chatvault::opaque {
 
 using crypto::Secret;
-using internal::CheckElement;
 
 namespace {
 
@@ -42,11 +41,14 @@ Result<ClientRegistration> Deterministic::StartRegistration(ByteView password, B
 Result<ClientRegistrationResult> Deterministic::FinishRegistration(
     ClientRegistration&& state, const RegistrationResponse& response, const Identities& ids,
     const KsfParams& ksf, ByteView envelope_nonce) {
-  CV_RETURN_IF_ERROR(CheckElement(response.evaluated_message, "registration response evaluated element"));
-  CV_RETURN_IF_ERROR(CheckElement(response.server_public_key, "registration response server public key"));
-  CV_ASSIGN_OR_RETURN(Secret rp, internal::RandomizedPassword(state.password_.view(),
-                                                              state.blind_.view(),
-                                                              response.evaluated_message, ksf));
+  CV_RETURN_IF_ERROR(internal::CheckElementEncoding(response.evaluated_message,
+                                                    "registration response evaluated element"));
+  // The server key is only stored here, never multiplied, so it gets the full decoding check.
+  CV_RETURN_IF_ERROR(internal::CheckElement(response.server_public_key,
+                                            "registration response server public key"));
+  CV_ASSIGN_OR_RETURN(Secret rp,
+                      internal::RandomizedPassword(state.password_.view(), state.blind_.view(),
+                                                   response.evaluated_message, ksf));
   CV_ASSIGN_OR_RETURN(internal::StoredEnvelope stored,
                       internal::StoreEnvelope(rp, response.server_public_key, ids, envelope_nonce));
   ClientRegistrationResult out;
@@ -91,13 +93,16 @@ Result<ClientLogin> Deterministic::StartLogin(ByteView password, ByteView blind,
 Result<ClientLoginResult> Deterministic::FinishLogin(ClientLogin&& state, const KE2& ke2,
                                                      const Identities& ids, const KsfParams& ksf,
                                                      ByteView context) {
-  CV_RETURN_IF_ERROR(CheckElement(ke2.evaluated_message, "KE2 evaluated element"));
-  CV_RETURN_IF_ERROR(CheckElement(ke2.server_public_keyshare, "KE2 server key share"));
-  CV_ASSIGN_OR_RETURN(Secret rp, internal::RandomizedPassword(state.password_.view(),
-                                                              state.blind_.view(),
-                                                              ke2.evaluated_message, ksf));
+  CV_RETURN_IF_ERROR(
+      internal::CheckElementEncoding(ke2.evaluated_message, "KE2 evaluated element"));
+  CV_RETURN_IF_ERROR(
+      internal::CheckElementEncoding(ke2.server_public_keyshare, "KE2 server key share"));
+  CV_ASSIGN_OR_RETURN(Secret rp,
+                      internal::RandomizedPassword(state.password_.view(), state.blind_.view(),
+                                                   ke2.evaluated_message, ksf));
   Secret masking_key = internal::Expand(rp.view(), AsBytes("MaskingKey"), kNh);
-  auto plain = internal::XorCredentialPad(masking_key.view(), ke2.masking_nonce, ke2.masked_response);
+  auto plain =
+      internal::XorCredentialPad(masking_key.view(), ke2.masking_nonce, ke2.masked_response);
   Element server_public_key{};
   std::copy_n(plain.begin(), kNpk, server_public_key.begin());
   // A wrong password unmasks to garbage, which is usually not a valid point: report it exactly
@@ -106,27 +111,26 @@ Result<ClientLoginResult> Deterministic::FinishLogin(ClientLogin&& state, const 
     crypto::Wipe(plain);
     return PermissionDenied("wrong password, or the server's response was tampered with");
   }
-  CV_ASSIGN_OR_RETURN(internal::RecoveredEnvelope rec,
-                      internal::RecoverEnvelope(rp, server_public_key,
-                                                ByteView(plain).subspan(kNpk), ids));
+  CV_ASSIGN_OR_RETURN(
+      internal::RecoveredEnvelope rec,
+      internal::RecoverEnvelope(rp, server_public_key, ByteView(plain).subspan(kNpk), ids));
   crypto::Wipe(plain);
   CV_ASSIGN_OR_RETURN(Bytes preamble,
                       internal::Preamble(context, rec.credentials.client_identity, state.ke1_,
                                          rec.credentials.server_identity, ke2));
   Secret ikm(3 * 32);
-  CV_RETURN_IF_ERROR(internal::ScalarMultInto(state.client_secret_.view(),
-                                              ke2.server_public_keyshare,
-                                              ikm.span().subspan(0, 32)));
+  CV_RETURN_IF_ERROR(internal::ScalarMultInto(
+      state.client_secret_.view(), ke2.server_public_keyshare, ikm.span().subspan(0, 32)));
   CV_RETURN_IF_ERROR(internal::ScalarMultInto(state.client_secret_.view(), server_public_key,
                                               ikm.span().subspan(32, 32)));
-  CV_RETURN_IF_ERROR(internal::ScalarMultInto(rec.client_private_key.view(),
-                                              ke2.server_public_keyshare,
-                                              ikm.span().subspan(64, 32)));
+  CV_RETURN_IF_ERROR(internal::ScalarMultInto(
+      rec.client_private_key.view(), ke2.server_public_keyshare, ikm.span().subspan(64, 32)));
   internal::AkeKeys keys = internal::DeriveAkeKeys(ikm.view(), preamble);
   const Bytes expected_server_mac = internal::ServerMac(keys, preamble);
   if (!crypto::ConstantTimeEqual(expected_server_mac, ke2.server_mac)) {
-    return PermissionDenied("the server could not prove it holds this account's key; the "
-                            "response was tampered with or came from another server");
+    return PermissionDenied(
+        "the server could not prove it holds this account's key; the "
+        "response was tampered with or came from another server");
   }
   ClientLoginResult out;
   const Bytes client_mac = internal::ClientMac(keys, preamble, expected_server_mac);

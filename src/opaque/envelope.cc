@@ -19,7 +19,8 @@ Bytes Concat(ByteView a, std::string_view label) {
 }
 
 Status CheckIdentity(ByteView id, const char* which) {
-  if (id.size() > 0xffff) return InvalidArgument(std::string(which) + " is longer than 65535 bytes");
+  if (id.size() > 0xffff)
+    return InvalidArgument(std::string(which) + " is longer than 65535 bytes");
   return OkStatus();
 }
 
@@ -29,7 +30,9 @@ Secret Expand(ByteView prk, ByteView info, size_t length) {
   return crypto::HkdfExpand(HashAlg::kSha512, prk, info, length);
 }
 
-Secret Extract(ByteView salt, ByteView ikm) { return crypto::HkdfExtract(HashAlg::kSha512, salt, ikm); }
+Secret Extract(ByteView salt, ByteView ikm) {
+  return crypto::HkdfExtract(HashAlg::kSha512, salt, ikm);
+}
 
 Result<Secret> DeriveOprfKey(ByteView oprf_seed, ByteView credential_identifier) {
   Secret seed = Expand(oprf_seed, Concat(credential_identifier, "OprfKey"), kNok);
@@ -66,10 +69,10 @@ Result<CleartextCredentials> MakeCleartextCredentials(const Element& server_publ
   CV_RETURN_IF_ERROR(CheckIdentity(ids.client, "client identity"));
   CleartextCredentials c;
   c.server_public_key = server_public_key;
-  c.server_identity = ids.server.empty() ? Bytes(server_public_key.begin(), server_public_key.end())
-                                         : ids.server;
-  c.client_identity = ids.client.empty() ? Bytes(client_public_key.begin(), client_public_key.end())
-                                         : ids.client;
+  c.server_identity =
+      ids.server.empty() ? Bytes(server_public_key.begin(), server_public_key.end()) : ids.server;
+  c.client_identity =
+      ids.client.empty() ? Bytes(client_public_key.begin(), client_public_key.end()) : ids.client;
   return c;
 }
 

@@ -57,8 +57,8 @@ struct RecoveredEnvelope {
 };
 // kPermissionDenied when the auth tag does not match (wrong password or tampered response).
 Result<RecoveredEnvelope> RecoverEnvelope(const crypto::Secret& randomized_password,
-                                          const Element& server_public_key,
-                                          ByteView envelope, const Identities& ids);
+                                          const Element& server_public_key, ByteView envelope,
+                                          const Identities& ids);
 
 // xor(Expand(masking_key, masking_nonce || "CredentialResponsePad", Npk + Nn + Nm), data); its
 // own inverse, so it masks on the server and unmasks on the client.

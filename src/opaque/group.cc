@@ -42,7 +42,7 @@ bool IsValidElement(ByteView encoded) {
   return crypto_core_ristretto255_is_valid_point(encoded.data()) == 1;
 }
 
-Status CheckElement(ByteView encoded, std::string_view what) {
+Status CheckElementEncoding(ByteView encoded, std::string_view what) {
   if (encoded.size() != crypto_core_ristretto255_BYTES) {
     return InvalidArgument(std::string(what) + " must be 32 bytes");
   }
@@ -50,6 +50,14 @@ Status CheckElement(ByteView encoded, std::string_view what) {
       (sodium_is_zero(encoded.data(), 31) && encoded[31] == 0x80)) {
     return InvalidArgument(std::string(what) + " is the identity element");
   }
+  if ((encoded[31] & 0x80) != 0) {
+    return InvalidArgument(std::string(what) + " is not a canonical ristretto255 encoding");
+  }
+  return OkStatus();
+}
+
+Status CheckElement(ByteView encoded, std::string_view what) {
+  CV_RETURN_IF_ERROR(CheckElementEncoding(encoded, what));
   if (!IsValidElement(encoded)) {
     return InvalidArgument(std::string(what) + " is not a canonical ristretto255 encoding");
   }
@@ -105,10 +113,12 @@ Status ScalarMultInto(ByteView scalar, ByteView point, std::span<uint8_t> out) {
   if (scalar.size() != kScalarSize || out.size() != crypto_scalarmult_ristretto255_BYTES) {
     return Internal("scalar multiplication called with wrong sizes");
   }
-  CV_RETURN_IF_ERROR(CheckElement(point, "group element"));
+  CV_RETURN_IF_ERROR(CheckElementEncoding(point, "group element"));
+  // libsodium returns -1 both for an encoding that does not decode and for an identity result.
   if (crypto_scalarmult_ristretto255(out.data(), scalar.data(), point.data()) != 0) {
     crypto::Wipe(out);
-    return InvalidArgument("scalar multiplication gave the identity element");
+    return InvalidArgument(
+        "a group element is not a valid ristretto255 point, or multiplying it gave the identity");
   }
   return OkStatus();
 }

@@ -20,8 +20,12 @@ ByteView ContextString();
 
 // True for a canonical encoding of a point other than the identity.
 bool IsValidElement(ByteView encoded);
-// Checks IsValidElement with a clear error naming `what`.
+// Checks IsValidElement with a clear error naming `what`. Decoding costs a square root, so the
+// parsers run it once; code that goes on to multiply the point uses CheckElementEncoding, as
+// libsodium's scalar multiplication decodes (and rejects) the point itself.
 Status CheckElement(ByteView encoded, std::string_view what);
+// The cheap checks only: size, identity, bit 255 (which libsodium 1.0.18 ignores when decoding).
+Status CheckElementEncoding(ByteView encoded, std::string_view what);
 
 // HashToGroup / HashToScalar with DST = prefix || ContextString().
 Result<Element> HashToGroup(ByteView msg);

@@ -62,9 +62,9 @@ Result<crypto::Secret> Stretch(const KsfParams& params, ByteView msg) {
   // user and server, so the KSF needs no salt of its own.
   static constexpr std::array<uint8_t, 16> kSalt{};
   crypto::Secret out(kStretchedSize);
-  const int rc = argon2id_hash_raw(params.iterations, params.memory_kib, params.parallelism,
-                                   msg.data(), msg.size(), kSalt.data(), kSalt.size(), out.data(),
-                                   out.size());
+  const int rc =
+      argon2id_hash_raw(params.iterations, params.memory_kib, params.parallelism, msg.data(),
+                        msg.size(), kSalt.data(), kSalt.size(), out.data(), out.size());
   if (rc != ARGON2_OK) {
     if (rc == ARGON2_MEMORY_ALLOCATION_ERROR) {
       return Unavailable("Argon2id could not allocate " + std::to_string(params.memory_kib) +

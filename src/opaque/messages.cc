@@ -37,7 +37,9 @@ Status CheckField(const Element& e, const char* message, const char* field) {
 
 }  // namespace
 
-Bytes RegistrationRequest::Serialize() const { return Bytes(blinded_message.begin(), blinded_message.end()); }
+Bytes RegistrationRequest::Serialize() const {
+  return Bytes(blinded_message.begin(), blinded_message.end());
+}
 
 Result<RegistrationRequest> RegistrationRequest::Parse(ByteView in) {
   CV_RETURN_IF_ERROR(CheckSize(in, kSize, "registration request"));

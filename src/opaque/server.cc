@@ -87,7 +87,8 @@ Result<ServerSetup> ServerSetup::Parse(ByteView in) {
 Result<RegistrationResponse> ServerSetup::CreateRegistrationResponse(
     const RegistrationRequest& request, ByteView credential_identifier) const {
   CV_RETURN_IF_ERROR(CheckCredentialIdentifier(credential_identifier));
-  CV_RETURN_IF_ERROR(internal::CheckElement(request.blinded_message, "registration request blinded element"));
+  CV_RETURN_IF_ERROR(internal::CheckElementEncoding(request.blinded_message,
+                                                    "registration request blinded element"));
   CV_ASSIGN_OR_RETURN(Secret oprf_key,
                       internal::DeriveOprfKey(oprf_seed_.view(), credential_identifier));
   RegistrationResponse response;
@@ -111,9 +112,11 @@ Status StartLoginImpl(const ServerSetup& setup, ByteView oprf_seed, ByteView ser
       rnd.server_keyshare_seed.size() != kNseed) {
     return Internal("server login randomness has the wrong size");
   }
-  CV_RETURN_IF_ERROR(internal::CheckElement(ke1.blinded_message, "KE1 blinded element"));
-  CV_RETURN_IF_ERROR(internal::CheckElement(ke1.client_public_keyshare, "KE1 client key share"));
-  CV_RETURN_IF_ERROR(internal::CheckElement(record.client_public_key, "record client public key"));
+  CV_RETURN_IF_ERROR(internal::CheckElementEncoding(ke1.blinded_message, "KE1 blinded element"));
+  CV_RETURN_IF_ERROR(
+      internal::CheckElementEncoding(ke1.client_public_keyshare, "KE1 client key share"));
+  CV_RETURN_IF_ERROR(
+      internal::CheckElementEncoding(record.client_public_key, "record client public key"));
 
   // Credential response: OPRF evaluation plus the masked server key and envelope.
   CV_ASSIGN_OR_RETURN(Secret oprf_key, internal::DeriveOprfKey(oprf_seed, credential_identifier));
@@ -130,11 +133,11 @@ Status StartLoginImpl(const ServerSetup& setup, ByteView oprf_seed, ByteView ser
   CV_ASSIGN_OR_RETURN(internal::KeyPair share,
                       internal::DeriveDiffieHellmanKeyPair(rnd.server_keyshare_seed));
   ke2.server_public_keyshare = share.public_key;
-  CV_ASSIGN_OR_RETURN(internal::CleartextCredentials creds,
-                      internal::MakeCleartextCredentials(
-                          setup.public_key(), record.client_public_key,
-                          Identities{Bytes(client_identity.begin(), client_identity.end()),
-                                     setup.identity()}));
+  CV_ASSIGN_OR_RETURN(
+      internal::CleartextCredentials creds,
+      internal::MakeCleartextCredentials(
+          setup.public_key(), record.client_public_key,
+          Identities{Bytes(client_identity.begin(), client_identity.end()), setup.identity()}));
   CV_ASSIGN_OR_RETURN(Bytes preamble, internal::Preamble(context, creds.client_identity, ke1,
                                                          creds.server_identity, ke2));
   Secret ikm(3 * 32);
@@ -158,19 +161,17 @@ Status StartLoginImpl(const ServerSetup& setup, ByteView oprf_seed, ByteView ser
 
 Result<ServerLogin> Deterministic::StartServerLogin(const ServerSetup& setup,
                                                     const RegistrationRecord& record,
-                                                    ByteView credential_identifier,
-                                                    const KE1& ke1, ByteView client_identity,
-                                                    ByteView context,
+                                                    ByteView credential_identifier, const KE1& ke1,
+                                                    ByteView client_identity, ByteView context,
                                                     const ServerRandomness& rnd) {
   RecordView view;
   view.client_public_key = record.client_public_key;
   view.masking_key = record.masking_key;
   view.envelope = record.envelope;
   ServerLogin login;
-  CV_RETURN_IF_ERROR(StartLoginImpl(setup, setup.oprf_seed_.view(), setup.private_key_.view(),
-                                    view, credential_identifier, ke1, client_identity, context,
-                                    rnd, login.ke2_, login.expected_client_mac_,
-                                    login.session_key_));
+  CV_RETURN_IF_ERROR(StartLoginImpl(setup, setup.oprf_seed_.view(), setup.private_key_.view(), view,
+                                    credential_identifier, ke1, client_identity, context, rnd,
+                                    login.ke2_, login.expected_client_mac_, login.session_key_));
   return login;
 }
 
@@ -183,10 +184,9 @@ Result<ServerLogin> Deterministic::StartFakeServerLogin(
   view.client_public_key = fake_client_public_key;
   view.masking_key = fake_masking_key;
   ServerLogin login;
-  CV_RETURN_IF_ERROR(StartLoginImpl(setup, setup.oprf_seed_.view(), setup.private_key_.view(),
-                                    view, credential_identifier, ke1, client_identity, context,
-                                    rnd, login.ke2_, login.expected_client_mac_,
-                                    login.session_key_));
+  CV_RETURN_IF_ERROR(StartLoginImpl(setup, setup.oprf_seed_.view(), setup.private_key_.view(), view,
+                                    credential_identifier, ke1, client_identity, context, rnd,
+                                    login.ke2_, login.expected_client_mac_, login.session_key_));
   return login;
 }
 
@@ -207,13 +207,12 @@ Result<ServerLogin> ServerSetup::StartLogin(const RegistrationRecord& record,
                                             ByteView credential_identifier, const KE1& ke1,
                                             ByteView client_identity, ByteView context) const {
   const FreshRandomness rnd;
-  return Deterministic::StartServerLogin(*this, record, credential_identifier, ke1,
-                                         client_identity, context, rnd.View());
+  return Deterministic::StartServerLogin(*this, record, credential_identifier, ke1, client_identity,
+                                         context, rnd.View());
 }
 
 Result<ServerLogin> ServerSetup::StartFakeLogin(ByteView credential_identifier, const KE1& ke1,
-                                                ByteView client_identity,
-                                                ByteView context) const {
+                                                ByteView client_identity, ByteView context) const {
   CV_RETURN_IF_ERROR(CheckCredentialIdentifier(credential_identifier));
   // A stable fake record per identifier: an attacker probing the same unknown name twice sees
   // the same OPRF key and the same kind of reply as for a registered user.
@@ -224,9 +223,8 @@ Result<ServerLogin> ServerSetup::StartFakeLogin(ByteView credential_identifier, 
                       internal::DeriveDiffieHellmanKeyPair(material.view().first(kNseed)));
   const FreshRandomness rnd;
   return Deterministic::StartFakeServerLogin(*this, fake_client.public_key,
-                                             material.view().subspan(kNseed),
-                                             credential_identifier, ke1, client_identity,
-                                             context, rnd.View());
+                                             material.view().subspan(kNseed), credential_identifier,
+                                             ke1, client_identity, context, rnd.View());
 }
 
 Result<Secret> ServerLogin::Finish(const KE3& ke3) && {

@@ -30,9 +30,9 @@ TEST(Ksf, ParseRejectsBadParams) {
   Bytes unknown = wire;
   unknown[0] = 9;
   EXPECT_EQ(KsfParams::Parse(unknown).status().code(), Code::kUnsupported);
-  EXPECT_FALSE((KsfParams{KsfAlgorithm::kArgon2id, 64, 0, 1}).Validate().ok());     // t = 0
-  EXPECT_FALSE((KsfParams{KsfAlgorithm::kArgon2id, 64, 1, 0}).Validate().ok());     // p = 0
-  EXPECT_FALSE((KsfParams{KsfAlgorithm::kArgon2id, 8, 1, 4}).Validate().ok());      // m < 8p
+  EXPECT_FALSE((KsfParams{KsfAlgorithm::kArgon2id, 64, 0, 1}).Validate().ok());  // t = 0
+  EXPECT_FALSE((KsfParams{KsfAlgorithm::kArgon2id, 64, 1, 0}).Validate().ok());  // p = 0
+  EXPECT_FALSE((KsfParams{KsfAlgorithm::kArgon2id, 8, 1, 4}).Validate().ok());   // m < 8p
   EXPECT_FALSE((KsfParams{KsfAlgorithm::kIdentity, 1, 0, 0}).Validate().ok());
 }
 

@@ -22,7 +22,8 @@ std::vector<std::pair<const char*, Bytes>> BadElements() {
   return {
       {"identity", Bytes(32, 0)},
       // the identity with bit 255 set: libsodium 1.0.18 alone would decode it (fuzzer finding)
-      {"identity with high bit", Hex("0000000000000000000000000000000000000000000000000000000000000080")},
+      {"identity with high bit",
+       Hex("0000000000000000000000000000000000000000000000000000000000000080")},
       // a valid point with bit 255 set
       {"high bit", Hex("e2f2ae0a6abc4e71a884a961c500515f58e30b6aa582dd8db6a65945e08d2df6")},
       // p = 2^255 - 19 itself (not reduced)

@@ -18,8 +18,8 @@ struct Registered {
   crypto::Secret export_key;
 };
 
-Registered Register(const ServerSetup& server, std::string_view password, const Identities& ids = {},
-                    const KsfParams& ksf = kKsf) {
+Registered Register(const ServerSetup& server, std::string_view password,
+                    const Identities& ids = {}, const KsfParams& ksf = kKsf) {
   auto reg = ClientRegistration::Start(AsBytes(password));
   EXPECT_TRUE(reg.ok());
   auto request = RegistrationRequest::Parse(reg->request().Serialize());
@@ -60,8 +60,10 @@ TEST(Protocol, TwoLoginsGiveDifferentSessionKeysSameExportKey) {
     auto c = std::move(*login).Finish(s->ke2(), {}, kKsf);
     ASSERT_TRUE(c.ok());
     EXPECT_TRUE(c->export_key.Equals(r.export_key));
-    if (i == 0) first = c->session_key.Clone();
-    else EXPECT_FALSE(first.Equals(c->session_key));
+    if (i == 0)
+      first = c->session_key.Clone();
+    else
+      EXPECT_FALSE(first.Equals(c->session_key));
   }
 }
 
@@ -124,7 +126,8 @@ TEST(Protocol, ServerFromAnotherSetupIsRejected) {
 ClientLogin FixedClient(std::string_view password) {
   Bytes b(32, 0);
   b[0] = 7;  // a small non-zero scalar is a valid blind
-  auto login = Deterministic::StartLogin(AsBytes(password), b, Bytes(kNn, 0x11), Bytes(kNseed, 0x22));
+  auto login =
+      Deterministic::StartLogin(AsBytes(password), b, Bytes(kNn, 0x11), Bytes(kNseed, 0x22));
   return std::move(*login);
 }
 

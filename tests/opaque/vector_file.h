@@ -1,11 +1,11 @@
 // Loads the JSON test vectors of tests/vectors/opaque and reads hex fields from them.
 #pragma once
 
-#include <fstream>
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "support/test_hex.h"
 

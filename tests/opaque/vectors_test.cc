@@ -18,7 +18,8 @@ using nlohmann::json;
 class RealVectors : public ::testing::TestWithParam<int> {};
 
 TEST_P(RealVectors, ReproducesEveryValue) {
-  const json doc = chatvault::testing::LoadOpaqueVectors("opaque-3dh-ristretto255-sha512-real.json");
+  const json doc =
+      chatvault::testing::LoadOpaqueVectors("opaque-3dh-ristretto255-sha512-real.json");
   const json& v = doc.at("vectors").at(GetParam());
   const json& in = v.at("inputs");
   const json& mid = v.at("intermediates");
@@ -31,8 +32,8 @@ TEST_P(RealVectors, ReproducesEveryValue) {
   const Identities ids{HexField(in, "client_identity"), HexField(in, "server_identity")};
   const KsfParams ksf = KsfParams::IdentityForTests();
 
-  auto setup = Deterministic::MakeSetup(HexField(in, "oprf_seed"), HexField(in, "server_private_key"),
-                                        ids.server);
+  auto setup = Deterministic::MakeSetup(HexField(in, "oprf_seed"),
+                                        HexField(in, "server_private_key"), ids.server);
   ASSERT_TRUE(setup.ok()) << setup.status().ToString();
   EXPECT_EQ(HexEncode(setup->public_key()), H(in, "server_public_key"));
 
@@ -68,9 +69,9 @@ TEST_P(RealVectors, ReproducesEveryValue) {
   EXPECT_EQ(HexEncode(registered->export_key.view()), H(out, "export_key"));
 
   // Login.
-  auto login = Deterministic::StartLogin(password, HexField(in, "blind_login"),
-                                         HexField(in, "client_nonce"),
-                                         HexField(in, "client_keyshare_seed"));
+  auto login =
+      Deterministic::StartLogin(password, HexField(in, "blind_login"), HexField(in, "client_nonce"),
+                                HexField(in, "client_keyshare_seed"));
   ASSERT_TRUE(login.ok()) << login.status().ToString();
   EXPECT_EQ(HexEncode(login->ke1().Serialize()), H(out, "KE1"));
   auto ke1 = KE1::Parse(login->ke1().Serialize());
@@ -79,9 +80,9 @@ TEST_P(RealVectors, ReproducesEveryValue) {
   const Bytes masking_nonce = HexField(in, "masking_nonce");
   const Bytes server_nonce = HexField(in, "server_nonce");
   const Bytes server_seed = HexField(in, "server_keyshare_seed");
-  auto server = Deterministic::StartServerLogin(*setup, registered->record, cred_id, *ke1,
-                                                ids.client, context,
-                                                {masking_nonce, server_nonce, server_seed});
+  auto server =
+      Deterministic::StartServerLogin(*setup, registered->record, cred_id, *ke1, ids.client,
+                                      context, {masking_nonce, server_nonce, server_seed});
   ASSERT_TRUE(server.ok()) << server.status().ToString();
   EXPECT_EQ(HexEncode(server->ke2().Serialize()), H(out, "KE2"));
   auto ke2 = KE2::Parse(server->ke2().Serialize());
@@ -93,8 +94,8 @@ TEST_P(RealVectors, ReproducesEveryValue) {
   auto creds = internal::MakeCleartextCredentials(setup->public_key(),
                                                   registered->record.client_public_key, ids);
   ASSERT_TRUE(creds.ok());
-  auto preamble = internal::Preamble(context, creds->client_identity, *ke1,
-                                     creds->server_identity, *ke2);
+  auto preamble =
+      internal::Preamble(context, creds->client_identity, *ke1, creds->server_identity, *ke2);
   ASSERT_TRUE(preamble.ok());
   Bytes ikm;
   const Bytes server_sk = HexField(in, "server_private_key");
@@ -123,14 +124,15 @@ TEST_P(RealVectors, ReproducesEveryValue) {
 INSTANTIATE_TEST_SUITE_P(Rfc9807C1, RealVectors, ::testing::Values(0, 1));
 
 TEST(FakeVectors, ReproducesKE2ForUnknownUser) {
-  const json doc = chatvault::testing::LoadOpaqueVectors("opaque-3dh-ristretto255-sha512-fake.json");
+  const json doc =
+      chatvault::testing::LoadOpaqueVectors("opaque-3dh-ristretto255-sha512-fake.json");
   int count = 0;
   for (const json& v : doc.at("vectors")) {
     const json& in = v.at("inputs");
     const Bytes context = HexField(v.at("config"), "Context");
-    auto setup = Deterministic::MakeSetup(HexField(in, "oprf_seed"),
-                                          HexField(in, "server_private_key"),
-                                          HexField(in, "server_identity"));
+    auto setup =
+        Deterministic::MakeSetup(HexField(in, "oprf_seed"), HexField(in, "server_private_key"),
+                                 HexField(in, "server_identity"));
     ASSERT_TRUE(setup.ok());
     EXPECT_EQ(HexEncode(setup->public_key()), HexEncode(HexField(in, "server_public_key")));
     // The fake record's client key pair is consistent with the vector's inputs.

@@ -14,15 +14,15 @@
 namespace chatvault::opaque {
 
 // Sizes of the suite (RFC 9807 section 7 names).
-inline constexpr size_t kNoe = 32;   // serialized OPRF group element
-inline constexpr size_t kNok = 32;   // OPRF private key
-inline constexpr size_t kNpk = 32;   // AKE public key
-inline constexpr size_t kNsk = 32;   // AKE private key
-inline constexpr size_t kNh = 64;    // hash output (SHA-512)
-inline constexpr size_t kNm = 64;    // MAC output (HMAC-SHA512)
-inline constexpr size_t kNx = 64;    // KDF output (HKDF-SHA512)
-inline constexpr size_t kNn = 32;    // nonces
-inline constexpr size_t kNseed = 32; // key-derivation seeds
+inline constexpr size_t kNoe = 32;    // serialized OPRF group element
+inline constexpr size_t kNok = 32;    // OPRF private key
+inline constexpr size_t kNpk = 32;    // AKE public key
+inline constexpr size_t kNsk = 32;    // AKE private key
+inline constexpr size_t kNh = 64;     // hash output (SHA-512)
+inline constexpr size_t kNm = 64;     // MAC output (HMAC-SHA512)
+inline constexpr size_t kNx = 64;     // KDF output (HKDF-SHA512)
+inline constexpr size_t kNn = 32;     // nonces
+inline constexpr size_t kNseed = 32;  // key-derivation seeds
 inline constexpr size_t kEnvelopeSize = kNn + kNm;
 
 using Element = std::array<uint8_t, 32>;  // a ristretto255 point, canonical encoding

@@ -1,7 +1,8 @@
 // OPAQUE server (RFC 9807, ristretto255-SHA512, OPAQUE-3DH).
 //
-//   ServerSetup::Generate(identity) once; persist Serialize() as a secret (HSM-wrapped by the vault).
-//   Registration: setup.CreateRegistrationResponse(request, credential_identifier) -> response;
+//   ServerSetup::Generate(identity) once; persist Serialize() as a secret (HSM-wrapped by the
+//   vault). Registration: setup.CreateRegistrationResponse(request, credential_identifier) ->
+//   response;
 //                 store the client's RegistrationRecord (and its KsfParams) under that identifier.
 //   Login:        setup.StartLogin(record, credential_identifier, ke1, client_identity) -> ke2();
 //                 for an unknown identifier use StartFakeLogin(...) instead, so the reply is
