@@ -106,11 +106,15 @@ class WebDavProvider : public storage::Provider {
       result = mr.status();
     } else if (mr->status == 412 && !overwrite) {
       result = AlreadyExists("object " + object + " exists");
-    } else if (mr->status == 404 && !overwrite) {
-      // The MOVE was applied but its answer was lost, and the retry found no source. The
-      // object is there now with our bytes, unless a concurrent writer won, which we cannot
-      // tell apart; both leave the object whole, so report success.
-      result = OkStatus();
+    } else if (mr->status == 404) {
+      // The MOVE was applied but its answer was lost, and the retry found no source. Success
+      // if the object is now there with our size (a concurrent writer of the same content
+      // address is indistinguishable and equally fine).
+      HttpRequest head = Request("HEAD", UrlOf(object));
+      Result<HttpResponse> hr = http_.WithRetry(head);
+      const bool landed = hr.ok() && hr->status == 200 &&
+                          hr->Header("content-length") == std::to_string(data.size());
+      result = landed ? OkStatus() : Failure(move, *mr);
     } else if (mr->status != 201 && mr->status != 204) {
       result = Failure(move, *mr);
     }
