@@ -1,0 +1,89 @@
+// Runs the real chatvault binary with a private home directory and captures its output.
+#pragma once
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "support/temp_dir.h"
+
+namespace chatvault::testing {
+
+struct CliResult {
+  int rc = -1;
+  std::string out;
+  std::string err;
+  nlohmann::json Json() const {
+    return nlohmann::json::parse(out, nullptr, false);
+  }
+};
+
+inline std::string ChatvaultBinary() { return std::string(CHATVAULT_BINARY_DIR) + "/src/cli/chatvault"; }
+
+inline std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class Cli {
+ public:
+  explicit Cli(const TempDir& dir) : dir_(dir), home_(dir.Sub("home")) {}
+  const std::string& home() const { return home_; }
+  std::string key_file() const { return home_ + "/backup.key"; }
+
+  // Starts chatvault with `args`; stdin from `stdin_text`. Returns the child's pid.
+  pid_t Start(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {},
+              const std::string& stdin_text = "") {
+    const std::string in_path = dir_.Sub("cli.stdin");
+    std::ofstream(in_path) << stdin_text;
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      const int in = ::open(in_path.c_str(), O_RDONLY);
+      const int out = ::open(dir_.Sub("cli.stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      const int err = ::open(dir_.Sub("cli.stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      ::dup2(in, 0);
+      ::dup2(out, 1);
+      ::dup2(err, 2);
+      for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+      std::vector<std::string> full = {ChatvaultBinary(), "--home", home_};
+      full.insert(full.end(), args.begin(), args.end());
+      std::vector<char*> argv;
+      for (auto& a : full) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+    return pid;
+  }
+
+  CliResult Wait(pid_t pid) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    CliResult r;
+    r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.out = Slurp(dir_.Sub("cli.stdout"));
+    r.err = Slurp(dir_.Sub("cli.stderr"));
+    return r;
+  }
+
+  CliResult Run(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {},
+                const std::string& stdin_text = "") {
+    return Wait(Start(args, env, stdin_text));
+  }
+
+ private:
+  const TempDir& dir_;
+  std::string home_;
+};
+
+}  // namespace chatvault::testing
