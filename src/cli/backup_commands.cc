@@ -1,4 +1,8 @@
 // chatvault backup / restore / verify: the backup engine behind the CLI.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <ctime>
 #include <filesystem>
 #include <iomanip>
@@ -29,6 +33,36 @@ struct RestoreArgs {
   bool force = false;
 };
 
+// One backup per device at a time: holds an exclusive lock on <home>/backup.lock while alive.
+class BackupLock {
+ public:
+  ~BackupLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Status Acquire(const std::string& home) {
+    const std::string path = home + "/backup.lock";
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0) return IoError("cannot open " + path);
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      return Conflict("another backup is already running on this device; wait for it to finish");
+    }
+    return OkStatus();
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// Snapshot staging files of a run that was killed; safe to delete while we hold the lock.
+void RemoveStaleSnapshots(const std::string& temp_dir) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(temp_dir, ec)) {
+    if (e.path().filename().string().starts_with("chatvault-snapshot-")) {
+      std::filesystem::remove(e.path(), ec);
+    }
+  }
+}
+
 std::string Seconds(double s) {
   std::ostringstream out;
   out << std::fixed << std::setprecision(1) << s << " s";
@@ -56,9 +90,12 @@ int Backup(Globals& g, const BackupArgs& a) {
   auto provider = storage::OpenProvider(location);
   if (!provider.ok()) return ReportError(g, provider.status());
 
+  BackupLock lock;
+  if (Status s = lock.Acquire(g.home); !s.ok()) return ReportError(g, s);
   const std::string temp_dir = g.home + "/tmp";
   std::error_code ec;
   std::filesystem::create_directories(temp_dir, ec);
+  RemoveStaleSnapshots(temp_dir);
   backup::BackupOptions options;
   options.temp_dir = ec ? "" : temp_dir;
   ProgressBar bar(!g.quiet && !g.json);
