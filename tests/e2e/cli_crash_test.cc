@@ -103,6 +103,10 @@ TEST_F(CliCrash, SigkillAtRandomMomentsNeverLosesTheBackup) {
     if (killed.rc == 0) committed = changed;  // it finished before the kill
     EXPECT_TRUE(restored == committed || restored == changed) << restored;
     ASSERT_EQ(cli_.Run({"backup"}).rc, 0);
+    // The killed run's snapshot staging file does not pile up.
+    for (const auto& e : fs::directory_iterator(cli_.home() + "/tmp")) {
+      EXPECT_FALSE(e.path().filename().string().starts_with("chatvault-snapshot-")) << e.path();
+    }
     committed = changed;
     EXPECT_EQ(RestoreCount(), changed);
   }
