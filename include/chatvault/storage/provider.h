@@ -2,6 +2,8 @@
 // Every operation is idempotent and safe to retry. Names are relative paths of [a-z0-9._/-]
 // ("chunks/ab/abcdef...", "manifests/00000042", "current/00000042").
 // Providers see only ciphertext and sizes.
+// Implementations must be safe to call from several threads at once: the backup engine stores
+// and fetches a few chunks in parallel through one Provider object.
 #pragma once
 
 #include <cstdint>
