@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <filesystem>
 #include <memory>
 
 #include "chatvault/cloud/rclone_provider.h"
@@ -61,7 +62,11 @@ Fixture& Shared() {
 
 class StopShared : public ::testing::Environment {
  public:
-  void TearDown() override { Shared().dav.Stop(); }
+  void TearDown() override {
+    Shared().dav.Stop();
+    std::error_code ec;
+    std::filesystem::remove_all(Shared().dir.path(), ec);  // the fixture itself is never freed
+  }
 };
 const auto* const kStopper = ::testing::AddGlobalTestEnvironment(new StopShared);
 

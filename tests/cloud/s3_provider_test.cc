@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <filesystem>
 #include <memory>
 #include <thread>
 
@@ -56,7 +57,11 @@ S3Server& SharedServer() {
 // Stops the shared server when the process ends, so no server outlives its test.
 class StopSharedServer : public ::testing::Environment {
  public:
-  void TearDown() override { SharedServer().process.Stop(); }
+  void TearDown() override {
+    SharedServer().process.Stop();
+    std::error_code ec;
+    std::filesystem::remove_all(SharedServer().dir.path(), ec);  // the server object is never freed
+  }
 };
 const auto* const kStopper = ::testing::AddGlobalTestEnvironment(new StopSharedServer);
 

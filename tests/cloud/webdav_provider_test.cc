@@ -52,7 +52,11 @@ DavServer& SharedServer() {
 
 class StopSharedServer : public ::testing::Environment {
  public:
-  void TearDown() override { SharedServer().process.Stop(); }
+  void TearDown() override {
+    SharedServer().process.Stop();
+    std::error_code ec;
+    std::filesystem::remove_all(SharedServer().dir.path(), ec);  // the server object is never freed
+  }
 };
 const auto* const kStopper = ::testing::AddGlobalTestEnvironment(new StopSharedServer);
 
