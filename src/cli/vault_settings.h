@@ -1,0 +1,36 @@
+// Where this device's backup key is kept in the Backup Key Vault: <home>/vault.json, written by
+// `chatvault init --password` and read by `password change|reset` and `disable`.
+#pragma once
+
+#include <string>
+
+#include "chatvault/common/status.h"
+#include "chatvault/vaultclient/vault_client.h"
+
+namespace chatvault::cli {
+
+struct VaultSettings {
+  std::string url;      // https://host:port
+  std::string account;  // the chat account id
+  std::string ca_file;  // pinned certificate or CA (absolute path); empty: system CAs
+  bool allow_weak_ksf = false;  // only ever set by tests
+};
+
+std::string VaultSettingsPath(const std::string& home);
+// kNotFound with a hint when this device does not use the vault.
+Result<VaultSettings> LoadVaultSettings(const std::string& home);
+// Atomic (temp + fsync + rename), mode 0600.
+Status SaveVaultSettings(const std::string& home, const VaultSettings& settings);
+Status RemoveVaultSettings(const std::string& home);
+
+Result<std::unique_ptr<vaultclient::VaultClient>> ConnectVault(const VaultSettings& settings);
+
+// Passwords for scripts come from a file or an environment variable; people type them (no echo).
+// A new password obeys the rules and, when typed, is typed twice.
+Result<std::string> ReadNewPassword(const std::string& file, const char* env_var);
+Result<std::string> ReadPassword(const std::string& prompt, const std::string& file,
+                                 const char* env_var);
+// True when the password came from a script (file or environment), not from a person.
+bool PasswordFromScript(const std::string& file, const char* env_var);
+
+}  // namespace chatvault::cli
