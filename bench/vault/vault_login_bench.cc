@@ -73,6 +73,7 @@ void BM_HttpsRoundTrip(benchmark::State& state) {
   http.set_ca_cert_path(vault.process.ca_file().c_str());
   http.enable_server_certificate_verification(true);
   http.set_keep_alive(true);
+  http.set_tcp_nodelay(true);
   for (auto _ : state) {
     auto res = http.Get("/v1/health");
     if (!res || res->status != 200) {

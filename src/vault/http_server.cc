@@ -105,6 +105,7 @@ class HttpsServer final : public HttpServer {
     server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
     server_.set_payload_max_length(options_.max_body_bytes);
     server_.set_keep_alive_timeout(5);
+    server_.set_tcp_nodelay(true);  // small JSON replies must not wait for delayed ACKs (40 ms)
     server_.set_read_timeout(10, 0);
     server_.set_write_timeout(10, 0);
     Routes();

@@ -187,6 +187,7 @@ Result<std::unique_ptr<VaultClient>> VaultClient::Connect(const VaultAddress& ad
   http->set_read_timeout(60, 0);  // a KSF-heavy server could be slow under load
   http->set_write_timeout(10, 0);
   http->set_keep_alive(true);
+  http->set_tcp_nodelay(true);  // each request is one small write; do not let Nagle hold it
   return std::unique_ptr<VaultClient>(
       std::make_unique<HttpsVaultClient>(address.url, std::move(http), options));
 }
