@@ -134,7 +134,7 @@ say "Backing up: msgstore.db and media are encrypted on this device, then stored
 say "Losing the phone: its chat data and chatvault state are gone"
 rm -rf "$work/phone"
 [[ ! -e "$phone_data" && ! -e "$phone_home" ]] || die "could not delete the old phone's files"
-ok "only the cloud copy and the key remain"
+ok "only the cloud copy remains, and what the user keeps: the password (key in the vault) or the 64-digit key"
 
 "$refuse_wrong"
 "$restore"
