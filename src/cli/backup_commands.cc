@@ -216,7 +216,13 @@ const bool kRegistered = RegisterCommands(20, [](CLI::App& app, Globals& g) {
   restore->add_option("--key-file", rargs->key_file, "A file holding the 64-digit key");
   restore->add_option("--key", rargs->key_text, "The 64-digit key (spaces and dashes allowed)");
   restore->add_flag("--force", rargs->force, "Restore into a directory that is not empty");
-  restore->callback([&g, rargs] { g.exit_code = Restore(g, *rargs); });
+  restore->callback([&g, rargs] {
+    if (auto variant = RunVariant("restore")) {
+      g.exit_code = *variant;
+      return;
+    }
+    g.exit_code = Restore(g, *rargs);
+  });
 
   auto vargs = std::make_shared<RestoreArgs>();
   CLI::App* verify = app.add_subcommand(

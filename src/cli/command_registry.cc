@@ -13,7 +13,30 @@ std::vector<std::pair<int, Installer>>& Registry() {
   return registry;
 }
 
+struct Variant {
+  std::string command;
+  std::function<bool()> selected;
+  std::function<int()> run;
+};
+
+std::vector<Variant>& Variants() {
+  static std::vector<Variant> variants;
+  return variants;
+}
+
 }  // namespace
+
+void AddVariant(const std::string& command, std::function<bool()> selected,
+                std::function<int()> run) {
+  Variants().push_back({command, std::move(selected), std::move(run)});
+}
+
+std::optional<int> RunVariant(const std::string& command) {
+  for (const Variant& v : Variants()) {
+    if (v.command == command && v.selected()) return v.run();
+  }
+  return std::nullopt;
+}
 
 bool RegisterCommands(int order, Installer installer) {
   Registry().emplace_back(order, std::move(installer));

@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -29,6 +30,14 @@ struct Globals {
 using Installer = std::function<void(CLI::App& app, Globals& globals)>;
 bool RegisterCommands(int order, Installer installer);
 void InstallCommands(CLI::App& app, Globals& globals);
+
+// Another file can give an existing command a variant selected by one of its flags
+// (`init --password` next to `init --key`). The command's own callback asks RunVariant first
+// and does its usual work only when no variant was selected.
+void AddVariant(const std::string& command, std::function<bool()> selected,
+                std::function<int()> run);
+// The exit code of the selected variant of `command`, or nullopt when none is selected.
+std::optional<int> RunVariant(const std::string& command);
 
 // Exit codes, stable for scripts: 0 ok, 1 usage, and one per failure kind (see --help).
 int ExitCodeFor(Code code);

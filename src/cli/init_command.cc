@@ -142,7 +142,13 @@ const bool kRegistered = RegisterCommands(10, [](CLI::App& app, Globals& g) {
   cmd->add_flag("--confirm", args->confirm,
                 "Finish a pending setup by typing the key back");
   cmd->add_flag("--force", args->force, "Replace an existing setup (and its key) on this device");
-  cmd->callback([&g, args] { g.exit_code = Init(g, *args); });
+  cmd->callback([&g, args] {
+    if (auto variant = RunVariant("init")) {
+      g.exit_code = *variant;
+      return;
+    }
+    g.exit_code = Init(g, *args);
+  });
 });
 
 }  // namespace

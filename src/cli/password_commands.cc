@@ -26,22 +26,7 @@ constexpr const char* kOldPasswordEnv = "CHATVAULT_OLD_PASSWORD";
 constexpr int kProofTries = 3;
 
 // `init` and `restore` are defined in their own files; the password variants add options to
-// them and take over their callback when --password is given. CLI11 keeps the callback in a
-// protected member, reachable through a pointer-to-member taken in a derived class.
-struct CallbackAccess : CLI::App {
-  static std::function<void()> CLI::App::*Member() { return &CallbackAccess::final_callback_; }
-};
-
-void TakeOver(CLI::App* cmd, std::function<bool()> wants_password, std::function<void()> run) {
-  std::function<void()> original = cmd->*CallbackAccess::Member();
-  cmd->callback([original, wants_password, run] {
-    if (wants_password()) {
-      run();
-    } else if (original) {
-      original();
-    }
-  });
-}
+// them and register as their --password variant (command_registry.h).
 
 CLI::App* FindSubcommand(CLI::App& app, const std::string& name) {
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
@@ -301,15 +286,15 @@ const bool kRegistered = RegisterCommands(40, [](CLI::App& app, Globals& g) {
                    "Keep the backup key in the Backup Key Vault behind a password (with --vault, "
                    "--account, --token)");
     a->vault.Add(init, /*with_token=*/true);
-    TakeOver(init, [a] { return a->password; }, [&g, a, init] { g.exit_code = InitWithPassword(g, init, *a); });
+    AddVariant("init", [a] { return a->password; }, [&g, a, init] { return InitWithPassword(g, init, *a); });
   }
   if (CLI::App* restore = FindSubcommand(app, "restore")) {
     auto a = std::make_shared<RestorePasswordArgs>();
     restore->add_flag("--password", a->password,
                       "Get the backup key from the vault with your password (with --vault, --account)");
     a->vault.Add(restore, /*with_token=*/false);
-    TakeOver(restore, [a] { return a->password; },
-             [&g, a, restore] { g.exit_code = RestoreWithPassword(g, restore, *a); });
+    AddVariant("restore", [a] { return a->password; },
+               [&g, a, restore] { return RestoreWithPassword(g, restore, *a); });
   }
 
   CLI::App* password = app.add_subcommand(
