@@ -126,10 +126,9 @@ Result<RestoreSummary> Run(storage::Provider& provider, const key::BackupKey& ke
 
   // Downloads run ahead across file boundaries: most media files are a single chunk, and a
   // window that stopped at each file's end would leave the pool idle between files.
-  struct Pending {
-    std::future<Result<Bytes>> data;
-  };
-  std::deque<Pending> in_flight;
+  // Returning early with downloads still in flight is safe: `pool` is destroyed before `codec`
+  // and finishes its queued jobs first.
+  std::deque<std::future<Result<Bytes>>> in_flight;
   size_t ahead_file = 0, ahead_chunk = 0;
   auto download_ahead = [&] {
     while (in_flight.size() < window && ahead_file < manifest.files.size()) {
@@ -140,13 +139,9 @@ Result<RestoreSummary> Run(storage::Provider& provider, const key::BackupKey& ke
         continue;
       }
       const ChunkRef& ref = f.chunks[ahead_chunk++];
-      in_flight.push_back(Pending{pool.Submit(
-          [&codec, &provider, ref]() { return codec.Load(provider, ref.id, ref.size); })});
+      in_flight.push_back(pool.Submit(
+          [&codec, &provider, ref]() { return codec.Load(provider, ref.id, ref.size); }));
     }
-  };
-  // Lets the remaining downloads finish before their captures go out of scope.
-  auto drain = [&] {
-    for (auto& p : in_flight) p.data.wait();
   };
 
   for (const FileEntry& file : manifest.files) {
@@ -157,42 +152,27 @@ Result<RestoreSummary> Run(storage::Provider& provider, const key::BackupKey& ke
       const std::string parent = fs::path(final_path).parent_path().string();
       std::error_code ec;
       fs::create_directories(parent, ec);
-      if (ec) {
-        drain();
-        return IoError("cannot create " + parent + ": " + ec.message());
-      }
+      if (ec) return IoError("cannot create " + parent + ": " + ec.message());
       touched_dirs.insert(parent);
-      if (Status s = staged.Open(final_path); !s.ok()) {
-        drain();
-        return s;
-      }
+      CV_RETURN_IF_ERROR(staged.Open(final_path));
     }
     for (size_t i = 0; i < file.chunks.size(); ++i) {
       download_ahead();
-      auto chunk = in_flight.front().data.get();
+      auto chunk = in_flight.front().get();
       in_flight.pop_front();
       if (!chunk.ok()) {
-        drain();
         const Status& s = chunk.status();
         if (s.code() == Code::kWrongKey) return s;
         return Status(s.code(), "the backup copy of " + file.path + " is damaged: " + s.message());
       }
-      if (writing) {
-        if (Status s = staged.Write(*chunk); !s.ok()) {
-          drain();
-          return s;
-        }
-      }
+      if (writing) CV_RETURN_IF_ERROR(staged.Write(*chunk));
       progress.bytes_done += chunk->size();
       report();
     }
     if (writing) {
       std::function<Status(const std::string&)> check;
       if (file.path == kDatabaseName) check = CheckDatabaseIntegrity;
-      if (Status s = staged.Publish(file.mode, file.mtime_ns, check); !s.ok()) {
-        drain();
-        return s;
-      }
+      CV_RETURN_IF_ERROR(staged.Publish(file.mode, file.mtime_ns, check));
     }
     ++progress.files_done;
     report();
