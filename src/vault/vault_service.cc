@@ -15,6 +15,8 @@ struct VaultService::Pending {
   bool fake = false;
   std::optional<opaque::ServerLogin> login;
   std::chrono::steady_clock::time_point expires;
+  // The record as this login's counted guess wrote it, and that write's version.
+  std::optional<Loaded> counted;
 };
 
 namespace {
@@ -210,6 +212,7 @@ Result<RecoverStartReply> VaultService::RecoverStart(std::string_view account, c
     auto pending = std::make_unique<Pending>();
     pending->account = std::string(account);
     pending->generation = counted.generation;
+    pending->counted = Loaded{counted, *written};
     RecoverStartReply reply;
     reply.ke2 = login.ke2();
     reply.ksf = counted.ksf;
@@ -243,6 +246,21 @@ Result<RecoverFinishReply> VaultService::RecoverFinish(std::string_view session,
     return RecoverFinishReply{false, {}, options_.max_guesses - 1};
   }
   const std::string key = AccountStoreKey(pending->account);
+  if (valid && pending->counted) {
+    // If nobody wrote the record since this login counted its guess, the stored record is the
+    // one this login wrote (versions are never reused): reset it without reading it back. Any
+    // other write in between makes this a conflict, and the loop below reads the current one.
+    AccountRecord reset = std::move(pending->counted->record);
+    reset.failed_guesses = 0;
+    auto written = Store(key, pending->counted->version, reset);
+    if (written.ok()) {
+      ++metrics_.recoveries;
+      return RecoverFinishReply{true, std::move(reset.wrapped_key), options_.max_guesses};
+    }
+    if (written.status().code() != Code::kConflict) {
+      return Unavailable("the vault could not save this login; try again");
+    }
+  }
   for (int attempt = 0; attempt < kCasRetries; ++attempt) {
     CV_ASSIGN_OR_RETURN(std::optional<Loaded> loaded, Load(key));
     if (!loaded || !loaded->record.active() || loaded->record.generation != pending->generation) {
