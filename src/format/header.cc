@@ -10,7 +10,7 @@ namespace chatvault::format::internal {
 
 Status ValidatePurpose(std::string_view purpose) {
   if (purpose.empty() || purpose.size() > kMaxPurposeSize) {
-    return InvalidArgument("a container purpose must be 1 to 32 characters long");
+    return InvalidArgument("a container purpose must be 1 to 80 characters long");
   }
   for (char c : purpose) {
     const bool ok =

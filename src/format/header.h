@@ -18,7 +18,7 @@ inline constexpr uint8_t kFlagZstd = 0x01;
 inline constexpr int kMinSegmentLog = 10;
 inline constexpr int kMaxSegmentLog = 24;
 inline constexpr int kDefaultSegmentLog = 16;
-inline constexpr size_t kMaxPurposeSize = 32;
+inline constexpr size_t kMaxPurposeSize = 80;
 inline constexpr size_t kFingerprintSize = 16;
 inline constexpr size_t kSaltSize = 32;
 inline constexpr size_t kHeaderMacSize = 16;
@@ -43,7 +43,7 @@ inline constexpr uint64_t kReorderWindow = 8;
 
 inline size_t HeaderSize(size_t purpose_size) { return kFixedHeaderSize + purpose_size; }
 
-// "chunk", "manifest": 1..32 characters of [a-z0-9._-].
+// "chunk-<id>", "manifest": 1..80 characters of [a-z0-9._-].
 Status ValidatePurpose(std::string_view purpose);
 
 struct ContainerKeys {

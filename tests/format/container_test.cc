@@ -123,6 +123,8 @@ TEST(Container, RejectsBadOptions) {
   EXPECT_EQ(Encryptor::Create(TestKey(), o, &sink).status().code(), Code::kInvalidArgument);
   o.purpose = "";
   EXPECT_EQ(Encryptor::Create(TestKey(), o, &sink).status().code(), Code::kInvalidArgument);
+  o.purpose = std::string(81, 'a');
+  EXPECT_EQ(Encryptor::Create(TestKey(), o, &sink).status().code(), Code::kInvalidArgument);
   o.purpose = "chunk";
   o.zstd_level = 0;
   EXPECT_EQ(Encryptor::Create(TestKey(), o, &sink).status().code(), Code::kInvalidArgument);
@@ -130,6 +132,20 @@ TEST(Container, RejectsBadOptions) {
   EXPECT_EQ(Encryptor::Create(TestKey(), o, &sink).status().code(), Code::kInvalidArgument);
   EXPECT_EQ(Encryptor::Create(TestKey(), {}, nullptr).status().code(), Code::kInvalidArgument);
   EXPECT_EQ(Decryptor::Create(TestKey(), "x y", &sink).status().code(), Code::kInvalidArgument);
+}
+
+// The longest purpose (80 characters: "chunk-" and a 64-digit id fit) round-trips.
+TEST(Container, LongestPurposeRoundTrips) {
+  EncryptOptions o;
+  o.purpose = "chunk-" + std::string(74, 'f');
+  const Bytes plain = {1, 2, 3, 4, 5};
+  auto sealed = EncryptBytes(TestKey(), o, plain);
+  ASSERT_TRUE(sealed.ok()) << sealed.status().ToString();
+  auto opened = DecryptBytes(TestKey(), o.purpose, *sealed);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_EQ(*opened, plain);
+  EXPECT_EQ(DecryptBytes(TestKey(), "chunk-" + std::string(74, 'e'), *sealed).status().code(),
+            Code::kCorrupted);
 }
 
 TEST(Container, NoWriteAfterFinish) {
