@@ -22,8 +22,9 @@ class ChunkCodec {
   // the chunk existed).
   Result<uint64_t> Store(storage::Provider& provider, const std::string& id, ByteView plaintext) const;
 
-  // Downloads, decrypts and checks a chunk: a chunk stored under another chunk's name (a swap)
-  // authenticates but fails the id check, and is reported as corrupted like any other damage.
+  // Downloads, decrypts and checks a chunk. Each chunk is sealed for its own id (container purpose
+  // "chunk-<id>"), so a chunk stored under another chunk's name (a swap) fails authentication and
+  // is reported as corrupted like any other damage.
   Result<Bytes> Load(storage::Provider& provider, const std::string& id, uint64_t size) const;
 
  private:

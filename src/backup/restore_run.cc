@@ -1,5 +1,6 @@
-// RunRestore and RunVerify: fetch and authenticate every chunk of the current backup, in order,
-// with a few downloads in flight; restore writes each file via temp + fsync + rename.
+// RunRestore and RunVerify: fetch and authenticate every chunk of the current backup with a few
+// chunks in flight; restore writes each file via a temp file + rename and flushes them to disk
+// together at the end.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,7 +11,6 @@
 #include <deque>
 #include <filesystem>
 #include <future>
-#include <set>
 
 #include "backup/catalog.h"
 #include "backup/chunk_codec.h"
@@ -25,16 +25,8 @@ namespace {
 
 Status Errno(const std::string& what) { return IoError(what + ": " + std::strerror(errno)); }
 
-Status FsyncPath(const std::string& path, int flags) {
-  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0) return Errno("cannot open " + path);
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return Errno("cannot sync " + path);
-  return OkStatus();
-}
-
-// Writes one restored file to a hidden temp name beside its final place.
+// One restored file: written at chunk offsets by the workers (pwrite) to a hidden temp name
+// beside its final place, then published by the restore loop once every chunk is in.
 class StagedFile {
  public:
   ~StagedFile() {
@@ -54,10 +46,12 @@ class StagedFile {
     }
     return OkStatus();
   }
-  Status Write(ByteView data) {
+  // Safe from several threads at once for disjoint ranges.
+  Status WriteAt(ByteView data, uint64_t offset) const {
     size_t done = 0;
     while (done < data.size()) {
-      const ssize_t n = ::write(fd_, data.data() + done, data.size() - done);
+      const ssize_t n = ::pwrite(fd_, data.data() + done, data.size() - done,
+                                 static_cast<off_t>(offset + done));
       if (n < 0) {
         if (errno == EINTR) continue;
         return Errno("cannot write " + final_);
@@ -66,9 +60,14 @@ class StagedFile {
     }
     return OkStatus();
   }
-  // fsync, mode, mtime, then `check` on the complete temp file, then rename into place.
-  Status Publish(uint32_t mode, int64_t mtime_ns, const std::function<Status(const std::string&)>& check) {
-    if (::fsync(fd_) != 0) return Errno("cannot sync " + final_);
+  // Mode and mtime, then closes the temp file. A file that replaces an existing one is synced
+  // first, so a power cut cannot swap good data for a half-written copy; new files are synced
+  // together at the end of the restore (SyncFileSystem).
+  Status Close(uint32_t mode, int64_t mtime_ns) {
+    struct stat existing;
+    if (::lstat(final_.c_str(), &existing) == 0 && ::fsync(fd_) != 0) {
+      return Errno("cannot sync " + final_);
+    }
     if (::fchmod(fd_, mode & 07777) != 0) return Errno("cannot set the mode of " + final_);
     struct timespec times[2];
     times[0].tv_sec = 0;
@@ -76,22 +75,39 @@ class StagedFile {
     times[1].tv_sec = mtime_ns / 1000000000;
     times[1].tv_nsec = mtime_ns % 1000000000;
     if (::futimens(fd_, times) != 0) return Errno("cannot set the time of " + final_);
-    if (::close(fd_) != 0) {
-      fd_ = -1;
-      return Errno("cannot close " + final_);
-    }
+    const int rc = ::close(fd_);
     fd_ = -1;
-    if (check) CV_RETURN_IF_ERROR(check(tmp_));
+    if (rc != 0) return Errno("cannot close " + final_);
+    return OkStatus();
+  }
+  Status Rename() {
     if (::rename(tmp_.c_str(), final_.c_str()) != 0) return Errno("cannot put " + final_ + " in place");
     tmp_.clear();
     return OkStatus();
   }
+  const std::string& temp_path() const { return tmp_; }
 
  private:
   int fd_ = -1;
   std::string tmp_;
   std::string final_;
 };
+
+// Flushes everything written under `dir` (the restored files and their directory entries) with
+// one syncfs(2) instead of a wait per file.
+Status SyncFileSystem(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Errno("cannot open " + dir);
+  const int rc = ::syncfs(fd);
+  ::close(fd);
+  if (rc != 0) return Errno("cannot flush the restored files in " + dir + " to disk");
+  return OkStatus();
+}
+
+Status Damaged(const Status& s, const std::string& path) {
+  if (s.code() == Code::kWrongKey) return s;
+  return Status(s.code(), "the backup copy of " + path + " is damaged: " + s.message());
+}
 
 Result<RestoreSummary> Run(storage::Provider& provider, const key::BackupKey& key,
                            const std::string* target_dir, const RestoreOptions& options) {
@@ -118,67 +134,92 @@ Result<RestoreSummary> Run(storage::Provider& provider, const key::BackupKey& ke
   };
   report();
 
+  // The workers fetch, authenticate and write chunks; this thread keeps at most `window` chunks
+  // in flight, in manifest order and across file boundaries (most media files are one chunk), and
+  // publishes each file once its last chunk is in. The database's check runs beside the rest of
+  // the restore, and the database is put in place only once it passed.
   ChunkCodec codec(key);
   const int threads = std::max(1, options.threads);
   const size_t window = static_cast<size_t>(threads) * 2;
-  WorkPool pool(threads);
-  std::set<std::string> touched_dirs;
+  std::vector<std::unique_ptr<StagedFile>> staged(manifest.files.size());
+  std::future<Status> database_check;
+  size_t database_index = manifest.files.size();
+  struct InFlight {
+    size_t file;
+    bool last;
+    std::future<Result<uint64_t>> done;
+  };
+  std::deque<InFlight> in_flight;
 
-  // Downloads run ahead across file boundaries: most media files are a single chunk, and a
-  // window that stopped at each file's end would leave the pool idle between files.
-  // Returning early with downloads still in flight is safe: `pool` is destroyed before `codec`
-  // and finishes its queued jobs first.
-  std::deque<std::future<Result<Bytes>>> in_flight;
-  size_t ahead_file = 0, ahead_chunk = 0;
-  auto download_ahead = [&] {
-    while (in_flight.size() < window && ahead_file < manifest.files.size()) {
-      const FileEntry& f = manifest.files[ahead_file];
-      if (ahead_chunk >= f.chunks.size()) {
-        ++ahead_file;
-        ahead_chunk = 0;
-        continue;
-      }
-      const ChunkRef& ref = f.chunks[ahead_chunk++];
-      in_flight.push_back(pool.Submit(
-          [&codec, &provider, ref]() { return codec.Load(provider, ref.id, ref.size); }));
+  auto publish = [&](size_t index) -> Status {
+    const FileEntry& file = manifest.files[index];
+    ++progress.files_done;
+    if (!writing) return OkStatus();
+    StagedFile& out = *staged[index];
+    CV_RETURN_IF_ERROR(out.Close(file.mode, file.mtime_ns));
+    if (file.path == kDatabaseName) {
+      database_index = index;
+      database_check = std::async(std::launch::async, CheckDatabaseIntegrity, out.temp_path());
+      return OkStatus();
     }
+    CV_RETURN_IF_ERROR(out.Rename());
+    staged[index].reset();
+    return OkStatus();
+  };
+  auto finish_one = [&]() -> Status {
+    InFlight job = std::move(in_flight.front());
+    in_flight.pop_front();
+    auto written = job.done.get();
+    if (!written.ok()) return Damaged(written.status(), manifest.files[job.file].path);
+    progress.bytes_done += *written;
+    if (job.last) CV_RETURN_IF_ERROR(publish(job.file));
+    report();
+    return OkStatus();
   };
 
-  for (const FileEntry& file : manifest.files) {
-    StagedFile staged;
-    std::string final_path;
+  // Returning early with jobs in flight is safe: `pool` is declared last, so it is destroyed
+  // first and finishes its queued jobs while the files and the codec they use still exist.
+  WorkPool pool(threads);
+  Status failure;
+  for (size_t index = 0; index < manifest.files.size() && failure.ok(); ++index) {
+    const FileEntry& file = manifest.files[index];
     if (writing) {
-      final_path = *target_dir + "/" + file.path;
+      const std::string final_path = *target_dir + "/" + file.path;
       const std::string parent = fs::path(final_path).parent_path().string();
       std::error_code ec;
       fs::create_directories(parent, ec);
       if (ec) return IoError("cannot create " + parent + ": " + ec.message());
-      touched_dirs.insert(parent);
-      CV_RETURN_IF_ERROR(staged.Open(final_path));
+      staged[index] = std::make_unique<StagedFile>();
+      CV_RETURN_IF_ERROR(staged[index]->Open(final_path));
     }
-    for (size_t i = 0; i < file.chunks.size(); ++i) {
-      download_ahead();
-      auto chunk = in_flight.front().get();
-      in_flight.pop_front();
-      if (!chunk.ok()) {
-        const Status& s = chunk.status();
-        if (s.code() == Code::kWrongKey) return s;
-        return Status(s.code(), "the backup copy of " + file.path + " is damaged: " + s.message());
-      }
-      if (writing) CV_RETURN_IF_ERROR(staged.Write(*chunk));
-      progress.bytes_done += chunk->size();
-      report();
+    if (file.chunks.empty()) {
+      // Everything before this file is published first, so files appear in manifest order.
+      while (!in_flight.empty() && failure.ok()) failure = finish_one();
+      if (failure.ok()) failure = publish(index);
+      continue;
     }
-    if (writing) {
-      std::function<Status(const std::string&)> check;
-      if (file.path == kDatabaseName) check = CheckDatabaseIntegrity;
-      CV_RETURN_IF_ERROR(staged.Publish(file.mode, file.mtime_ns, check));
+    uint64_t offset = 0;
+    for (size_t i = 0; i < file.chunks.size() && failure.ok(); ++i) {
+      while (in_flight.size() >= window && failure.ok()) failure = finish_one();
+      const ChunkRef ref = file.chunks[i];
+      const StagedFile* out = writing ? staged[index].get() : nullptr;
+      in_flight.push_back({index, i + 1 == file.chunks.size(),
+                           pool.Submit([&codec, &provider, ref, out, offset]() -> Result<uint64_t> {
+                             CV_ASSIGN_OR_RETURN(Bytes plain, codec.Load(provider, ref.id, ref.size));
+                             if (out) CV_RETURN_IF_ERROR(out->WriteAt(plain, offset));
+                             return static_cast<uint64_t>(plain.size());
+                           })});
+      offset += ref.size;
     }
-    ++progress.files_done;
-    report();
   }
-  // The renames are durable once their directories are synced.
-  for (const std::string& dir : touched_dirs) CV_RETURN_IF_ERROR(FsyncPath(dir, O_RDONLY | O_DIRECTORY));
+  while (!in_flight.empty() && failure.ok()) failure = finish_one();
+  if (database_check.valid()) {
+    Status checked = database_check.get();
+    if (failure.ok()) failure = checked;
+    if (failure.ok()) failure = staged[database_index]->Rename();
+  }
+  if (!failure.ok()) return failure;
+  if (writing) CV_RETURN_IF_ERROR(SyncFileSystem(*target_dir));
 
   RestoreSummary summary;
   summary.sequence = manifest.sequence;

@@ -75,7 +75,7 @@ Status CheckDatabaseIntegrity(const std::string& path) {
                      std::string(db.db ? sqlite3_errmsg(db.db) : "out of memory"));
   }
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db.db, "PRAGMA integrity_check", -1, &stmt, nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v2(db.db, "PRAGMA quick_check", -1, &stmt, nullptr) != SQLITE_OK) {
     return Corrupted("the restored chat database is not a valid SQLite file: " +
                      std::string(sqlite3_errmsg(db.db)));
   }

@@ -17,7 +17,10 @@ namespace chatvault::backup {
 Status SnapshotDatabase(const std::string& source, const std::string& dest,
                         const std::function<void(uint64_t, uint64_t)>& progress);
 
-// Runs PRAGMA integrity_check on `path`; kCorrupted with SQLite's first complaint if it fails.
+// Runs PRAGMA quick_check on `path`; kCorrupted with SQLite's first complaint if it fails. Every
+// restored byte is already authenticated, so this guards against a snapshot that was never a
+// valid database: quick_check reads every page and checks the b-tree structure at about a seventh
+// of the cost of integrity_check (which also cross-checks each index against its table).
 Status CheckDatabaseIntegrity(const std::string& path);
 
 }  // namespace chatvault::backup
