@@ -6,6 +6,7 @@
 #include <deque>
 #include <filesystem>
 #include <future>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "backup/catalog.h"
@@ -91,6 +92,30 @@ Result<BackupSummary> RunBackup(const std::string& data_dir, storage::Provider& 
   for (const auto& o : existing_objects) stored.insert(o.name);
   existing_objects.clear();
   CV_ASSIGN_OR_RETURN(uint64_t highest, HighestSequence(provider));
+  // Media files the current backup already holds unchanged (same path, size, mtime and mode) are
+  // not read again: their chunk lists carry over, provided every chunk is still on the provider.
+  // Any problem with the previous manifest just means reading everything.
+  std::unordered_map<std::string, FileEntry> previous;
+  if (!options.reread_all) {
+    auto current = LoadCurrentManifest(provider, key);
+    if (current.ok()) {
+      for (FileEntry& f : current->files) {
+        if (f.path != kDatabaseName) previous.emplace(f.path, std::move(f));
+      }
+    }
+  }
+  auto carried_over = [&](const FileEntry& entry) -> const FileEntry* {
+    auto it = previous.find(entry.path);
+    if (it == previous.end()) return nullptr;
+    const FileEntry& old = it->second;
+    if (old.size != entry.size || old.mtime_ns != entry.mtime_ns || old.mode != entry.mode) {
+      return nullptr;
+    }
+    for (const ChunkRef& c : old.chunks) {
+      if (!stored.contains(ChunkName(c.id))) return nullptr;
+    }
+    return &old;
+  };
 
   // 1. A consistent copy of the live database.
   TempFile snapshot;
@@ -158,6 +183,17 @@ Result<BackupSummary> RunBackup(const std::string& data_dir, storage::Provider& 
       entry.mode = src.st.st_mode & 07777;
       entry.mtime_ns = MtimeNs(src.st);
       const bool is_db = src.rel == kDatabaseName;
+      entry.size = static_cast<uint64_t>(src.st.st_size);
+      if (const FileEntry* old = is_db ? nullptr : carried_over(entry)) {
+        entry.chunks = old->chunks;
+        progress.bytes_done += entry.size;
+        ++summary.files_unchanged;
+        manifest.files.push_back(std::move(entry));
+        ++progress.files_done;
+        report();
+        continue;
+      }
+      entry.size = 0;
       const size_t chunk_size = is_db ? kDatabaseChunkSize : kMediaChunkSize;
       auto reader = FileReader::Open(src.read_from);
       if (!reader.ok()) {

@@ -23,6 +23,7 @@ namespace {
 struct BackupArgs {
   std::string location;
   std::string data_dir;
+  bool reread = false;
 };
 
 struct RestoreArgs {
@@ -98,6 +99,7 @@ int Backup(Globals& g, const BackupArgs& a) {
   RemoveStaleSnapshots(temp_dir);
   backup::BackupOptions options;
   options.temp_dir = ec ? "" : temp_dir;
+  options.reread_all = a.reread;
   ProgressBar bar(!g.quiet && !g.json);
   options.progress = [&bar](const backup::Progress& p) { bar.Update(p); };
   auto summary = backup::RunBackup(data_dir, **provider, *key, options);
@@ -116,6 +118,7 @@ int Backup(Globals& g, const BackupArgs& a) {
                {"bytes", summary->bytes},
                {"chunks", summary->chunks},
                {"new_chunks", summary->new_chunks},
+               {"files_unchanged", summary->files_unchanged},
                {"bytes_uploaded", summary->bytes_uploaded},
                {"objects_deleted", summary->objects_deleted},
                {"seconds", summary->seconds},
@@ -203,6 +206,9 @@ const bool kRegistered = RegisterCommands(20, [](CLI::App& app, Globals& g) {
       "is removed. Safe to interrupt: run it again to finish.");
   backup->add_option("--to", bargs->location, "Back up to this location instead of the configured one");
   backup->add_option("--data", bargs->data_dir, "Back up this chat data directory instead");
+  backup->add_flag("--reread", bargs->reread,
+                   "Read every media file again, even those whose size and modification time\n"
+                   "match the current backup (by default those keep their stored chunks)");
   backup->callback([&g, bargs] { g.exit_code = Backup(g, *bargs); });
 
   auto rargs = std::make_shared<RestoreArgs>();

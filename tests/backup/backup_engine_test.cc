@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <iterator>
 #include <thread>
 
 #include "chatvault/backup/engine.h"
@@ -110,6 +113,82 @@ TEST_F(BackupEngine, IncrementalUploadsOnlyWhatChangedAndCollectsGarbage) {
   const std::string out = dir_.Sub("restored");
   ASSERT_TRUE(RunRestore(*provider_, key_, out, {}).ok());
   EXPECT_EQ(chatvault::testing::QueryInt(out + "/msgstore.db", "SELECT count(*) FROM messages"), 3020);
+  ExpectSameMedia(out);
+}
+
+// Media whose size, mtime and mode match the current backup keep their chunks unread. The test
+// proves it by changing a file's bytes behind the backup's back (same size, mtime put back): the
+// default backup keeps the old content, --reread (reread_all) picks up the new one.
+TEST_F(BackupEngine, UnchangedMediaIsCarriedOverWithoutReading) {
+  ASSERT_TRUE(Backup().ok());
+  const std::string media = data_ + "/Media/Images/file1.bin";
+  const auto original = chatvault::testing::ReadFile(media);
+  const auto mtime = fs::last_write_time(media);
+  const auto sneaky = chatvault::testing::PseudoRandom(original.size(), 4242);
+  chatvault::testing::WriteFile(media, sneaky);
+  fs::last_write_time(media, mtime);
+
+  auto second = Backup();
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(second->files_unchanged, 3u);  // every media file; the database is always read
+  EXPECT_EQ(second->new_chunks, 0u);
+  const std::string out = dir_.Sub("restored");
+  ASSERT_TRUE(RunRestore(*provider_, key_, out, {}).ok());
+  EXPECT_EQ(chatvault::testing::ReadFile(out + "/Media/Images/file1.bin"), original);
+
+  options_.reread_all = true;
+  auto third = Backup();
+  ASSERT_TRUE(third.ok()) << third.status().ToString();
+  EXPECT_EQ(third->files_unchanged, 0u);
+  EXPECT_EQ(third->new_chunks, 1u);
+  const std::string out2 = dir_.Sub("restored2");
+  ASSERT_TRUE(RunRestore(*provider_, key_, out2, {}).ok());
+  EXPECT_EQ(chatvault::testing::ReadFile(out2 + "/Media/Images/file1.bin"), sneaky);
+}
+
+// A carried-over file whose chunk vanished from the provider is read and uploaded again, and a
+// touched file (new mtime) is read again even when its bytes are the same.
+TEST_F(BackupEngine, CarryOverNeedsEveryChunkAndTheSameMtime) {
+  ASSERT_TRUE(Backup().ok());
+  auto before = ObjectNames("chunks/");
+  chatvault::testing::WriteFile(data_ + "/Media/Voice/file0.bin",
+                                chatvault::testing::PseudoRandom(40 * 1024, 999));
+  auto changed = Backup();
+  ASSERT_TRUE(changed.ok());
+  auto after = ObjectNames("chunks/");
+  std::vector<std::string> added;
+  std::set_difference(after.begin(), after.end(), before.begin(), before.end(),
+                      std::back_inserter(added));
+  ASSERT_EQ(added.size(), 1u);  // file0's new chunk: the database did not change
+  fs::remove(store_ + "/" + added[0]);
+
+  auto repaired = Backup();
+  ASSERT_TRUE(repaired.ok()) << repaired.status().ToString();
+  EXPECT_EQ(repaired->files_unchanged, 2u);
+  EXPECT_EQ(repaired->new_chunks, 1u);
+  const std::string out = dir_.Sub("restored");
+  ASSERT_TRUE(RunRestore(*provider_, key_, out, {}).ok()) ;
+  ExpectSameMedia(out);
+
+  fs::last_write_time(data_ + "/Media/Images/file1.bin",
+                      fs::last_write_time(data_ + "/Media/Images/file1.bin") + std::chrono::seconds(5));
+  auto touched = Backup();
+  ASSERT_TRUE(touched.ok());
+  EXPECT_EQ(touched->files_unchanged, 2u);
+  EXPECT_EQ(touched->new_chunks, 0u);  // read again, same content, same chunk
+}
+
+// With allow_nonempty, existing files are replaced by the backup's (each synced before its rename).
+TEST_F(BackupEngine, ForcedRestoreReplacesExistingFiles) {
+  ASSERT_TRUE(Backup().ok());
+  const std::string out = dir_.Sub("restored");
+  chatvault::testing::WriteFile(out + "/Media/Images/file1.bin", {1, 2, 3});
+  chatvault::testing::WriteFile(out + "/msgstore.db", {4, 5, 6});
+  RestoreOptions force;
+  force.allow_nonempty = true;
+  auto restored = RunRestore(*provider_, key_, out, force);
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  EXPECT_EQ(chatvault::testing::QueryInt(out + "/msgstore.db", "SELECT count(*) FROM messages"), 3000);
   ExpectSameMedia(out);
 }
 

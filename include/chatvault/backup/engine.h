@@ -33,6 +33,10 @@ struct BackupOptions {
   std::string temp_dir;
   // Worker threads that encrypt and upload chunks.
   int threads = 3;
+  // Read every media file again. By default a media file whose path, size, modification time
+  // (nanoseconds) and mode match the current backup keeps that backup's chunks without being
+  // read; the database is always snapshotted and read in full.
+  bool reread_all = false;
   ProgressFn progress;
 };
 
@@ -42,6 +46,7 @@ struct BackupSummary {
   uint64_t bytes = 0;           // plaintext bytes in the backup
   uint64_t chunks = 0;          // distinct chunks the backup references
   uint64_t new_chunks = 0;      // chunks that were not on the provider yet
+  uint64_t files_unchanged = 0; // media files carried over from the previous backup unread
   uint64_t bytes_uploaded = 0;  // encrypted bytes written for those
   uint64_t objects_deleted = 0; // older backups' objects removed after the commit
   // Set when the backup committed but removing older objects failed (the next backup retries).
@@ -71,9 +76,11 @@ struct RestoreSummary {
   double seconds = 0;
 };
 
-// Restores the current backup into `target_dir`. Every chunk is authenticated and checked against
-// its keyed id before a byte is written; each file appears via temp file + fsync + rename, and
-// msgstore.db must pass PRAGMA integrity_check before it is put in place.
+// Restores the current backup into `target_dir`. Every chunk is authenticated (and bound to its
+// keyed id) before a byte of it is written; each file appears via temp file + rename, msgstore.db
+// must pass PRAGMA quick_check before it is put in place, and everything is flushed to disk
+// (syncfs) before RunRestore returns. A file that replaces an existing one is synced before its
+// rename, so a crash never leaves less than was there before.
 // Errors: kNotFound (no backup there), kWrongKey (made with another key), kCorrupted/kTruncated
 // (stored objects were damaged, swapped or deleted; the message names the file).
 Result<RestoreSummary> RunRestore(storage::Provider& provider, const key::BackupKey& key,
