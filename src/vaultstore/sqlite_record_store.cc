@@ -98,6 +98,7 @@ struct WriteOp {
   ByteView value;
   Result<uint64_t> result = Internal("the write was not run");
   bool done = false;
+  std::condition_variable wake;  // done, or this write is first in line for the next commit
 };
 
 // Concurrent writers are committed together: the first caller to find no commit in progress
@@ -212,21 +213,22 @@ class SqliteRecordStore final : public RecordStore {
   void Submit(WriteOp& op) {
     std::unique_lock<std::mutex> lock(queue_mu_);
     queue_.push_back(&op);
-    while (!op.done) {
-      if (committing_) {
-        queue_cv_.wait(lock);
-        continue;
-      }
-      committing_ = true;
-      std::vector<WriteOp*> batch;
-      batch.swap(queue_);
-      lock.unlock();
-      CommitBatch(batch);
-      lock.lock();
-      for (WriteOp* done : batch) done->done = true;
-      committing_ = false;
-      queue_cv_.notify_all();
+    while (!op.done && committing_) op.wake.wait(lock);
+    if (op.done) return;
+    committing_ = true;
+    std::vector<WriteOp*> batch;
+    batch.swap(queue_);
+    lock.unlock();
+    CommitBatch(batch);
+    lock.lock();
+    // Wake each caller of this batch and the first of the next one, not every waiter: the
+    // notifications happen under the lock, so no WriteOp leaves its caller's stack before.
+    for (WriteOp* done : batch) {
+      done->done = true;
+      done->wake.notify_one();
     }
+    committing_ = false;
+    if (!queue_.empty()) queue_.front()->wake.notify_one();
   }
 
   Status Step(Statement& s, const char* what) {
@@ -320,7 +322,6 @@ class SqliteRecordStore final : public RecordStore {
   Statement read_version_, bump_clock_, upsert_, delete_;
 
   std::mutex queue_mu_;
-  std::condition_variable queue_cv_;
   std::vector<WriteOp*> queue_;  // waiting for the next commit
   bool committing_ = false;      // a leader owns db_
 
