@@ -6,6 +6,7 @@
 #include <deque>
 #include <filesystem>
 #include <future>
+#include <mutex>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -147,8 +148,9 @@ Result<BackupSummary> RunBackup(const std::string& data_dir, storage::Provider& 
   for (const auto& s : sources) progress.bytes_total += static_cast<uint64_t>(s.st.st_size);
   report();
 
-  // 2. Chunks: read and id on this thread, encrypt and upload on the pool, at most `window`
-  // chunks in memory at once.
+  // 2. Chunks: this thread reads; the pool ids (keyed hash), encrypts and uploads what is new.
+  // At most `window` chunks are in memory at once, and results are taken in submission order so
+  // each file's chunk list comes out in order.
   ChunkCodec codec(key);
   BackupSummary summary;
   Manifest manifest;
@@ -158,21 +160,51 @@ Result<BackupSummary> RunBackup(const std::string& data_dir, storage::Provider& 
                               .count();
   const int threads = std::max(1, options.threads);
   const size_t window = static_cast<size_t>(threads) * 2;
-  std::deque<std::future<Result<uint64_t>>> in_flight;
+  std::mutex stored_mu;  // `stored` is shared with the workers from here on
+  BufferRecycler buffers;
+  struct Stored {
+    ChunkRef ref;
+    uint64_t uploaded = 0;
+    bool is_new = false;
+  };
+  struct InFlight {
+    size_t file;  // index into manifest.files
+    std::future<Result<Stored>> done;
+  };
+  std::deque<InFlight> in_flight;
   Status failure;
   bool first_chunk_reported = false;
   auto drain_one = [&] {
-    auto r = in_flight.front().get();
+    InFlight job = std::move(in_flight.front());
     in_flight.pop_front();
+    auto r = job.done.get();
     if (!r.ok()) {
       if (failure.ok()) failure = r.status();
       return;
     }
-    summary.bytes_uploaded += *r;
-    if (*r > 0 && !first_chunk_reported) {
+    manifest.files[job.file].chunks.push_back(r->ref);
+    summary.bytes_uploaded += r->uploaded;
+    if (r->is_new) ++summary.new_chunks;
+    if (r->uploaded > 0 && !first_chunk_reported) {
       first_chunk_reported = true;
       CrashPoint("chunk");
     }
+  };
+  auto store_chunk = [&codec, &provider, &stored, &stored_mu,
+                      &buffers](std::shared_ptr<Bytes> data) -> Result<Stored> {
+    Stored out;
+    out.ref = {codec.IdOf(*data), data->size()};
+    {
+      std::lock_guard<std::mutex> lock(stored_mu);
+      out.is_new = stored.insert(ChunkName(out.ref.id)).second;
+    }
+    if (out.is_new) {
+      auto uploaded = codec.Store(provider, out.ref.id, *data);
+      if (!uploaded.ok()) return uploaded.status();
+      out.uploaded = *uploaded;
+    }
+    buffers.Give(std::move(*data));
+    return out;
   };
   {
     WorkPool pool(threads);
@@ -184,16 +216,20 @@ Result<BackupSummary> RunBackup(const std::string& data_dir, storage::Provider& 
       entry.mtime_ns = MtimeNs(src.st);
       const bool is_db = src.rel == kDatabaseName;
       entry.size = static_cast<uint64_t>(src.st.st_size);
-      if (const FileEntry* old = is_db ? nullptr : carried_over(entry)) {
+      const FileEntry* old = is_db ? nullptr : carried_over(entry);
+      if (old) {
         entry.chunks = old->chunks;
-        progress.bytes_done += entry.size;
         ++summary.files_unchanged;
-        manifest.files.push_back(std::move(entry));
+      }
+      const size_t file_index = manifest.files.size();
+      manifest.files.push_back(std::move(entry));
+      if (old) {
+        progress.bytes_done += manifest.files[file_index].size;
         ++progress.files_done;
         report();
         continue;
       }
-      entry.size = 0;
+      uint64_t read_bytes = 0;
       const size_t chunk_size = is_db ? kDatabaseChunkSize : kMediaChunkSize;
       auto reader = FileReader::Open(src.read_from);
       if (!reader.ok()) {
@@ -201,28 +237,23 @@ Result<BackupSummary> RunBackup(const std::string& data_dir, storage::Provider& 
         break;
       }
       for (;;) {
-        auto data = std::make_shared<Bytes>();
+        auto data = std::make_shared<Bytes>(buffers.Take());
         Status s = reader->Read(chunk_size, *data);
         if (!s.ok()) {
           failure = s;
           break;
         }
         if (data->empty()) break;
-        std::string id = codec.IdOf(*data);
-        entry.chunks.push_back({id, data->size()});
-        entry.size += data->size();
+        read_bytes += data->size();
         progress.bytes_done += data->size();
-        if (stored.insert(ChunkName(id)).second) {
-          ++summary.new_chunks;
-          while (in_flight.size() >= window) drain_one();
-          in_flight.push_back(pool.Submit([&codec, &provider, id, data]() -> Result<uint64_t> {
-            return codec.Store(provider, id, *data);
-          }));
-        }
+        while (in_flight.size() >= window) drain_one();
+        in_flight.push_back({file_index, pool.Submit([&store_chunk, data] { return store_chunk(data); })});
         report();
         if (!failure.ok()) break;
       }
-      manifest.files.push_back(std::move(entry));
+      // The size actually read: a file that grew or shrank since it was listed is backed up as
+      // it was read.
+      manifest.files[file_index].size = read_bytes;
       ++progress.files_done;
       report();
     }

@@ -1,5 +1,5 @@
-// A small fixed pool of worker threads. Callers bound memory themselves by keeping at most a few
-// futures in flight (see Pipeline below).
+// A small fixed pool of worker threads, and the chunk buffers they pass back. Callers bound memory
+// themselves by keeping at most a few futures in flight.
 #pragma once
 
 #include <condition_variable>
@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "chatvault/common/bytes.h"
 #include "chatvault/common/status.h"
 
 namespace chatvault::backup {
@@ -63,6 +64,28 @@ class WorkPool {
   std::deque<std::function<void()>> jobs_;
   bool stop_ = false;
   std::vector<std::thread> workers_;
+};
+
+// Chunk buffers handed back by the workers for the reader to fill again. A fresh multi-MiB
+// allocation is zero-filled and faulted in page by page; a recycled one is neither.
+class BufferRecycler {
+ public:
+  Bytes Take() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (free_.empty()) return {};
+    Bytes b = std::move(free_.back());
+    free_.pop_back();
+    return b;
+  }
+  void Give(Bytes b) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (free_.size() < kKeep) free_.push_back(std::move(b));
+  }
+
+ private:
+  static constexpr size_t kKeep = 16;  // more than any window in flight
+  std::mutex mu_;
+  std::vector<Bytes> free_;
 };
 
 }  // namespace chatvault::backup
