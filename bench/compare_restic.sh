@@ -26,7 +26,10 @@ cmake --build "$build" --target chatvault make-sample-chat -j "$(nproc)" >/dev/n
 chatvault="$build/src/cli/chatvault"
 make_sample_chat="$build/tools/make-sample-chat"
 
-work="$(mktemp -d "$build/bench-restic.XXXXXX")"
+# CHATVAULT_BENCH_DIR puts the data, both repositories and both restores on another file system:
+# a tmpfs (/dev/shm) measures the tools' own work, a disk measures the disk as well.
+scratch="${CHATVAULT_BENCH_DIR:-$build}"
+work="$(mktemp -d "$scratch/bench-restic.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 results="$work/results.tsv"
 : >"$results"
@@ -35,14 +38,16 @@ results="$work/results.tsv"
 measure() {
   local label="$1" size="$2" tool="$3"; shift 4
   local timing="$work/time.out" log="$work/$tool-$label.log"
-  if ! /usr/bin/time -f "%e %M" -o "$timing" "$@" >"$log" 2>&1; then
+  if ! /usr/bin/time -f "%e %M %U %S" -o "$timing" "$@" >"$log" 2>&1; then
     echo "$tool $label failed; its output:" >&2
     cat "$log" >&2
     exit 1
   fi
-  read -r seconds kib <"$timing"
-  printf '%s\t%s\t%s\t%s\t%s\n' "$size" "$tool" "$label" "$seconds" "$kib" >>"$results"
-  printf '  %-9s %-22s %8.2f s %8.1f MiB\n' "$tool" "$label" "$seconds" \
+  read -r seconds kib user sys <"$timing"
+  local cpu
+  cpu="$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$size" "$tool" "$label" "$seconds" "$kib" "$cpu" >>"$results"
+  printf '  %-9s %-22s %8.2f s %8.2f s CPU %8.1f MiB\n' "$tool" "$label" "$seconds" "$cpu" \
     "$(awk -v k="$kib" 'BEGIN { print k / 1024 }')" >&2
 }
 
@@ -75,11 +80,20 @@ check_restore() {
   fi
 }
 
+# On a freshly booted virtual machine the first write to each page of guest memory is slow (the
+# host backs it on first touch), which would charge whichever tool runs first on a tmpfs. Touch
+# the memory the run needs once, before anything is timed.
+prefault() {
+  [[ "$(df --output=fstype "$work" | tail -n 1)" == tmpfs ]] || return 0
+  head -c "$(($1 * 5))M" /dev/zero >"$work/prefault" && rm -f "$work/prefault"
+}
+
 run_series() {
   local size="$1"
   local dir="$work/$size"
   local data="$dir/data"
   mkdir -p "$dir"
+  prefault "$size"
   # ~250 messages and ~0.9 media files (mean ~1.1 MiB, 50 KiB-5 MiB) per MiB of store.
   local messages=$((size * 250)) media=$((size * 9 / 10))
   echo "== ${size} MiB store: $messages messages, $media media files" >&2
@@ -121,23 +135,30 @@ run_series() {
 
 quarter=$((size_mb / 4))
 run_series "$size_mb"
-run_series "$quarter"
+# CHATVAULT_BENCH_QUARTER=0 skips the second series (quicker, but no memory-growth figure).
+[[ "${CHATVAULT_BENCH_QUARTER:-1}" == 0 ]] || run_series "$quarter"
 
 echo
-echo "chatvault vs restic $(restic version | awk '{print $2}'), $(nproc) cores, $(date -u +%Y-%m-%d)"
+echo "chatvault vs restic $(restic version | awk '{print $2}'), $(nproc) cores, $(date -u +%Y-%m-%d)," \
+  "scratch on $(df --output=fstype "$work" | tail -n 1)"
 awk -F'\t' -v big="$size_mb" -v small="$quarter" '
-  { t[$1, $2, $3] = $4; m[$1, $2, $3] = $5; if (!seen[$3]++) order[++n] = $3 }
+  { t[$1, $2, $3] = $4; m[$1, $2, $3] = $5; c[$1, $2, $3] = $6; if (!seen[$3]++) order[++n] = $3 }
   END {
-    printf "| %-8s | %-15s | %12s | %14s | %9s | %11s | %16s |\n", "store", "operation",
-      "chatvault s", "chatvault MiB", "restic s", "restic MiB", "restic/chatvault"
-    printf "|----------|-----------------|--------------|----------------|-----------|-------------|------------------|\n"
+    printf "| %-8s | %-15s | %11s | %13s | %13s | %8s | %10s | %10s | %16s | %10s |\n", "store",
+      "operation", "chatvault s", "chatvault CPU", "chatvault MiB", "restic s", "restic CPU",
+      "restic MiB", "restic/chatvault", "CPU ratio"
+    printf "|----------|-----------------|-------------|---------------|---------------|----------|------------|------------|------------------|------------|\n"
     split(big " " small, sizes, " ")
     for (s = 1; s <= 2; s++) for (i = 1; i <= n; i++) {
       z = sizes[s]; op = order[i]
+      if (!((z, "chatvault", op) in t)) continue
       cv = t[z, "chatvault", op]; rs = t[z, "restic", op]
-      printf "| %-8s | %-15s | %12.2f | %14.1f | %9.2f | %11.1f | %15.2fx |\n", z " MiB", op,
-        cv, m[z, "chatvault", op] / 1024, rs, m[z, "restic", op] / 1024, (cv > 0 ? rs / cv : 0)
+      cvc = c[z, "chatvault", op]; rsc = c[z, "restic", op]
+      printf "| %-8s | %-15s | %11.2f | %13.2f | %13.1f | %8.2f | %10.2f | %10.1f | %15.2fx | %9.2fx |\n",
+        z " MiB", op, cv, cvc, m[z, "chatvault", op] / 1024, rs, rsc, m[z, "restic", op] / 1024,
+        (cv > 0 ? rs / cv : 0), (cvc > 0 ? rsc / cvc : 0)
     }
+    if (!((small, "chatvault", order[1]) in m)) exit
     printf "\nchatvault peak RSS, %s MiB store / %s MiB store (1.0 = constant in size):\n", big, small
     for (i = 1; i <= n; i++) {
       op = order[i]
