@@ -278,10 +278,7 @@ Result<BackupSummary> RunBackup(const std::string& data_dir, storage::Provider& 
                               deleted.status().ToString() + "); the next backup retries";
   }
 
-  summary.sequence = manifest.sequence;
-  summary.files = manifest.files.size();
-  summary.bytes = manifest.TotalBytes();
-  summary.chunks = manifest.ChunkCount();
+  CopyTotals(manifest, summary);
   summary.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return summary;

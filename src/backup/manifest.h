@@ -34,6 +34,15 @@ struct Manifest {
   uint64_t ChunkCount() const;  // references, counting repeats once
 };
 
+// Copies the totals every report about a backup gives (BackupSummary, RestoreSummary, BackupInfo).
+template <typename Report>
+void CopyTotals(const Manifest& manifest, Report& out) {
+  out.sequence = manifest.sequence;
+  out.files = manifest.files.size();
+  out.bytes = manifest.TotalBytes();
+  out.chunks = manifest.ChunkCount();
+}
+
 Bytes SerializeManifest(const Manifest& manifest);
 // kCorrupted when the (already authenticated) bytes do not form a valid manifest: that only
 // happens with a buggy writer, but restore must still refuse rather than misbehave.

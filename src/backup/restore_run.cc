@@ -222,11 +222,8 @@ Result<RestoreSummary> Run(storage::Provider& provider, const key::BackupKey& ke
   if (writing) CV_RETURN_IF_ERROR(SyncFileSystem(*target_dir));
 
   RestoreSummary summary;
-  summary.sequence = manifest.sequence;
+  CopyTotals(manifest, summary);
   summary.created_unix = manifest.created_unix;
-  summary.files = manifest.files.size();
-  summary.bytes = manifest.TotalBytes();
-  summary.chunks = manifest.ChunkCount();
   summary.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return summary;
@@ -247,11 +244,8 @@ Result<RestoreSummary> RunVerify(storage::Provider& provider, const key::BackupK
 Result<BackupInfo> LatestBackup(storage::Provider& provider, const key::BackupKey& key) {
   CV_ASSIGN_OR_RETURN(Manifest manifest, LoadCurrentManifest(provider, key));
   BackupInfo info;
-  info.sequence = manifest.sequence;
+  CopyTotals(manifest, info);
   info.created_unix = manifest.created_unix;
-  info.files = manifest.files.size();
-  info.bytes = manifest.TotalBytes();
-  info.chunks = manifest.ChunkCount();
   return info;
 }
 
