@@ -67,6 +67,9 @@ struct TempFile {
   }
 };
 
+// Enough to keep three workers busy with 4 MiB media chunks.
+constexpr uint64_t kMaxBytesInFlight = 16 << 20;
+
 int64_t MtimeNs(const struct stat& st) {
   return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
 }
@@ -149,8 +152,9 @@ Result<BackupSummary> RunBackup(const std::string& data_dir, storage::Provider& 
   report();
 
   // 2. Chunks: this thread reads; the pool ids (keyed hash), encrypts and uploads what is new.
-  // At most `window` chunks are in memory at once, and results are taken in submission order so
-  // each file's chunk list comes out in order.
+  // At most `window` chunks and kMaxBytesInFlight plaintext bytes are in memory at once (so the
+  // peak does not depend on how many large media chunks happen to come together), and results
+  // are taken in submission order so each file's chunk list comes out in order.
   ChunkCodec codec(key);
   BackupSummary summary;
   Manifest manifest;
@@ -169,14 +173,17 @@ Result<BackupSummary> RunBackup(const std::string& data_dir, storage::Provider& 
   };
   struct InFlight {
     size_t file;  // index into manifest.files
+    uint64_t bytes;
     std::future<Result<Stored>> done;
   };
   std::deque<InFlight> in_flight;
+  uint64_t bytes_in_flight = 0;
   Status failure;
   bool first_chunk_reported = false;
   auto drain_one = [&] {
     InFlight job = std::move(in_flight.front());
     in_flight.pop_front();
+    bytes_in_flight -= job.bytes;
     auto r = job.done.get();
     if (!r.ok()) {
       if (failure.ok()) failure = r.status();
@@ -246,8 +253,13 @@ Result<BackupSummary> RunBackup(const std::string& data_dir, storage::Provider& 
         if (data->empty()) break;
         read_bytes += data->size();
         progress.bytes_done += data->size();
-        while (in_flight.size() >= window) drain_one();
-        in_flight.push_back({file_index, pool.Submit([&store_chunk, data] { return store_chunk(data); })});
+        while (!in_flight.empty() && (in_flight.size() >= window ||
+                                      bytes_in_flight + data->size() > kMaxBytesInFlight)) {
+          drain_one();
+        }
+        bytes_in_flight += data->size();
+        in_flight.push_back({file_index, data->size(),
+                             pool.Submit([&store_chunk, data] { return store_chunk(data); })});
         report();
         if (!failure.ok()) break;
       }
