@@ -107,9 +107,9 @@ class HttpsServer final : public HttpServer {
     server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
     server_.set_payload_max_length(options_.max_body_bytes);
     server_.set_keep_alive_timeout(5);
-    // httplib closes a keep-alive connection after 5 requests by default, so every third login
-    // paid a new TCP connection and TLS handshake on both sides (ECDHE + signature), which cost
-    // more CPU than the request itself. The idle timeout above still frees idle connections.
+    // httplib closes a keep-alive connection after 5 requests by default (2.5 logins), and each
+    // new connection costs a TCP connect and a TLS handshake on both sides (ECDHE + signature),
+    // more CPU than the requests themselves. The idle timeout above still frees idle ones.
     server_.set_keep_alive_max_count(kKeepAliveMaxRequests);
     server_.set_tcp_nodelay(true);  // small JSON replies must not wait for delayed ACKs (40 ms)
     server_.set_read_timeout(10, 0);
