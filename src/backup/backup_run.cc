@@ -67,8 +67,8 @@ struct TempFile {
   }
 };
 
-// Enough to keep three workers busy with 4 MiB media chunks.
-constexpr uint64_t kMaxBytesInFlight = 16 << 20;
+// Enough to keep eight workers busy with 4 MiB media chunks (docs/BACKUP.md).
+constexpr uint64_t kMaxBytesInFlight = 32 << 20;
 
 int64_t MtimeNs(const struct stat& st) {
   return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;

@@ -31,8 +31,9 @@ struct BackupOptions {
   // Where the database snapshot is staged before it is chunked (it is deleted afterwards).
   // Empty means the system temp directory.
   std::string temp_dir;
-  // Worker threads that encrypt and upload chunks.
-  int threads = 3;
+  // Worker threads that id, encrypt and upload chunks. More than the cores: uploads mostly wait
+  // (fsync, network), and waits in parallel keep the disk or the link busy.
+  int threads = 8;
   // Read every media file again. By default a media file whose path, size, modification time
   // (nanoseconds) and mode match the current backup keeps that backup's chunks without being
   // read; the database is always snapshotted and read in full.
