@@ -38,6 +38,9 @@ results="$work/results.tsv"
 measure() {
   local label="$1" size="$2" tool="$3"; shift 4
   local timing="$work/time.out" log="$work/$tool-$label.log"
+  # Neither tool inherits the other's unwritten data: chatvault's restore flushes the file system
+  # before it reports success, and would otherwise also pay for what the step before left dirty.
+  sync
   if ! /usr/bin/time -f "%e %M %U %S" -o "$timing" "$@" >"$log" 2>&1; then
     echo "$tool $label failed; its output:" >&2
     cat "$log" >&2
