@@ -93,6 +93,7 @@ Result<BackupSummary> RunBackup(const std::string& data_dir, storage::Provider& 
   // What the provider already has: those chunks are neither encrypted nor uploaded again.
   CV_ASSIGN_OR_RETURN(auto existing_objects, provider.List(kChunkPrefix));
   std::unordered_set<std::string> stored;
+  std::mutex stored_mu;  // the workers add to `stored` while this thread still reads it
   for (const auto& o : existing_objects) stored.insert(o.name);
   existing_objects.clear();
   CV_ASSIGN_OR_RETURN(uint64_t highest, HighestSequence(provider));
@@ -115,6 +116,7 @@ Result<BackupSummary> RunBackup(const std::string& data_dir, storage::Provider& 
     if (old.size != entry.size || old.mtime_ns != entry.mtime_ns || old.mode != entry.mode) {
       return nullptr;
     }
+    std::lock_guard<std::mutex> lock(stored_mu);
     for (const ChunkRef& c : old.chunks) {
       if (!stored.contains(ChunkName(c.id))) return nullptr;
     }
@@ -164,7 +166,6 @@ Result<BackupSummary> RunBackup(const std::string& data_dir, storage::Provider& 
                               .count();
   const int threads = std::max(1, options.threads);
   const size_t window = static_cast<size_t>(threads) * 2;
-  std::mutex stored_mu;  // `stored` is shared with the workers from here on
   BufferRecycler buffers;
   struct Stored {
     ChunkRef ref;
