@@ -140,6 +140,16 @@ run_series() {
   rm -rf "$dir/cv-restore"
   measure "restore" "$size" restic -- restic restore latest --quiet --target "$dir/restic-restore"
   check_restore restic "$size" "$dir/restic-restore" "$expected"
+  rm -rf "$dir/restic-restore"
+
+  # chatvault's restore flushes what it wrote before it reports success; restic's does not. The
+  # same restores followed by sync(1) compare the two at equal durability.
+  measure "restore + sync" "$size" chatvault -- bash -c '"$1" --home "$2" --quiet restore \
+    --from "$3" --to "$4" --key-file "$5" && sync' _ "$chatvault" "$dir/cv-new-home2" "$cv_repo" \
+    "$dir/cv-restore" "$cv_home/backup.key"
+  rm -rf "$dir/cv-restore"
+  measure "restore + sync" "$size" restic -- bash -c \
+    'restic restore latest --quiet --target "$1" && sync' _ "$dir/restic-restore"
   rm -rf "$dir"
 }
 
