@@ -207,8 +207,8 @@ const bool kRegistered = RegisterCommands(20, [](CLI::App& app, Globals& g) {
   backup->add_option("--to", bargs->location, "Back up to this location instead of the configured one");
   backup->add_option("--data", bargs->data_dir, "Back up this chat data directory instead");
   backup->add_flag("--reread", bargs->reread,
-                   "Read every media file again, even those whose size and modification time\n"
-                   "match the current backup (by default those keep their stored chunks)");
+                   "Read every media file again (by default a file whose size and mtime\n"
+                   "match the current backup keeps its stored chunks unread)");
   backup->callback([&g, bargs] { g.exit_code = Backup(g, *bargs); });
 
   auto rargs = std::make_shared<RestoreArgs>();
