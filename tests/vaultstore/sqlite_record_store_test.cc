@@ -25,6 +25,20 @@ std::unique_ptr<RecordStore> Open(const std::string& path) {
   return std::move(store).value();
 }
 
+// One read-increment-compare-and-set of the decimal counter under "counter": the value it tried
+// to write, and the write's version or why it failed (a failed read is reported the same way).
+struct Increment {
+  int value;
+  Result<uint64_t> written;
+};
+Increment TryIncrement(RecordStore& store) {
+  auto got = store.Get("counter");
+  if (!got.ok()) return {0, got.status()};
+  const int value = got->has_value() ? std::stoi(std::string(AsChars((*got)->value))) : 0;
+  const uint64_t version = got->has_value() ? (*got)->version : 0;
+  return {value + 1, store.CompareAndSet("counter", version, AsBytes(std::to_string(value + 1)))};
+}
+
 TEST(SqliteRecordStore, AbsentKeyReadsAsNothing) {
   testing::TempDir dir;
   auto store = Open(dir.Sub("r.db"));
@@ -89,11 +103,7 @@ TEST(SqliteRecordStore, ConcurrentIncrementsAreNeverLost) {
   std::atomic<int> conflicts{0};
   auto work = [&](RecordStore* store) {
     for (int done = 0; done < kPerThread;) {
-      auto got = store->Get("counter");
-      ASSERT_TRUE(got.ok()) << got.status().ToString();
-      const int value = got->has_value() ? std::stoi(std::string(AsChars((*got)->value))) : 0;
-      const uint64_t version = got->has_value() ? (*got)->version : 0;
-      auto set = store->CompareAndSet("counter", version, AsBytes(std::to_string(value + 1)));
+      auto [value, set] = TryIncrement(*store);
       if (set.ok()) {
         ++done;
       } else {
@@ -122,11 +132,7 @@ TEST(SqliteRecordStore, GroupCommitKeepsCompareAndSetSerialOnOneKey) {
   std::set<int> values;
   auto work = [&] {
     for (int done = 0; done < kPerThread;) {
-      auto got = store->Get("counter");
-      ASSERT_TRUE(got.ok()) << got.status().ToString();
-      const int value = got->has_value() ? std::stoi(std::string(AsChars((*got)->value))) : 0;
-      const uint64_t version = got->has_value() ? (*got)->version : 0;
-      auto set = store->CompareAndSet("counter", version, AsBytes(std::to_string(value + 1)));
+      auto [value, set] = TryIncrement(*store);
       if (!set.ok()) {
         ASSERT_EQ(set.status().code(), Code::kConflict) << set.status().ToString();
         continue;
@@ -134,7 +140,7 @@ TEST(SqliteRecordStore, GroupCommitKeepsCompareAndSetSerialOnOneKey) {
       ++done;
       std::lock_guard<std::mutex> lock(mu);
       EXPECT_TRUE(versions.insert(*set).second) << "version " << *set << " handed out twice";
-      EXPECT_TRUE(values.insert(value + 1).second) << "value " << value + 1 << " written twice";
+      EXPECT_TRUE(values.insert(value).second) << "value " << value << " written twice";
     }
   };
   std::vector<std::thread> threads;
