@@ -79,6 +79,7 @@ int64_t MtimeNs(const struct stat& st) {
 Result<BackupSummary> RunBackup(const std::string& data_dir, storage::Provider& provider,
                                 const key::BackupKey& key, const BackupOptions& options) {
   const auto started = std::chrono::steady_clock::now();
+  const auto started_wall = std::chrono::system_clock::now();  // for leftovers of older runs
   Progress progress;
   auto report = [&] {
     if (options.progress) options.progress(progress);
@@ -283,7 +284,7 @@ Result<BackupSummary> RunBackup(const std::string& data_dir, storage::Provider& 
   // 4. Only now may older backups' objects go.
   progress.phase = "cleanup";
   report();
-  auto deleted = CollectGarbage(provider, manifest);
+  auto deleted = CollectGarbage(provider, manifest, started_wall);
   if (deleted.ok()) {
     summary.objects_deleted = *deleted;
   } else {

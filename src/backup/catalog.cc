@@ -107,7 +107,8 @@ Status CommitBackup(storage::Provider& provider, const key::BackupKey& key,
   return OkStatus();
 }
 
-Result<uint64_t> CollectGarbage(storage::Provider& provider, const Manifest& current) {
+Result<uint64_t> CollectGarbage(storage::Provider& provider, const Manifest& current,
+                                std::chrono::system_clock::time_point started) {
   uint64_t deleted = 0;
   auto remove = [&](const std::string& name) -> Status {
     CV_RETURN_IF_ERROR(provider.Delete(name));
@@ -129,6 +130,8 @@ Result<uint64_t> CollectGarbage(storage::Provider& provider, const Manifest& cur
   for (const auto& o : chunks) {
     if (!live.contains(o.name)) CV_RETURN_IF_ERROR(remove(o.name));
   }
+  // Every write of this backup has finished; older leftovers belong to crashed runs.
+  CV_RETURN_IF_ERROR(provider.RemoveAbandonedWrites(started).status());
   return deleted;
 }
 

@@ -2,6 +2,7 @@
 // what older backups left behind.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 
 #include "backup/manifest.h"
@@ -24,7 +25,9 @@ Status CommitBackup(storage::Provider& provider, const key::BackupKey& key, cons
 
 // Deletes older pointers, then older manifests, then every chunk `current` does not reference.
 // In that order, so that at every moment each remaining pointer's backup is complete or the
-// pointer is gone. Returns the number of objects deleted.
-Result<uint64_t> CollectGarbage(storage::Provider& provider, const Manifest& current);
+// pointer is gone. Then removes what writes interrupted before `started` (the start of the backup
+// that committed `current`) left on the provider. Returns the number of objects deleted.
+Result<uint64_t> CollectGarbage(storage::Provider& provider, const Manifest& current,
+                                std::chrono::system_clock::time_point started);
 
 }  // namespace chatvault::backup

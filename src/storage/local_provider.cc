@@ -11,7 +11,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <string>
 
 #include "chatvault/crypto/random.h"
@@ -78,6 +80,9 @@ Status WriteAll(int fd, ByteView data, const std::string& path) {
   }
   return OkStatus();
 }
+
+// Writes go to "<dir>/.tmp-<random>" first; hidden, so never listed as objects.
+constexpr std::string_view kTempPrefix = ".tmp-";
 
 class LocalProvider : public Provider {
  public:
@@ -154,6 +159,28 @@ class LocalProvider : public Provider {
     return out;
   }
 
+  // A crash between creating a temp file and publishing it leaves the temp file behind; nothing
+  // else would ever remove it.
+  Result<uint64_t> RemoveAbandonedWrites(std::chrono::system_clock::time_point before) override {
+    namespace fs = std::filesystem;
+    uint64_t removed = 0;
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(root_, ec), end; !ec && it != end; it.increment(ec)) {
+      if (!it->path().filename().string().starts_with(kTempPrefix)) continue;
+      struct stat st;
+      if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      const auto started = std::chrono::system_clock::time_point(
+          std::chrono::duration_cast<std::chrono::system_clock::duration>(
+              std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
+      if (started < before && ::unlink(it->path().c_str()) == 0) ++removed;
+    }
+    if (ec && ec != std::errc::no_such_file_or_directory) {
+      return IoError("cannot look for leftovers of interrupted writes in " + root_ + ": " +
+                     ec.message());
+    }
+    return removed;
+  }
+
   Status Delete(std::string_view name) override {
     CV_RETURN_IF_ERROR(ValidateObjectName(name));
     const std::string path = PathOf(name);
@@ -172,7 +199,7 @@ class LocalProvider : public Provider {
   Result<std::string> WriteTemp(const std::string& path, ByteView data) {
     const std::string dir = DirOf(path);
     CV_RETURN_IF_ERROR(MakeDirs(dir));
-    const std::string tmp = dir + "/.tmp-" + HexEncode(crypto::RandomBytes(8));
+    const std::string tmp = dir + "/" + std::string(kTempPrefix) + HexEncode(crypto::RandomBytes(8));
     Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
     if (fd.get() < 0) return Errno("cannot create", tmp);
     Status s = WriteAll(fd.get(), data, tmp);

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -53,6 +54,31 @@ TEST(LocalProvider, LeavesNoTempFilesAndListSkipsStaleOnes) {
   ASSERT_TRUE(listed.ok());
   ASSERT_EQ(listed->size(), 1u);
   EXPECT_EQ((*listed)[0].name, "chunks/aa/1");
+}
+
+// Temp files of writes a crash interrupted go once the caller says no write of its own is in
+// flight; those started after the cut-off, and every object, stay.
+TEST(LocalProvider, RemovesAbandonedTempFilesStartedBeforeTheCutOff) {
+  namespace fs = std::filesystem;
+  TempDir dir;
+  auto p = OpenLocalProvider(dir.path());
+  ASSERT_TRUE(p->PutIfAbsent("chunks/aa/1", ToBytes("x")).ok());
+  ASSERT_TRUE(p->Put("current/0000000001", ToBytes("y")).ok());
+  std::ofstream(dir.Sub("chunks/aa/.tmp-old")) << "partial";
+  std::ofstream(dir.Sub("current/.tmp-old")) << "partial";
+  std::ofstream(dir.Sub("chunks/aa/.tmp-new")) << "in flight";
+  const auto an_hour_ago = fs::file_time_type::clock::now() - std::chrono::hours(1);
+  fs::last_write_time(dir.Sub("chunks/aa/.tmp-old"), an_hour_ago);
+  fs::last_write_time(dir.Sub("current/.tmp-old"), an_hour_ago);
+
+  auto removed = p->RemoveAbandonedWrites(std::chrono::system_clock::now() - std::chrono::minutes(1));
+  ASSERT_TRUE(removed.ok()) << removed.status().ToString();
+  EXPECT_EQ(*removed, 2u);
+  EXPECT_FALSE(fs::exists(dir.Sub("chunks/aa/.tmp-old")));
+  EXPECT_FALSE(fs::exists(dir.Sub("current/.tmp-old")));
+  EXPECT_TRUE(fs::exists(dir.Sub("chunks/aa/.tmp-new")));
+  EXPECT_TRUE(p->Get("chunks/aa/1").ok());
+  EXPECT_TRUE(p->Get("current/0000000001").ok());
 }
 
 TEST(LocalProvider, ObjectsArePrivateFiles) {

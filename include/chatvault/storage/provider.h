@@ -6,6 +6,7 @@
 // and fetches a few chunks in parallel through one Provider object.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -41,6 +42,14 @@ class Provider {
   virtual Result<std::vector<ObjectInfo>> List(std::string_view prefix) = 0;
   // Succeeds when the object is gone afterwards, including when it never existed.
   virtual Status Delete(std::string_view name) = 0;
+  // Removes what writes interrupted by a crash left behind (a local provider's hidden temp files)
+  // if they were started before `before`; objects are never touched. Call it only when none of
+  // your own writes can still be in flight. Returns how many leftovers went. Providers whose
+  // interrupted writes leave nothing the caller could see or pay for keep this default.
+  virtual Result<uint64_t> RemoveAbandonedWrites(std::chrono::system_clock::time_point before) {
+    (void)before;
+    return uint64_t{0};
+  }
 };
 
 // Opens a provider from a location the user typed:
