@@ -1,0 +1,208 @@
+#include "vault/api_routes.h"
+
+#include <functional>
+
+#include <nlohmann/json.hpp>
+
+namespace chatvault::vault {
+namespace {
+
+using nlohmann::json;
+
+// Stable machine-readable error codes for clients (docs/API.md).
+struct HttpError {
+  int status;
+  const char* code;
+};
+
+HttpError ErrorFor(const Status& s) {
+  switch (s.code()) {
+    case Code::kInvalidArgument:
+    case Code::kCorrupted:
+    case Code::kTruncated:
+    case Code::kUnsupported: return {400, "bad_request"};
+    case Code::kPermissionDenied: return {403, "forbidden"};
+    case Code::kNotFound: return {404, "not_found"};
+    case Code::kConflict: return {409, "conflict"};
+    case Code::kLockedOut: return {423, "locked_out"};
+    case Code::kUnavailable: return {503, "unavailable"};
+    default: return {500, "internal"};
+  }
+}
+
+ApiReply JsonReply(int status, const json& body) {
+  ApiReply reply;
+  reply.status = status;
+  reply.body = body.dump();
+  return reply;
+}
+
+ApiReply ErrorReply(int status, const char* code, const std::string& message) {
+  return JsonReply(status, json{{"error", {{"code", code}, {"message", message}}}});
+}
+
+ApiReply ErrorReply(const Status& s) {
+  const HttpError e = ErrorFor(s);
+  return ErrorReply(e.status, e.code, s.message());
+}
+
+// Request fields, checked before anything reaches the vault logic.
+class Fields {
+ public:
+  static Result<Fields> Parse(const std::string& body) {
+    json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object()) return InvalidArgument("the request body is not a JSON object");
+    return Fields(std::move(j));
+  }
+
+  Result<std::string> Text(const char* name, size_t max = 1024) const {
+    auto it = j_.find(name);
+    if (it == j_.end() || !it->is_string()) {
+      return InvalidArgument(std::string("the request lacks the text field '") + name + "'");
+    }
+    const std::string& s = it->get_ref<const std::string&>();
+    if (s.size() > max) return InvalidArgument(std::string("the field '") + name + "' is too long");
+    return s;
+  }
+
+  // Hex bytes; `optional` fields may be absent (empty result).
+  Result<Bytes> Hex(const char* name, size_t max = 1024, bool optional = false) const {
+    auto it = j_.find(name);
+    if (it == j_.end() && optional) return Bytes();
+    if (it == j_.end() || !it->is_string()) {
+      return InvalidArgument(std::string("the request lacks the hex field '") + name + "'");
+    }
+    const std::string& s = it->get_ref<const std::string&>();
+    if (s.size() > 2 * max) return InvalidArgument(std::string("the field '") + name + "' is too long");
+    auto bytes = HexDecode(s);
+    if (!bytes.ok()) return InvalidArgument(std::string("the field '") + name + "' is not hex");
+    return bytes;
+  }
+
+  template <typename Message>
+  Result<Message> Msg(const char* name) const {
+    CV_ASSIGN_OR_RETURN(Bytes b, Hex(name, Message::kSize));
+    auto m = Message::Parse(b);
+    if (!m.ok()) return InvalidArgument(std::string("the field '") + name + "' is not a valid message");
+    return m;
+  }
+
+ private:
+  explicit Fields(json j) : j_(std::move(j)) {}
+  json j_;
+};
+
+json KsfJson(const opaque::KsfParams& ksf) { return HexEncode(ksf.Serialize()); }
+
+}  // namespace
+
+ApiReply ApiRoutes::TransportError(int status) {
+  ++metrics_.rejected_requests;
+  switch (status) {
+    case 413: return ErrorReply(413, "too_large", "the request body is too large");
+    case 404: return ErrorReply(404, "no_such_route", "there is no such API route");
+    default: return ErrorReply(status, "bad_request", "the request was not understood");
+  }
+}
+
+ApiReply ApiRoutes::Handle(const ApiRequest& request) {
+  using Handler = std::function<Result<json>(const Fields&)>;
+  // Parses the body, runs the handler and maps its error; a malformed request is counted.
+  auto post = [this, &request](const Handler& handler) {
+    auto fields = Fields::Parse(request.body);
+    Result<json> out = fields.ok() ? handler(*fields) : Result<json>(fields.status());
+    if (!out.ok()) {
+      if (out.status().code() == Code::kInvalidArgument) ++metrics_.rejected_requests;
+      return ErrorReply(out.status());
+    }
+    return JsonReply(200, *out);
+  };
+  const std::string& path = request.path;
+  if (request.method == "GET") {
+    if (path == "/v1/health") {
+      Status s = service_.Health();
+      if (!s.ok()) return ErrorReply(Unavailable(s.message()));
+      return JsonReply(200, json{{"status", "ok"}});
+    }
+    if (path == "/metrics") {
+      ApiReply reply;
+      reply.content_type = "text/plain; version=0.0.4";
+      reply.body = metrics_.RenderPrometheus(service_.PendingSessions());
+      return reply;
+    }
+    return TransportError(404);
+  }
+  if (request.method != "POST") return TransportError(404);
+
+  if (path == "/v1/register/start") {
+    return post([this](const Fields& f) -> Result<json> {
+      CV_ASSIGN_OR_RETURN(std::string account, f.Text("account", 128));
+      CV_ASSIGN_OR_RETURN(std::string token, f.Text("token", 128));
+      CV_ASSIGN_OR_RETURN(Bytes proof, f.Hex("proof", kVerifierSize, /*optional=*/true));
+      CV_ASSIGN_OR_RETURN(auto request, f.Msg<opaque::RegistrationRequest>("request"));
+      CV_ASSIGN_OR_RETURN(auto reply, service_.RegisterStart(account, token, request, proof));
+      return json{{"response", HexEncode(reply.response.Serialize())}, {"ksf", KsfJson(reply.ksf)}};
+    });
+  }
+  if (path == "/v1/register/finish") {
+    return post([this](const Fields& f) -> Result<json> {
+      CV_ASSIGN_OR_RETURN(std::string account, f.Text("account", 128));
+      CV_ASSIGN_OR_RETURN(std::string token, f.Text("token", 128));
+      CV_ASSIGN_OR_RETURN(Bytes proof, f.Hex("proof", kVerifierSize, /*optional=*/true));
+      RegisterUpload upload;
+      CV_ASSIGN_OR_RETURN(upload.record, f.Msg<opaque::RegistrationRecord>("record"));
+      CV_ASSIGN_OR_RETURN(Bytes ksf, f.Hex("ksf", opaque::KsfParams::kSize));
+      auto params = opaque::KsfParams::Parse(ksf);
+      if (!params.ok()) return InvalidArgument("the field 'ksf' is not valid KSF parameters");
+      upload.ksf = *params;
+      CV_ASSIGN_OR_RETURN(upload.wrapped_key, f.Hex("wrapped_key", kMaxWrappedKeySize));
+      CV_ASSIGN_OR_RETURN(Bytes verifier, f.Hex("verifier", kVerifierSize));
+      if (verifier.size() != kVerifierSize) return InvalidArgument("the verifier must be 32 bytes");
+      std::copy(verifier.begin(), verifier.end(), upload.verifier.begin());
+      CV_RETURN_IF_ERROR(service_.RegisterFinish(account, token, proof, upload));
+      return json{{"registered", true}};
+    });
+  }
+  if (path == "/v1/recover/start") {
+    return post([this](const Fields& f) -> Result<json> {
+      CV_ASSIGN_OR_RETURN(std::string account, f.Text("account", 128));
+      CV_ASSIGN_OR_RETURN(auto ke1, f.Msg<opaque::KE1>("ke1"));
+      CV_ASSIGN_OR_RETURN(auto reply, service_.RecoverStart(account, ke1));
+      return json{{"session", reply.session},
+                  {"ke2", HexEncode(reply.ke2.Serialize())},
+                  {"ksf", KsfJson(reply.ksf)},
+                  {"attempts_remaining", reply.attempts_remaining}};
+    });
+  }
+  if (path == "/v1/recover/finish") {
+    auto fields = Fields::Parse(request.body);
+    Result<RecoverFinishReply> out = [&]() -> Result<RecoverFinishReply> {
+      if (!fields.ok()) return fields.status();
+      CV_ASSIGN_OR_RETURN(std::string session, fields->Text("session", 64));
+      CV_ASSIGN_OR_RETURN(auto ke3, fields->Msg<opaque::KE3>("ke3"));
+      return service_.RecoverFinish(session, ke3);
+    }();
+    if (!out.ok()) {
+      if (out.status().code() == Code::kInvalidArgument) ++metrics_.rejected_requests;
+      return ErrorReply(out.status());
+    }
+    if (!out->ok) {
+      return JsonReply(401, json{{"error", {{"code", "wrong_password"}, {"message", "wrong password"}}},
+                                 {"attempts_remaining", out->attempts_remaining}});
+    }
+    return JsonReply(200, json{{"wrapped_key", HexEncode(out->wrapped_key)},
+                               {"attempts_remaining", out->attempts_remaining}});
+  }
+  if (path == "/v1/delete") {
+    return post([this](const Fields& f) -> Result<json> {
+      CV_ASSIGN_OR_RETURN(std::string account, f.Text("account", 128));
+      CV_ASSIGN_OR_RETURN(std::string token, f.Text("token", 128));
+      CV_ASSIGN_OR_RETURN(Bytes proof, f.Hex("proof", kVerifierSize));
+      CV_RETURN_IF_ERROR(service_.Delete(account, token, proof));
+      return json{{"deleted", true}};
+    });
+  }
+  return TransportError(404);
+}
+
+}  // namespace chatvault::vault
