@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "chatvault/crypto/hkdf.h"
 #include "chatvault/crypto/random.h"
 #include "opaque/ake.h"
 #include "opaque/deterministic.h"
@@ -192,39 +193,94 @@ Result<ServerLogin> Deterministic::StartFakeServerLogin(
 
 namespace {
 
-struct FreshRandomness {
-  Bytes masking_nonce = crypto::RandomBytes(kNn);
-  Bytes server_nonce = crypto::RandomBytes(kNn);
-  Secret keyshare_seed = crypto::RandomSecret(kNseed);
-  Deterministic::ServerRandomness View() const {
-    return {masking_nonce, server_nonce, keyshare_seed.view()};
+// A login's server randomness, one block: masking nonce || server nonce || key share seed.
+class LoginRandomness {
+ public:
+  static LoginRandomness Fresh() { return LoginRandomness(crypto::RandomSecret(kSize)); }
+  static LoginRandomness FromSeed(const Secret& seed) {
+    return LoginRandomness(crypto::HkdfExpand(crypto::HashAlg::kSha512, seed.view(),
+                                              AsBytes("chatvault/v1/opaque-server-login"), kSize));
   }
+  Deterministic::ServerRandomness View() const {
+    const ByteView all = bytes_.view();
+    return {all.first(kNn), all.subspan(kNn, kNn), all.subspan(2 * kNn, kNseed)};
+  }
+
+ private:
+  static constexpr size_t kSize = 2 * kNn + kNseed;
+  explicit LoginRandomness(Secret bytes) : bytes_(std::move(bytes)) {}
+  Secret bytes_;
 };
+
+Status CheckSeed(const Secret& seed) {
+  if (seed.size() != kNseed) return InvalidArgument("a login seed must be 32 bytes");
+  return OkStatus();
+}
+
+// A stable fake record per identifier: an attacker probing the same unknown name twice sees
+// the same OPRF key and the same kind of reply as for a registered user.
+Result<ServerLogin> StartFakeWith(const ServerSetup& setup, ByteView oprf_seed,
+                                  ByteView credential_identifier, const KE1& ke1,
+                                  ByteView client_identity, ByteView context,
+                                  const LoginRandomness& rnd) {
+  CV_RETURN_IF_ERROR(CheckCredentialIdentifier(credential_identifier));
+  Bytes info(credential_identifier.begin(), credential_identifier.end());
+  Append(info, AsBytes("chatvault-FakeRecord"));
+  Secret material = internal::Expand(oprf_seed, info, kNseed + kNh);
+  CV_ASSIGN_OR_RETURN(internal::KeyPair fake_client,
+                      internal::DeriveDiffieHellmanKeyPair(material.view().first(kNseed)));
+  return Deterministic::StartFakeServerLogin(setup, fake_client.public_key,
+                                             material.view().subspan(kNseed), credential_identifier,
+                                             ke1, client_identity, context, rnd.View());
+}
 
 }  // namespace
 
 Result<ServerLogin> ServerSetup::StartLogin(const RegistrationRecord& record,
                                             ByteView credential_identifier, const KE1& ke1,
                                             ByteView client_identity, ByteView context) const {
-  const FreshRandomness rnd;
+  const LoginRandomness rnd = LoginRandomness::Fresh();
   return Deterministic::StartServerLogin(*this, record, credential_identifier, ke1, client_identity,
                                          context, rnd.View());
 }
 
+Result<ServerLogin> ServerSetup::StartLoginSeeded(const RegistrationRecord& record,
+                                                  ByteView credential_identifier, const KE1& ke1,
+                                                  const Secret& seed) const {
+  CV_RETURN_IF_ERROR(CheckSeed(seed));
+  const LoginRandomness rnd = LoginRandomness::FromSeed(seed);
+  return Deterministic::StartServerLogin(*this, record, credential_identifier, ke1, {},
+                                         AsBytes(kChatvaultContext), rnd.View());
+}
+
 Result<ServerLogin> ServerSetup::StartFakeLogin(ByteView credential_identifier, const KE1& ke1,
                                                 ByteView client_identity, ByteView context) const {
-  CV_RETURN_IF_ERROR(CheckCredentialIdentifier(credential_identifier));
-  // A stable fake record per identifier: an attacker probing the same unknown name twice sees
-  // the same OPRF key and the same kind of reply as for a registered user.
-  Bytes info(credential_identifier.begin(), credential_identifier.end());
-  Append(info, AsBytes("chatvault-FakeRecord"));
-  Secret material = internal::Expand(oprf_seed_.view(), info, kNseed + kNh);
-  CV_ASSIGN_OR_RETURN(internal::KeyPair fake_client,
-                      internal::DeriveDiffieHellmanKeyPair(material.view().first(kNseed)));
-  const FreshRandomness rnd;
-  return Deterministic::StartFakeServerLogin(*this, fake_client.public_key,
-                                             material.view().subspan(kNseed), credential_identifier,
-                                             ke1, client_identity, context, rnd.View());
+  return StartFakeWith(*this, oprf_seed_.view(), credential_identifier, ke1, client_identity,
+                       context, LoginRandomness::Fresh());
+}
+
+Result<ServerLogin> ServerSetup::StartFakeLoginSeeded(ByteView credential_identifier,
+                                                      const KE1& ke1, const Secret& seed) const {
+  CV_RETURN_IF_ERROR(CheckSeed(seed));
+  return StartFakeWith(*this, oprf_seed_.view(), credential_identifier, ke1, {},
+                       AsBytes(kChatvaultContext), LoginRandomness::FromSeed(seed));
+}
+
+Secret ServerLogin::SerializeState() const {
+  Secret state(kStateSize);
+  if (expected_client_mac_.size() == kNm && session_key_.size() == kNx) {
+    std::copy_n(expected_client_mac_.data(), kNm, state.data());
+    std::copy_n(session_key_.data(), kNx, state.data() + kNm);
+  }
+  return state;
+}
+
+Result<ServerLogin> ServerLogin::ParseState(ByteView state) {
+  if (state.size() != kStateSize) return InvalidArgument("a server login state has the wrong size");
+  ServerLogin login;
+  login.expected_client_mac_ = Secret::FromBytes(state.first(kNm));
+  login.session_key_ = Secret::FromBytes(state.subspan(kNm));
+  return login;
 }
 
 Result<Secret> ServerLogin::Finish(const KE3& ke3) && {

@@ -2,6 +2,7 @@
 // wrong identities or KSF, every byte of KE2 and KE3 tampered, unknown users (fake KE2).
 #include <gtest/gtest.h>
 
+#include "chatvault/crypto/random.h"
 #include "chatvault/opaque/client.h"
 #include "chatvault/opaque/server.h"
 #include "opaque/deterministic.h"
@@ -213,6 +214,53 @@ TEST(Protocol, UnknownUserGetsConsistentFakeKE2) {
   EXPECT_EQ(c.status().code(), Code::kPermissionDenied);
   // Whatever KE3 arrives, the fake session never authenticates.
   EXPECT_EQ(std::move(*b).Finish(KE3{}).status().code(), Code::kPermissionDenied);
+}
+
+// A seeded login answers the same KE1 with the same KE2 (a retried request costs no new guess),
+// and its sealed state finishes the login in another process.
+TEST(Protocol, SeededLoginIsRepeatableAndItsStateFinishesElsewhere) {
+  const ServerSetup server = ServerSetup::Generate();
+  Registered r = Register(server, "pw");
+  const crypto::Secret seed = crypto::RandomSecret(kNseed);
+  auto login = ClientLogin::Start(AsBytes("pw"));
+  ASSERT_TRUE(login.ok());
+  auto first = server.StartLoginSeeded(r.record, kUser, login->ke1(), seed);
+  auto again = server.StartLoginSeeded(r.record, kUser, login->ke1(), seed);
+  auto other = server.StartLoginSeeded(r.record, kUser, login->ke1(), crypto::RandomSecret(kNseed));
+  ASSERT_TRUE(first.ok() && again.ok() && other.ok());
+  EXPECT_EQ(first->ke2().Serialize(), again->ke2().Serialize());
+  EXPECT_NE(first->ke2().Serialize(), other->ke2().Serialize());
+
+  auto c = std::move(*login).Finish(again->ke2(), {}, kKsf);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  auto restored = ServerLogin::ParseState(first->SerializeState().view());
+  ASSERT_TRUE(restored.ok());
+  auto key = std::move(*restored).Finish(c->ke3);
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  EXPECT_TRUE(key->Equals(c->session_key));
+
+  KE3 wrong = c->ke3;
+  wrong.client_mac[0] ^= 1;
+  auto restored_again = ServerLogin::ParseState(first->SerializeState().view());
+  EXPECT_EQ(std::move(*restored_again).Finish(wrong).status().code(), Code::kPermissionDenied);
+  EXPECT_EQ(ServerLogin::ParseState(ByteView(first->SerializeState().view()).first(10)).status().code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(server.StartLoginSeeded(r.record, kUser, login->ke1(), crypto::RandomSecret(16))
+                .status()
+                .code(),
+            Code::kInvalidArgument);
+}
+
+TEST(Protocol, SeededFakeLoginIsRepeatableAndNeverFinishes) {
+  const ServerSetup server = ServerSetup::Generate();
+  const crypto::Secret seed = crypto::RandomSecret(kNseed);
+  auto login = ClientLogin::Start(AsBytes("pw"));
+  ASSERT_TRUE(login.ok());
+  auto first = server.StartFakeLoginSeeded(kUser, login->ke1(), seed);
+  auto again = server.StartFakeLoginSeeded(kUser, login->ke1(), seed);
+  ASSERT_TRUE(first.ok() && again.ok());
+  EXPECT_EQ(first->ke2().Serialize(), again->ke2().Serialize());
+  EXPECT_FALSE(std::move(*login).Finish(first->ke2(), {}, kKsf).ok());
 }
 
 TEST(Protocol, BadInputsHaveClearErrors) {

@@ -8,6 +8,8 @@
 //                 for an unknown identifier use StartFakeLogin(...) instead, so the reply is
 //                 indistinguishable (RFC 9807 sec. 10.9, C.2);
 //                 then login.Finish(ke3) -> session_key, or kPermissionDenied.
+//                 A server that keeps no memory between KE2 and KE3 seals login.SerializeState()
+//                 and later calls ServerLogin::ParseState(...).Finish(ke3).
 #pragma once
 
 #include "chatvault/common/bytes.h"
@@ -52,6 +54,16 @@ class ServerSetup {
                                      ByteView client_identity = {},
                                      ByteView context = AsBytes(kChatvaultContext)) const;
 
+  // The same logins with the server's nonces and key share drawn from `seed` (32 bytes, secret)
+  // instead of the CSPRNG: one seed and one KE1 always give the same KE2. A server that derives
+  // the seed from a secret key and the KE1 can answer a retried KE1 with the KE2 it already
+  // counted, and a fresh KE1 still gets fresh, unpredictable values.
+  Result<ServerLogin> StartLoginSeeded(const RegistrationRecord& record,
+                                       ByteView credential_identifier, const KE1& ke1,
+                                       const crypto::Secret& seed) const;
+  Result<ServerLogin> StartFakeLoginSeeded(ByteView credential_identifier, const KE1& ke1,
+                                           const crypto::Secret& seed) const;
+
   ServerSetup(ServerSetup&&) noexcept = default;
   ServerSetup& operator=(ServerSetup&&) noexcept = default;
 
@@ -70,6 +82,13 @@ class ServerLogin {
   // Checks the client's MAC in constant time. kPermissionDenied if it does not match (wrong
   // password, unknown user, or tampering). Returns the session key (kNx bytes).
   Result<crypto::Secret> Finish(const KE3& ke3) &&;
+
+  // What Finish needs (the expected client MAC and the session key), for a server that seals it
+  // and hands it to the client instead of keeping it. It is secret: seal it before it leaves.
+  crypto::Secret SerializeState() const;
+  // kInvalidArgument for a state of the wrong size. The result has no KE2; only Finish works.
+  static Result<ServerLogin> ParseState(ByteView state);
+  static constexpr size_t kStateSize = kNm + kNx;
 
   ServerLogin(ServerLogin&&) noexcept = default;
   ServerLogin& operator=(ServerLogin&&) noexcept = default;
