@@ -1,4 +1,4 @@
-#include "cloud/http_client.h"
+#include "chatvault/cloud/http_client.h"
 
 #include <curl/curl.h>
 
@@ -155,6 +155,7 @@ Result<HttpResponse> HttpClient::Once(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, WriteHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
   if (resolve) curl_easy_setopt(curl, CURLOPT_RESOLVE, resolve);
+  if (!request.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, request.ca_file.c_str());
   if (!request.userpwd.empty()) {
     curl_easy_setopt(curl, CURLOPT_USERPWD, request.userpwd.c_str());
     if (request.aws_sigv4.empty()) curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);

@@ -16,7 +16,7 @@
 #include "chatvault/cloud/rclone_provider.h"
 #include "chatvault/crypto/random.h"
 #include "chatvault/storage/local_provider.h"
-#include "cloud/http_client.h"
+#include "chatvault/cloud/http_client.h"
 #include "cloud/rclone_process.h"
 
 namespace chatvault::cloud {

@@ -14,7 +14,7 @@
 #include "chatvault/cloud/s3_provider.h"
 #include "chatvault/crypto/hash.h"
 #include "chatvault/storage/local_provider.h"
-#include "cloud/http_client.h"
+#include "chatvault/cloud/http_client.h"
 #include "cloud/xml_tree.h"
 
 namespace chatvault::cloud {

@@ -12,7 +12,7 @@
 #include "chatvault/cloud/webdav_provider.h"
 #include "chatvault/crypto/random.h"
 #include "chatvault/storage/local_provider.h"
-#include "cloud/http_client.h"
+#include "chatvault/cloud/http_client.h"
 #include "cloud/xml_tree.h"
 
 namespace chatvault::cloud {

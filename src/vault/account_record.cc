@@ -2,20 +2,54 @@
 
 #include <cstring>
 
-#include "chatvault/crypto/aes_gcm.h"
-#include "chatvault/crypto/random.h"
+#include "vault/sealed_box.h"
 
 namespace chatvault::vault {
 namespace {
 
-constexpr uint8_t kFormatVersion = 1;
-constexpr size_t kHeaderSize = 1 + 1 + kGenerationSize + 4 + kVerifierSize;
-constexpr size_t kNonceSize = 12;
+// Format 2: device keys and numbered guesses. Format 1 (a hash of a fixed proof) is not read:
+// its proof could be replayed, so its records must be registered again.
+constexpr uint8_t kFormatVersion = 2;
 
 Bytes SealAad(std::string_view store_key) {
   Bytes aad = ToBytes("chatvault/v1/vault-record/");
   Append(aad, AsBytes(store_key));
   return aad;
+}
+
+// Reads fields front to back; any read past the end marks the whole parse as failed.
+class Reader {
+ public:
+  explicit Reader(ByteView in) : in_(in) {}
+  bool ok() const { return ok_; }
+  bool at_end() const { return at_ == in_.size(); }
+  ByteView Take(size_t n) {
+    if (!ok_ || in_.size() - at_ < n) {
+      ok_ = false;
+      return {};
+    }
+    ByteView out = in_.subspan(at_, n);
+    at_ += n;
+    return out;
+  }
+  template <size_t N>
+  void Into(std::array<uint8_t, N>& out) {
+    ByteView b = Take(N);
+    if (ok_) std::memcpy(out.data(), b.data(), N);
+  }
+  uint8_t U8() { ByteView b = Take(1); return ok_ ? b[0] : 0; }
+  uint16_t U16() { ByteView b = Take(2); return ok_ ? ReadU16BE(b.data()) : 0; }
+  uint64_t U64() { ByteView b = Take(8); return ok_ ? ReadU64BE(b.data()) : 0; }
+
+ private:
+  ByteView in_;
+  size_t at_ = 0;
+  bool ok_ = true;
+};
+
+bool KnownState(uint8_t state) {
+  return state >= static_cast<uint8_t>(AccountRecord::State::kActive) &&
+         state <= static_cast<uint8_t>(AccountRecord::State::kDeleted);
 }
 
 }  // namespace
@@ -25,8 +59,19 @@ Bytes AccountRecord::Serialize() const {
   out.push_back(kFormatVersion);
   out.push_back(static_cast<uint8_t>(state));
   Append(out, generation);
-  AppendU32BE(out, failed_guesses);
-  Append(out, verifier);
+  AppendU64BE(out, guess_serial);
+  AppendU64BE(out, settled_serial);
+  Append(out, device_key);
+  Append(out, registration_id);
+  out.push_back(static_cast<uint8_t>(recent_logins.size()));
+  for (const CountedLogin& login : recent_logins) {
+    Append(out, login.ke1_digest);
+    AppendU64BE(out, login.serial);
+    AppendU64BE(out, static_cast<uint64_t>(login.counted_unix));
+    out.push_back(login.open ? 1 : 0);
+  }
+  AppendU64BE(out, backup_sequence.sequence);
+  Append(out, backup_sequence.signature);
   if (active()) {
     Append(out, opaque_record.Serialize());
     Append(out, ksf.Serialize());
@@ -37,57 +82,58 @@ Bytes AccountRecord::Serialize() const {
 }
 
 Result<AccountRecord> AccountRecord::Parse(ByteView in) {
-  if (in.size() < kHeaderSize) return Corrupted("an account record is too short");
-  if (in[0] != kFormatVersion) return Unsupported("an account record has an unknown format version");
-  AccountRecord r;
-  if (in[1] != static_cast<uint8_t>(State::kActive) && in[1] != static_cast<uint8_t>(State::kTombstone)) {
-    return Corrupted("an account record has an unknown state");
+  Reader r(in);
+  const uint8_t version = r.U8();
+  if (r.ok() && version != kFormatVersion) {
+    return Unsupported("an account record has format " + std::to_string(version) +
+                       ", which this keyvaultd does not read (register it again)");
   }
-  r.state = static_cast<State>(in[1]);
-  size_t at = 2;
-  std::memcpy(r.generation.data(), in.data() + at, kGenerationSize);
-  at += kGenerationSize;
-  r.failed_guesses = ReadU32BE(in.data() + at);
-  at += 4;
-  std::memcpy(r.verifier.data(), in.data() + at, kVerifierSize);
-  at += kVerifierSize;
-  if (!r.active()) {
-    if (at != in.size()) return Corrupted("a tombstone record has trailing bytes");
-    return r;
+  const uint8_t state = r.U8();
+  if (r.ok() && !KnownState(state)) return Corrupted("an account record has an unknown state");
+  AccountRecord rec;
+  rec.state = static_cast<State>(state);
+  r.Into(rec.generation);
+  rec.guess_serial = r.U64();
+  rec.settled_serial = r.U64();
+  r.Into(rec.device_key);
+  r.Into(rec.registration_id);
+  const size_t recent = r.U8();
+  if (recent > kMaxRecentLogins) return Corrupted("an account record lists too many logins");
+  rec.recent_logins.resize(recent);
+  for (CountedLogin& login : rec.recent_logins) {
+    r.Into(login.ke1_digest);
+    login.serial = r.U64();
+    login.counted_unix = static_cast<int64_t>(r.U64());
+    login.open = r.U8() == 1;
   }
-  constexpr size_t kFixed = opaque::RegistrationRecord::kSize + opaque::KsfParams::kSize + 2;
-  if (in.size() < at + kFixed) return Corrupted("an account record is too short");
-  CV_ASSIGN_OR_RETURN(r.opaque_record,
-                      opaque::RegistrationRecord::Parse(in.subspan(at, opaque::RegistrationRecord::kSize)));
-  at += opaque::RegistrationRecord::kSize;
-  CV_ASSIGN_OR_RETURN(r.ksf, opaque::KsfParams::Parse(in.subspan(at, opaque::KsfParams::kSize)));
-  at += opaque::KsfParams::kSize;
-  const size_t wrapped = ReadU16BE(in.data() + at);
-  at += 2;
-  if (in.size() != at + wrapped) return Corrupted("an account record has a bad wrapped-key length");
-  r.wrapped_key.assign(in.begin() + at, in.end());
-  return r;
+  rec.backup_sequence.sequence = r.U64();
+  r.Into(rec.backup_sequence.signature);
+  if (!r.ok()) return Corrupted("an account record is too short");
+  if (rec.settled_serial > rec.guess_serial) return Corrupted("an account record's counter is inconsistent");
+  if (!rec.active()) {
+    if (!r.at_end()) return Corrupted("an inactive account record has trailing bytes");
+    return rec;
+  }
+  ByteView opaque_bytes = r.Take(opaque::RegistrationRecord::kSize);
+  ByteView ksf_bytes = r.Take(opaque::KsfParams::kSize);
+  ByteView wrapped = r.Take(r.U16());
+  if (!r.ok() || !r.at_end()) return Corrupted("an account record has a bad length");
+  CV_ASSIGN_OR_RETURN(rec.opaque_record, opaque::RegistrationRecord::Parse(opaque_bytes));
+  CV_ASSIGN_OR_RETURN(rec.ksf, opaque::KsfParams::Parse(ksf_bytes));
+  rec.wrapped_key.assign(wrapped.begin(), wrapped.end());
+  return rec;
 }
 
 std::string AccountStoreKey(std::string_view account) { return "acct/" + std::string(account); }
 
 Result<Bytes> RecordSealer::Seal(std::string_view store_key, ByteView plaintext) const {
-  CV_ASSIGN_OR_RETURN(crypto::AesGcm256 aead, crypto::AesGcm256::Create(key_.view()));
-  Bytes nonce = crypto::RandomBytes(kNonceSize);
-  Bytes out = nonce;
-  Append(out, aead.SealToBytes(nonce, SealAad(store_key), plaintext));
-  return out;
+  return SealBox(key_, SealAad(store_key), plaintext);
 }
 
 Result<Bytes> RecordSealer::Open(std::string_view store_key, ByteView sealed) const {
-  if (sealed.size() < kNonceSize + crypto::AesGcm256::kTagSize) {
-    return Corrupted("a sealed account record is too short");
-  }
-  CV_ASSIGN_OR_RETURN(crypto::AesGcm256 aead, crypto::AesGcm256::Create(key_.view()));
-  auto opened = aead.OpenFromBytes(sealed.first(kNonceSize), SealAad(store_key),
-                                   sealed.subspan(kNonceSize));
+  auto opened = OpenBox(key_, SealAad(store_key), sealed);
   if (!opened.ok()) return Corrupted("a sealed account record failed authentication");
-  return opened;
+  return Bytes(opened->view().begin(), opened->view().end());
 }
 
 }  // namespace chatvault::vault

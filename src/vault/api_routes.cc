@@ -1,6 +1,7 @@
 #include "vault/api_routes.h"
 
 #include <functional>
+#include <iostream>
 
 #include <nlohmann/json.hpp>
 
@@ -23,6 +24,7 @@ HttpError ErrorFor(const Status& s) {
     case Code::kUnsupported: return {400, "bad_request"};
     case Code::kPermissionDenied: return {403, "forbidden"};
     case Code::kNotFound: return {404, "not_found"};
+    case Code::kAlreadyExists: return {409, "record_exists"};
     case Code::kConflict: return {409, "conflict"};
     case Code::kLockedOut: return {423, "locked_out"};
     case Code::kUnavailable: return {503, "unavailable"};
@@ -41,8 +43,16 @@ ApiReply ErrorReply(int status, const char* code, const std::string& message) {
   return JsonReply(status, json{{"error", {{"code", code}, {"message", message}}}});
 }
 
+// Store and internal failures keep their detail (member addresses, file paths) in the log; the
+// client only learns what kind of failure it was.
 ApiReply ErrorReply(const Status& s) {
   const HttpError e = ErrorFor(s);
+  if (e.status >= 500) {
+    std::cerr << "keyvaultd: " << s.ToString() << "\n";
+    return ErrorReply(e.status, e.code,
+                      e.status == 503 ? "the vault cannot serve this request now; try again"
+                                      : "the vault failed to serve this request");
+  }
   return ErrorReply(e.status, e.code, s.message());
 }
 
@@ -77,6 +87,36 @@ class Fields {
     auto bytes = HexDecode(s);
     if (!bytes.ok()) return InvalidArgument(std::string("the field '") + name + "' is not hex");
     return bytes;
+  }
+
+  template <size_t N>
+  Result<std::array<uint8_t, N>> Fixed(const char* name) const {
+    CV_ASSIGN_OR_RETURN(Bytes b, Hex(name, N));
+    if (b.size() != N) {
+      return InvalidArgument(std::string("the field '") + name + "' must be " + std::to_string(N) +
+                             " bytes");
+    }
+    std::array<uint8_t, N> out{};
+    std::copy(b.begin(), b.end(), out.begin());
+    return out;
+  }
+
+  Result<uint64_t> Number(const char* name) const {
+    auto it = j_.find(name);
+    if (it == j_.end() || !it->is_number_unsigned()) {
+      return InvalidArgument(std::string("the request lacks the number field '") + name + "'");
+    }
+    return it->get<uint64_t>();
+  }
+
+  // The fields every signed request carries (docs/API.md, "Signed requests").
+  Result<SignedRequest> Signed(bool proof_required) const {
+    SignedRequest r;
+    CV_ASSIGN_OR_RETURN(r.account, Text("account", 128));
+    CV_ASSIGN_OR_RETURN(r.token, Text("token", 128));
+    CV_ASSIGN_OR_RETURN(r.challenge, Hex("challenge", 128));
+    CV_ASSIGN_OR_RETURN(r.proof, Hex("proof", crypto::kSignatureSize, !proof_required));
+    return r;
   }
 
   template <typename Message>
@@ -127,28 +167,32 @@ ApiReply ApiRoutes::Handle(const ApiRequest& request) {
     if (path == "/metrics") {
       ApiReply reply;
       reply.content_type = "text/plain; version=0.0.4";
-      reply.body = metrics_.RenderPrometheus(service_.PendingSessions());
+      reply.body = metrics_.RenderPrometheus();
       return reply;
     }
     return TransportError(404);
   }
   if (request.method != "POST") return TransportError(404);
 
-  if (path == "/v1/register/start") {
+  if (path == "/v1/challenge") {
     return post([this](const Fields& f) -> Result<json> {
       CV_ASSIGN_OR_RETURN(std::string account, f.Text("account", 128));
       CV_ASSIGN_OR_RETURN(std::string token, f.Text("token", 128));
-      CV_ASSIGN_OR_RETURN(Bytes proof, f.Hex("proof", kVerifierSize, /*optional=*/true));
+      CV_ASSIGN_OR_RETURN(Bytes challenge, service_.Challenge(account, token));
+      return json{{"challenge", HexEncode(challenge)}};
+    });
+  }
+  if (path == "/v1/register/start") {
+    return post([this](const Fields& f) -> Result<json> {
+      CV_ASSIGN_OR_RETURN(SignedRequest signed_request, f.Signed(/*proof_required=*/false));
       CV_ASSIGN_OR_RETURN(auto request, f.Msg<opaque::RegistrationRequest>("request"));
-      CV_ASSIGN_OR_RETURN(auto reply, service_.RegisterStart(account, token, request, proof));
+      CV_ASSIGN_OR_RETURN(auto reply, service_.RegisterStart(signed_request, request));
       return json{{"response", HexEncode(reply.response.Serialize())}, {"ksf", KsfJson(reply.ksf)}};
     });
   }
   if (path == "/v1/register/finish") {
     return post([this](const Fields& f) -> Result<json> {
-      CV_ASSIGN_OR_RETURN(std::string account, f.Text("account", 128));
-      CV_ASSIGN_OR_RETURN(std::string token, f.Text("token", 128));
-      CV_ASSIGN_OR_RETURN(Bytes proof, f.Hex("proof", kVerifierSize, /*optional=*/true));
+      CV_ASSIGN_OR_RETURN(SignedRequest signed_request, f.Signed(/*proof_required=*/true));
       RegisterUpload upload;
       CV_ASSIGN_OR_RETURN(upload.record, f.Msg<opaque::RegistrationRecord>("record"));
       CV_ASSIGN_OR_RETURN(Bytes ksf, f.Hex("ksf", opaque::KsfParams::kSize));
@@ -156,10 +200,8 @@ ApiReply ApiRoutes::Handle(const ApiRequest& request) {
       if (!params.ok()) return InvalidArgument("the field 'ksf' is not valid KSF parameters");
       upload.ksf = *params;
       CV_ASSIGN_OR_RETURN(upload.wrapped_key, f.Hex("wrapped_key", kMaxWrappedKeySize));
-      CV_ASSIGN_OR_RETURN(Bytes verifier, f.Hex("verifier", kVerifierSize));
-      if (verifier.size() != kVerifierSize) return InvalidArgument("the verifier must be 32 bytes");
-      std::copy(verifier.begin(), verifier.end(), upload.verifier.begin());
-      CV_RETURN_IF_ERROR(service_.RegisterFinish(account, token, proof, upload));
+      CV_ASSIGN_OR_RETURN(upload.device_key, f.Fixed<crypto::kVerifyKeySize>("device_key"));
+      CV_RETURN_IF_ERROR(service_.RegisterFinish(signed_request, upload));
       return json{{"registered", true}};
     });
   }
@@ -178,7 +220,7 @@ ApiReply ApiRoutes::Handle(const ApiRequest& request) {
     auto fields = Fields::Parse(request.body);
     Result<RecoverFinishReply> out = [&]() -> Result<RecoverFinishReply> {
       if (!fields.ok()) return fields.status();
-      CV_ASSIGN_OR_RETURN(std::string session, fields->Text("session", 64));
+      CV_ASSIGN_OR_RETURN(std::string session, fields->Text("session", 1024));
       CV_ASSIGN_OR_RETURN(auto ke3, fields->Msg<opaque::KE3>("ke3"));
       return service_.RecoverFinish(session, ke3);
     }();
@@ -190,16 +232,29 @@ ApiReply ApiRoutes::Handle(const ApiRequest& request) {
       return JsonReply(401, json{{"error", {{"code", "wrong_password"}, {"message", "wrong password"}}},
                                  {"attempts_remaining", out->attempts_remaining}});
     }
-    return JsonReply(200, json{{"wrapped_key", HexEncode(out->wrapped_key)},
-                               {"attempts_remaining", out->attempts_remaining}});
+    json reply{{"wrapped_key", HexEncode(out->wrapped_key)},
+               {"attempts_remaining", out->attempts_remaining}};
+    if (out->backup_sequence.sequence > 0) {
+      reply["backup_sequence"] = {{"sequence", out->backup_sequence.sequence},
+                                  {"signature", HexEncode(out->backup_sequence.signature)}};
+    }
+    return JsonReply(200, reply);
   }
   if (path == "/v1/delete") {
     return post([this](const Fields& f) -> Result<json> {
-      CV_ASSIGN_OR_RETURN(std::string account, f.Text("account", 128));
-      CV_ASSIGN_OR_RETURN(std::string token, f.Text("token", 128));
-      CV_ASSIGN_OR_RETURN(Bytes proof, f.Hex("proof", kVerifierSize));
-      CV_RETURN_IF_ERROR(service_.Delete(account, token, proof));
+      CV_ASSIGN_OR_RETURN(SignedRequest signed_request, f.Signed(/*proof_required=*/true));
+      CV_RETURN_IF_ERROR(service_.Delete(signed_request));
       return json{{"deleted", true}};
+    });
+  }
+  if (path == "/v1/backup-sequence") {
+    return post([this](const Fields& f) -> Result<json> {
+      CV_ASSIGN_OR_RETURN(std::string account, f.Text("account", 128));
+      BackupSequence sequence;
+      CV_ASSIGN_OR_RETURN(sequence.sequence, f.Number("sequence"));
+      CV_ASSIGN_OR_RETURN(sequence.signature, f.Fixed<crypto::kSignatureSize>("signature"));
+      CV_RETURN_IF_ERROR(service_.SetBackupSequence(account, sequence));
+      return json{{"recorded", true}};
     });
   }
   return TransportError(404);

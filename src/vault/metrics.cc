@@ -11,7 +11,7 @@ void Counter(std::string& out, const char* name, const char* help, uint64_t valu
 
 }  // namespace
 
-std::string Metrics::RenderPrometheus(size_t pending_sessions) const {
+std::string Metrics::RenderPrometheus() const {
   std::string out;
   Counter(out, "registrations_total", "Records registered or replaced.", registrations);
   Counter(out, "guesses_counted_total", "Password guesses counted (KE2 sent for a real record).",
@@ -26,9 +26,6 @@ std::string Metrics::RenderPrometheus(size_t pending_sessions) const {
   Counter(out, "rejected_requests_total", "Requests rejected as malformed or unauthorised.",
           rejected_requests);
   Counter(out, "store_errors_total", "Record store failures.", store_errors);
-  out += "# HELP keyvaultd_pending_sessions Logins waiting for KE3.\n";
-  out += "# TYPE keyvaultd_pending_sessions gauge\n";
-  out += "keyvaultd_pending_sessions " + std::to_string(pending_sessions) + "\n";
   return out;
 }
 

@@ -1,29 +1,144 @@
 #include "chatvault/vault/vault_service.h"
 
+#include <algorithm>
 #include <ctime>
 
 #include "chatvault/crypto/hash.h"
 #include "chatvault/crypto/random.h"
 #include "chatvault/vault/account_token.h"
+#include "chatvault/vaultproto/signed_request.h"
+#include "vault/challenge.h"
+#include "vault/login_session.h"
+#include "vault/sealed_box.h"
 
 namespace chatvault::vault {
 
-// A login between KE2 and KE3. `fake` logins (unknown accounts) can never succeed.
-struct VaultService::Pending {
-  std::string account;
-  std::array<uint8_t, kGenerationSize> generation{};
-  bool fake = false;
-  std::optional<opaque::ServerLogin> login;
-  std::chrono::steady_clock::time_point expires;
-  // The record as this login's counted guess wrote it, and that write's version.
-  std::optional<Loaded> counted;
+struct VaultService::Loaded {
+  AccountRecord record;
+  uint64_t version = 0;
+};
+
+struct VaultService::Keys {
+  Keys(const VaultKeys& k, const VaultOptions& options)
+      : records(k.record.Clone()),
+        challenges(k.challenge.Clone(), options.challenge_ttl),
+        sessions(k.login.Clone(), options.login_ttl),
+        login_seed(k.login_seed.Clone()) {}
+  RecordSealer records;
+  ChallengeIssuer challenges;
+  LoginSessionSealer sessions;
+  crypto::Secret login_seed;
 };
 
 namespace {
 
+using vaultproto::Action;
+
 constexpr int kCasRetries = 64;
 
-int64_t NowUnix() { return static_cast<int64_t>(std::time(nullptr)); }
+// Runs `attempt` until it does not lose a compare-and-set race: an attempt returns nullopt when
+// another writer got to the record first and it must read the record again.
+template <typename T, typename Attempt>
+Result<T> RetryOnConflict(Attempt attempt) {
+  for (int i = 0; i < kCasRetries; ++i) {
+    Result<std::optional<T>> r = attempt();
+    if (!r.ok()) return r.status();
+    if (r->has_value()) return std::move(**r);
+  }
+  return Unavailable("the vault is too busy with this account; try again");
+}
+
+Status LockedOutStatus() {
+  return LockedOut("too many wrong passwords: this account's vault record was destroyed");
+}
+
+Status NoAttemptsLeft() {
+  return LockedOut("this account has no attempts left; its vault record is destroyed once the "
+                   "logins already counted are over");
+}
+
+Status StaleChallenge() {
+  return Conflict("the vault record changed since this request's challenge; start again");
+}
+
+Status RecordExists() {
+  return AlreadyExists(
+      "this account already has a vault record made with another backup key; replacing it needs "
+      "the device that holds that key");
+}
+
+Status BadProof() {
+  return PermissionDenied("the proof of the backup key does not verify for this account");
+}
+
+std::array<uint8_t, kLoginDigestSize> Ke1Digest(const opaque::KE1& ke1) {
+  const Bytes digest = crypto::Sha256(ke1.Serialize());
+  std::array<uint8_t, kLoginDigestSize> out{};
+  std::copy_n(digest.begin(), out.size(), out.begin());
+  return out;
+}
+
+const CountedLogin* FindCounted(const AccountRecord& record,
+                                const std::array<uint8_t, kLoginDigestSize>& digest) {
+  for (const CountedLogin& login : record.recent_logins) {
+    if (login.ke1_digest == digest) return &login;
+  }
+  return nullptr;
+}
+
+// The record as it is once the next guess (for this KE1) is counted.
+AccountRecord WithGuessCounted(AccountRecord record,
+                               const std::array<uint8_t, kLoginDigestSize>& digest,
+                               int64_t now, size_t keep) {
+  record.guess_serial += 1;
+  record.recent_logins.push_back(CountedLogin{digest, record.guess_serial, now, true});
+  if (record.recent_logins.size() > keep) {
+    record.recent_logins.erase(record.recent_logins.begin(),
+                               record.recent_logins.end() - static_cast<ptrdiff_t>(keep));
+  }
+  return record;
+}
+
+// Marks the login that counted guess `serial` as settled; false when it was not open.
+bool CloseLogin(AccountRecord& record, uint64_t serial) {
+  for (CountedLogin& login : record.recent_logins) {
+    if (login.serial == serial && login.open) {
+      login.open = false;
+      return true;
+    }
+  }
+  return false;
+}
+
+// A counted guess that may still be answered or settled: open, after the newest valid login,
+// and within its session's lifetime.
+bool HasOpenGuess(const AccountRecord& record, int64_t now, std::chrono::seconds ttl) {
+  for (const CountedLogin& login : record.recent_logins) {
+    if (login.open && login.serial > record.settled_serial && login.counted_unix + ttl.count() >= now) {
+      return true;
+    }
+  }
+  return false;
+}
+
+uint32_t Remaining(uint64_t spent, uint32_t max_guesses) {
+  return spent >= max_guesses ? 0 : static_cast<uint32_t>(max_guesses - spent);
+}
+
+// Tries left now.
+uint32_t AttemptsLeft(const AccountRecord& record, uint32_t max_guesses) {
+  return Remaining(record.failed_guesses(), max_guesses);
+}
+
+// Tries left if guess `serial` turns out wrong, counting only the guesses up to it: what the
+// reply to its KE1 says, also when a retry of that KE1 is answered later.
+uint32_t AttemptsIfWrong(const AccountRecord& record, uint64_t serial, uint32_t max_guesses) {
+  return Remaining(serial > record.settled_serial ? serial - record.settled_serial : 0, max_guesses);
+}
+
+bool HasDeviceKey(const AccountRecord& record) {
+  return record.state != AccountRecord::State::kDeleted;
+}
 
 }  // namespace
 
@@ -40,16 +155,20 @@ Status CheckAccountId(std::string_view account) {
 }
 
 VaultService::VaultService(vaultstore::RecordStore& store, opaque::ServerSetup setup,
-                           crypto::Secret sealing_key, crypto::Secret token_secret,
+                           const crypto::Secret& master_secret, crypto::Secret token_secret,
                            VaultOptions options, Metrics& metrics)
     : store_(store),
       setup_(std::move(setup)),
-      sealer_(std::move(sealing_key)),
+      keys_(std::make_unique<Keys>(VaultKeys::Derive(master_secret), options)),
       token_secret_(std::move(token_secret)),
-      options_(options),
+      options_(std::move(options)),
       metrics_(metrics) {}
 
 VaultService::~VaultService() = default;
+
+int64_t VaultService::Now() const {
+  return options_.now_unix ? options_.now_unix() : static_cast<int64_t>(std::time(nullptr));
+}
 
 Result<std::optional<VaultService::Loaded>> VaultService::Load(const std::string& key) {
   auto got = store_.Get(key);
@@ -58,14 +177,14 @@ Result<std::optional<VaultService::Loaded>> VaultService::Load(const std::string
     return got.status();
   }
   if (!got->has_value()) return std::optional<Loaded>();
-  CV_ASSIGN_OR_RETURN(Bytes plain, sealer_.Open(key, (*got)->value));
+  CV_ASSIGN_OR_RETURN(Bytes plain, keys_->records.Open(key, (*got)->value));
   CV_ASSIGN_OR_RETURN(AccountRecord record, AccountRecord::Parse(plain));
   return std::optional<Loaded>(Loaded{std::move(record), (*got)->version});
 }
 
 Result<uint64_t> VaultService::Store(const std::string& key, uint64_t version,
                                      const AccountRecord& record) {
-  CV_ASSIGN_OR_RETURN(Bytes sealed, sealer_.Seal(key, record.Serialize()));
+  CV_ASSIGN_OR_RETURN(Bytes sealed, keys_->records.Seal(key, record.Serialize()));
   auto written = store_.CompareAndSet(key, version, sealed);
   if (!written.ok()) {
     if (written.status().code() == Code::kConflict) {
@@ -77,43 +196,62 @@ Result<uint64_t> VaultService::Store(const std::string& key, uint64_t version,
   return written;
 }
 
-Status VaultService::CheckOwner(std::string_view account, std::string_view token, ByteView proof,
-                                const std::optional<Loaded>& existing) {
+Result<Bytes> VaultService::Challenge(std::string_view account, std::string_view token) {
   CV_RETURN_IF_ERROR(CheckAccountId(account));
-  Status token_ok = VerifyAccountToken(token_secret_, account, token, NowUnix());
-  if (!token_ok.ok()) {
+  if (Status s = VerifyAccountToken(token_secret_, account, token, Now()); !s.ok()) {
     ++metrics_.rejected_requests;
-    return token_ok;
+    return s;
   }
-  if (!existing) return OkStatus();
-  // The account is taken (or was locked out): only the device holding K may replace it.
-  if (proof.size() != kVerifierSize ||
-      !crypto::ConstantTimeEqual(crypto::Sha256(proof), existing->record.verifier)) {
-    ++metrics_.rejected_requests;
-    return PermissionDenied(
-        "this account already has a vault record; replacing or deleting it needs the original "
-        "device's authorisation (a proof derived from the backup key)");
-  }
-  return OkStatus();
+  CV_ASSIGN_OR_RETURN(std::optional<Loaded> loaded, Load(AccountStoreKey(account)));
+  return keys_->challenges.Issue(account, loaded ? loaded->version : 0, Now());
 }
 
-Result<RegisterStartReply> VaultService::RegisterStart(std::string_view account,
-                                                       std::string_view token,
-                                                       const opaque::RegistrationRequest& request,
-                                                       ByteView proof) {
+// Checks what every signed request needs before its proof: a well-formed account, a token for
+// it, and a challenge issued for the record as it is now. Returns the record (or nullopt).
+Result<std::optional<VaultService::Loaded>> VaultService::Authorize(const SignedRequest& request) {
+  CV_RETURN_IF_ERROR(CheckAccountId(request.account));
+  if (Status s = VerifyAccountToken(token_secret_, request.account, request.token, Now());
+      !s.ok()) {
+    ++metrics_.rejected_requests;
+    return s;
+  }
+  auto version = keys_->challenges.Check(request.account, request.challenge, Now());
+  if (!version.ok()) {
+    ++metrics_.rejected_requests;
+    return version.status();
+  }
+  CV_ASSIGN_OR_RETURN(std::optional<Loaded> loaded, Load(AccountStoreKey(request.account)));
+  if ((loaded ? loaded->version : 0) != *version) return StaleChallenge();
+  return loaded;
+}
+
+bool VaultService::ProofValid(const SignedRequest& request, int action, ByteView payload,
+                              const crypto::VerifyKey& key) {
+  const Bytes message = vaultproto::RequestMessage(static_cast<Action>(action), request.account,
+                                                   request.challenge, payload);
+  if (crypto::VerifySignature(key, message, request.proof)) return true;
+  ++metrics_.rejected_requests;
+  return false;
+}
+
+Result<RegisterStartReply> VaultService::RegisterStart(
+    const SignedRequest& request, const opaque::RegistrationRequest& registration) {
   // The owner check comes first: a registration response is an OPRF evaluation under the
   // account's key, which would otherwise be an uncounted password guess.
-  CV_RETURN_IF_ERROR(CheckAccountId(account));
-  CV_ASSIGN_OR_RETURN(std::optional<Loaded> existing, Load(AccountStoreKey(account)));
-  CV_RETURN_IF_ERROR(CheckOwner(account, token, proof, existing));
+  CV_ASSIGN_OR_RETURN(std::optional<Loaded> existing, Authorize(request));
+  if (existing && HasDeviceKey(existing->record)) {
+    if (!ProofValid(request, static_cast<int>(Action::kRegisterStart),
+                    vaultproto::RegisterStartPayload(registration), existing->record.device_key)) {
+      return RecordExists();
+    }
+  }
   CV_ASSIGN_OR_RETURN(opaque::RegistrationResponse response,
-                      setup_.CreateRegistrationResponse(request, AsBytes(account)));
+                      setup_.CreateRegistrationResponse(registration, AsBytes(request.account)));
   return RegisterStartReply{response, options_.ksf};
 }
 
-Status VaultService::RegisterFinish(std::string_view account, std::string_view token,
-                                    ByteView proof, const RegisterUpload& upload) {
-  CV_RETURN_IF_ERROR(CheckAccountId(account));
+Status VaultService::RegisterFinish(const SignedRequest& request, const RegisterUpload& upload) {
+  CV_RETURN_IF_ERROR(CheckAccountId(request.account));
   if (upload.wrapped_key.empty() || upload.wrapped_key.size() > kMaxWrappedKeySize) {
     return InvalidArgument("the wrapped key must be 1 to 256 bytes");
   }
@@ -121,204 +259,270 @@ Status VaultService::RegisterFinish(std::string_view account, std::string_view t
     return InvalidArgument("records must use Argon2id as their key stretching function");
   }
   CV_RETURN_IF_ERROR(upload.ksf.Validate());
-  const std::string key = AccountStoreKey(account);
-  CV_ASSIGN_OR_RETURN(std::optional<Loaded> existing, Load(key));
-  CV_RETURN_IF_ERROR(CheckOwner(account, token, proof, existing));
+  const Bytes payload = vaultproto::RegisterFinishPayload(upload.record, upload.ksf,
+                                                          upload.wrapped_key, upload.device_key);
+  std::array<uint8_t, kRegistrationIdSize> registration_id{};
+  const Bytes digest = crypto::Sha256(payload);
+  std::copy(digest.begin(), digest.end(), registration_id.begin());
+  auto authorized = Authorize(request);
+  if (!authorized.ok()) {
+    // A retry of a registration that was applied (its answer was lost) finds the record it made.
+    if (authorized.status().code() == Code::kConflict) {
+      auto current = Load(AccountStoreKey(request.account));
+      if (current.ok() && *current && (*current)->record.active() &&
+          (*current)->record.registration_id == registration_id) {
+        return OkStatus();
+      }
+    }
+    return authorized.status();
+  }
+  const std::optional<Loaded>& existing = *authorized;
+  // Replacing needs the present owner's device key; a new record, proof that the device holds
+  // the key it registers.
+  const bool owned = existing && HasDeviceKey(existing->record);
+  if (!ProofValid(request, static_cast<int>(Action::kRegisterFinish), payload,
+                  owned ? existing->record.device_key : upload.device_key)) {
+    return owned ? RecordExists() : BadProof();
+  }
   AccountRecord record;
   record.state = AccountRecord::State::kActive;
   crypto::RandomFill(record.generation);
-  record.failed_guesses = 0;
-  record.verifier = upload.verifier;
+  record.device_key = upload.device_key;
+  record.registration_id = registration_id;
+  if (owned && existing->record.device_key == upload.device_key) {
+    record.backup_sequence = existing->record.backup_sequence;  // same key: still its statement
+  }
   record.opaque_record = upload.record;
   record.ksf = upload.ksf;
   record.wrapped_key = upload.wrapped_key;
-  auto written = Store(key, existing ? existing->version : 0, record);
-  if (!written.ok()) return written.status().Annotate("saving the vault record");
+  auto written = Store(AccountStoreKey(request.account), existing ? existing->version : 0, record);
+  if (!written.ok()) {
+    if (written.status().code() == Code::kConflict) return StaleChallenge();
+    return written.status().Annotate("saving the vault record");
+  }
   ++metrics_.registrations;
   return OkStatus();
 }
 
-Status VaultService::Tombstone(const std::string& key, Loaded loaded) {
+Status VaultService::Tombstone(const std::string& key, const Loaded& loaded) {
   AccountRecord tomb;
   tomb.state = AccountRecord::State::kTombstone;
   tomb.generation = loaded.record.generation;
-  tomb.failed_guesses = loaded.record.failed_guesses;
-  tomb.verifier = loaded.record.verifier;
+  tomb.guess_serial = loaded.record.guess_serial;
+  tomb.settled_serial = loaded.record.settled_serial;
+  tomb.device_key = loaded.record.device_key;
   auto written = Store(key, loaded.version, tomb);
   if (!written.ok()) return written.status();
   ++metrics_.lockouts;
   return OkStatus();
 }
 
-std::string VaultService::AddSession(std::unique_ptr<Pending> pending) {
-  const std::string id = HexEncode(crypto::RandomBytes(16));
-  std::lock_guard<std::mutex> lock(sessions_mu_);
-  const auto now = std::chrono::steady_clock::now();
-  if (++session_inserts_ % 4096 == 0 || sessions_.size() >= options_.max_pending_sessions) {
-    // Expired sessions go first; a flood of live ones evicts the oldest ids at random-ish order,
-    // which only ever costs the evicted client a guess it already paid for.
-    for (auto it = sessions_.begin(); it != sessions_.end();) {
-      it = it->second->expires < now ? sessions_.erase(it) : std::next(it);
-    }
-    if (sessions_.size() >= options_.max_pending_sessions) sessions_.erase(sessions_.begin());
-  }
-  sessions_.emplace(id, std::move(pending));
-  return id;
+Result<RecoverStartReply> VaultService::StartReply(std::string_view account,
+                                                   const AccountRecord& record, uint64_t serial,
+                                                   const opaque::KE1& ke1) {
+  Bytes seed_input = ToBytes("chatvault/v1/vault-login-seed/real");
+  Append(seed_input, record.generation);
+  Append(seed_input, AsBytes(account));
+  Append(seed_input, ke1.Serialize());
+  const crypto::Secret seed = crypto::Secret::FromBytes(
+      crypto::HmacSha256(keys_->login_seed.view(), seed_input));
+  CV_ASSIGN_OR_RETURN(opaque::ServerLogin login,
+                      setup_.StartLoginSeeded(record.opaque_record, AsBytes(account), ke1, seed));
+  LoginSession session;
+  session.account = std::string(account);
+  session.generation = record.generation;
+  session.serial = serial;
+  session.server_state = login.SerializeState();
+  RecoverStartReply reply;
+  CV_ASSIGN_OR_RETURN(reply.session, keys_->sessions.Seal(session, Now()));
+  reply.ke2 = login.ke2();
+  reply.ksf = record.ksf;
+  reply.attempts_remaining = AttemptsIfWrong(record, serial, options_.max_guesses);
+  return reply;
 }
 
 Result<RecoverStartReply> VaultService::FakeStart(std::string_view account, const opaque::KE1& ke1) {
+  Bytes seed_input = ToBytes("chatvault/v1/vault-login-seed/fake");
+  Append(seed_input, AsBytes(account));
+  Append(seed_input, ke1.Serialize());
+  const crypto::Secret seed = crypto::Secret::FromBytes(
+      crypto::HmacSha256(keys_->login_seed.view(), seed_input));
   CV_ASSIGN_OR_RETURN(opaque::ServerLogin login,
-                      setup_.StartFakeLogin(AsBytes(account), ke1));
-  auto pending = std::make_unique<Pending>();
-  pending->account = std::string(account);
-  pending->fake = true;
+                      setup_.StartFakeLoginSeeded(AsBytes(account), ke1, seed));
+  LoginSession session;
+  session.fake = true;
+  session.account = std::string(account);
+  session.server_state = login.SerializeState();
   RecoverStartReply reply;
+  CV_ASSIGN_OR_RETURN(reply.session, keys_->sessions.Seal(session, Now()));
   reply.ke2 = login.ke2();
   reply.ksf = options_.ksf;
   reply.attempts_remaining = options_.max_guesses - 1;
-  pending->login.emplace(std::move(login));
-  pending->expires = std::chrono::steady_clock::now() + options_.session_ttl;
-  reply.session = AddSession(std::move(pending));
   ++metrics_.fake_logins;
   return reply;
 }
 
-Result<RecoverStartReply> VaultService::RecoverStart(std::string_view account, const opaque::KE1& ke1) {
-  CV_RETURN_IF_ERROR(CheckAccountId(account));
+// One attempt at counting a guess; nullopt when another writer changed the record first.
+Result<std::optional<RecoverStartReply>> VaultService::CountGuess(std::string_view account,
+                                                                  const opaque::KE1& ke1) {
   const std::string key = AccountStoreKey(account);
-  for (int attempt = 0; attempt < kCasRetries; ++attempt) {
-    CV_ASSIGN_OR_RETURN(std::optional<Loaded> loaded, Load(key));
-    if (!loaded) return FakeStart(account, ke1);
-    if (!loaded->record.active()) {
-      return LockedOut("this account's vault record was destroyed after too many wrong passwords");
-    }
-    if (loaded->record.failed_guesses >= options_.max_guesses) {
-      Status s = Tombstone(key, std::move(*loaded));
-      if (s.code() == Code::kConflict) continue;
-      CV_RETURN_IF_ERROR(s);
-      return LockedOut("this account's vault record was destroyed after too many wrong passwords");
-    }
-    // Spend the guess durably before the KE2 exists.
-    AccountRecord counted = loaded->record;
-    counted.failed_guesses += 1;
-    auto written = Store(key, loaded->version, counted);
-    if (!written.ok()) {
-      if (written.status().code() == Code::kConflict) continue;
-      return Unavailable("the vault could not record this attempt; try again later");
-    }
-    ++metrics_.guesses_counted;
-    CV_ASSIGN_OR_RETURN(opaque::ServerLogin login,
-                        setup_.StartLogin(counted.opaque_record, AsBytes(account), ke1));
-    auto pending = std::make_unique<Pending>();
-    pending->account = std::string(account);
-    pending->generation = counted.generation;
-    pending->counted = Loaded{counted, *written};
-    RecoverStartReply reply;
-    reply.ke2 = login.ke2();
-    reply.ksf = counted.ksf;
-    reply.attempts_remaining = options_.max_guesses - counted.failed_guesses;
-    pending->login.emplace(std::move(login));
-    pending->expires = std::chrono::steady_clock::now() + options_.session_ttl;
-    reply.session = AddSession(std::move(pending));
-    return reply;
+  CV_ASSIGN_OR_RETURN(std::optional<Loaded> loaded, Load(key));
+  if (!loaded || loaded->record.state == AccountRecord::State::kDeleted) {
+    CV_ASSIGN_OR_RETURN(RecoverStartReply fake, FakeStart(account, ke1));
+    return std::optional(std::move(fake));
   }
-  return Unavailable("the vault is too busy with this account; try again");
-}
-
-Result<RecoverFinishReply> VaultService::RecoverFinish(std::string_view session,
-                                                       const opaque::KE3& ke3) {
-  std::unique_ptr<Pending> pending;
-  {
-    std::lock_guard<std::mutex> lock(sessions_mu_);
-    auto it = sessions_.find(session);
-    if (it != sessions_.end()) {
-      pending = std::move(it->second);
-      sessions_.erase(it);
-    }
+  if (!loaded->record.active()) return LockedOutStatus();
+  const auto digest = Ke1Digest(ke1);
+  if (const CountedLogin* counted = FindCounted(loaded->record, digest)) {
+    // A retry of a KE1 whose guess is already spent (its answer was lost): the same KE2 again.
+    CV_ASSIGN_OR_RETURN(RecoverStartReply reply,
+                        StartReply(account, loaded->record, counted->serial, ke1));
+    return std::optional(std::move(reply));
   }
-  if (!pending || pending->expires < std::chrono::steady_clock::now()) {
-    return NotFound("this login session is unknown or expired; start again");
-  }
-  auto session_key = std::move(*pending->login).Finish(ke3);
-  const bool valid = session_key.ok() && !pending->fake;
-  if (pending->fake) {
-    ++metrics_.wrong_passwords;
-    return RecoverFinishReply{false, {}, options_.max_guesses - 1};
-  }
-  const std::string key = AccountStoreKey(pending->account);
-  if (valid && pending->counted) {
-    // If nobody wrote the record since this login counted its guess, the stored record is the
-    // one this login wrote (versions are never reused): reset it without reading it back. Any
-    // other write in between makes this a conflict, and the loop below reads the current one.
-    AccountRecord reset = std::move(pending->counted->record);
-    reset.failed_guesses = 0;
-    auto written = Store(key, pending->counted->version, reset);
-    if (written.ok()) {
-      ++metrics_.recoveries;
-      return RecoverFinishReply{true, std::move(reset.wrapped_key), options_.max_guesses};
-    }
-    if (written.status().code() != Code::kConflict) {
-      return Unavailable("the vault could not save this login; try again");
-    }
-  }
-  for (int attempt = 0; attempt < kCasRetries; ++attempt) {
-    CV_ASSIGN_OR_RETURN(std::optional<Loaded> loaded, Load(key));
-    if (!loaded || !loaded->record.active() || loaded->record.generation != pending->generation) {
-      // Locked out meanwhile, deleted, or re-registered: this login cannot release anything.
-      if (valid) return PermissionDenied("the vault record changed during this login; start again");
-      ++metrics_.wrong_passwords;
-      if (loaded && !loaded->record.active()) {
-        return LockedOut("too many wrong passwords: this account's vault record was destroyed");
-      }
-      return RecoverFinishReply{false, {}, 0};
-    }
-    if (valid) {
-      AccountRecord reset = loaded->record;
-      reset.failed_guesses = 0;
-      auto written = Store(key, loaded->version, reset);
-      if (!written.ok()) {
-        if (written.status().code() == Code::kConflict) continue;
-        return Unavailable("the vault could not save this login; try again");
-      }
-      ++metrics_.recoveries;
-      return RecoverFinishReply{true, reset.wrapped_key, options_.max_guesses};
-    }
-    ++metrics_.wrong_passwords;
-    if (loaded->record.failed_guesses >= options_.max_guesses) {
-      Status s = Tombstone(key, std::move(*loaded));
-      if (s.code() == Code::kConflict) continue;
-      CV_RETURN_IF_ERROR(s);
-      return LockedOut("too many wrong passwords: this account's vault record was destroyed");
-    }
-    return RecoverFinishReply{false, {}, options_.max_guesses - loaded->record.failed_guesses};
-  }
-  return Unavailable("the vault is too busy with this account; try again");
-}
-
-Status VaultService::Delete(std::string_view account, std::string_view token, ByteView proof) {
-  CV_RETURN_IF_ERROR(CheckAccountId(account));
-  const std::string key = AccountStoreKey(account);
-  for (int attempt = 0; attempt < kCasRetries; ++attempt) {
-    CV_ASSIGN_OR_RETURN(std::optional<Loaded> loaded, Load(key));
-    if (!loaded) {
-      CV_RETURN_IF_ERROR(CheckOwner(account, token, proof, loaded));
-      return NotFound("this account has no vault record");
-    }
-    CV_RETURN_IF_ERROR(CheckOwner(account, token, proof, loaded));
-    Status s = store_.CompareAndDelete(key, loaded->version);
-    if (s.code() == Code::kConflict) continue;
+  if (loaded->record.failed_guesses() >= options_.max_guesses) {
+    // No new guess. The record goes once no counted guess can still be answered or settled.
+    if (HasOpenGuess(loaded->record, Now(), options_.login_ttl)) return NoAttemptsLeft();
+    Status s = Tombstone(key, *loaded);
+    if (s.code() == Code::kConflict) return std::optional<RecoverStartReply>();
     CV_RETURN_IF_ERROR(s);
-    ++metrics_.deletions;
-    return OkStatus();
+    return LockedOutStatus();
   }
-  return Unavailable("the vault is too busy with this account; try again");
+  // Spend the guess durably before the KE2 exists.
+  AccountRecord counted = WithGuessCounted(loaded->record, digest, Now(), options_.max_guesses);
+  auto written = Store(key, loaded->version, counted);
+  if (!written.ok()) {
+    if (written.status().code() == Code::kConflict) return std::optional<RecoverStartReply>();
+    return Unavailable("the vault could not record this attempt; try the same request again");
+  }
+  ++metrics_.guesses_counted;
+  CV_ASSIGN_OR_RETURN(RecoverStartReply reply,
+                      StartReply(account, counted, counted.guess_serial, ke1));
+  return std::optional(std::move(reply));
+}
+
+Result<RecoverStartReply> VaultService::RecoverStart(std::string_view account,
+                                                     const opaque::KE1& ke1) {
+  CV_RETURN_IF_ERROR(CheckAccountId(account));
+  return RetryOnConflict<RecoverStartReply>([&] { return CountGuess(account, ke1); });
+}
+
+// One attempt at settling a login against the record; nullopt when another writer got there
+// first.
+Result<std::optional<RecoverFinishReply>> VaultService::Settle(const LoginSession& session,
+                                                               bool valid) {
+  using Reply = std::optional<RecoverFinishReply>;
+  const std::string key = AccountStoreKey(session.account);
+  CV_ASSIGN_OR_RETURN(std::optional<Loaded> loaded, Load(key));
+  if (loaded && loaded->record.state == AccountRecord::State::kTombstone) return LockedOutStatus();
+  const bool same_registration = loaded && loaded->record.active() &&
+                                 loaded->record.generation == session.generation &&
+                                 session.serial <= loaded->record.guess_serial;
+  if (!same_registration) {
+    // Deleted or registered again: this login cannot release anything.
+    if (valid) return Conflict("the vault record changed during this login; start again");
+    return Reply(RecoverFinishReply{false, {}, 0, {}});
+  }
+  AccountRecord& record = loaded->record;
+  if (!valid) return SettleWrong(key, *loaded, session.serial);
+  if (session.serial > record.settled_serial) {
+    // Settle this guess and the ones before it; later guesses still count.
+    record.settled_serial = session.serial;
+    CloseLogin(record, session.serial);
+    auto written = Store(key, loaded->version, record);
+    if (!written.ok()) {
+      if (written.status().code() == Code::kConflict) return Reply();
+      return Unavailable("the vault could not save this login; try the same request again");
+    }
+    ++metrics_.recoveries;
+  }
+  // A guess settled already (a retried KE3, or an older login finishing after a newer one) gets
+  // the key again but resets nothing a second time.
+  return Reply(RecoverFinishReply{true, record.wrapped_key,
+                                  AttemptsLeft(record, options_.max_guesses),
+                                  record.backup_sequence});
+}
+
+// A wrong KE3 closes its login (one write, the first time). The record is destroyed when this
+// was the last counted guess that could still turn out right.
+Result<std::optional<RecoverFinishReply>> VaultService::SettleWrong(const std::string& key,
+                                                                    Loaded& loaded,
+                                                                    uint64_t serial) {
+  using Reply = std::optional<RecoverFinishReply>;
+  AccountRecord& record = loaded.record;
+  const bool closed = CloseLogin(record, serial);
+  if (record.failed_guesses() >= options_.max_guesses &&
+      !HasOpenGuess(record, Now(), options_.login_ttl)) {
+    Status s = Tombstone(key, loaded);
+    if (s.code() == Code::kConflict) return Reply();
+    CV_RETURN_IF_ERROR(s);
+    ++metrics_.wrong_passwords;
+    return LockedOutStatus();
+  }
+  if (closed) {
+    auto written = Store(key, loaded.version, record);
+    if (!written.ok()) {
+      if (written.status().code() == Code::kConflict) return Reply();
+      return Unavailable("the vault could not save this login; try the same request again");
+    }
+  }
+  ++metrics_.wrong_passwords;
+  return Reply(RecoverFinishReply{false, {}, AttemptsLeft(record, options_.max_guesses), {}});
+}
+
+Result<RecoverFinishReply> VaultService::RecoverFinish(std::string_view session_text,
+                                                       const opaque::KE3& ke3) {
+  CV_ASSIGN_OR_RETURN(LoginSession session, keys_->sessions.Open(session_text, Now()));
+  CV_ASSIGN_OR_RETURN(opaque::ServerLogin login,
+                      opaque::ServerLogin::ParseState(session.server_state.view()));
+  const bool valid = std::move(login).Finish(ke3).ok() && !session.fake;
+  if (session.fake) {
+    ++metrics_.wrong_passwords;
+    return RecoverFinishReply{false, {}, options_.max_guesses - 1, {}};
+  }
+  return RetryOnConflict<RecoverFinishReply>([&] { return Settle(session, valid); });
+}
+
+Status VaultService::Delete(const SignedRequest& request) {
+  CV_ASSIGN_OR_RETURN(std::optional<Loaded> existing, Authorize(request));
+  if (!existing || !HasDeviceKey(existing->record)) {
+    return NotFound("this account has no vault record");
+  }
+  if (!ProofValid(request, static_cast<int>(Action::kDelete), {}, existing->record.device_key)) {
+    return BadProof();
+  }
+  // What is left keeps nothing of the user; it only keeps the store version moving forward.
+  AccountRecord deleted;
+  deleted.state = AccountRecord::State::kDeleted;
+  auto written = Store(AccountStoreKey(request.account), existing->version, deleted);
+  if (!written.ok()) {
+    if (written.status().code() == Code::kConflict) return StaleChallenge();
+    return written.status();
+  }
+  ++metrics_.deletions;
+  return OkStatus();
+}
+
+Status VaultService::SetBackupSequence(std::string_view account, const BackupSequence& sequence) {
+  CV_RETURN_IF_ERROR(CheckAccountId(account));
+  const std::string key = AccountStoreKey(account);
+  const Bytes message = vaultproto::BackupSequenceMessage(account, sequence.sequence);
+  Result<bool> done = RetryOnConflict<bool>([&]() -> Result<std::optional<bool>> {
+    CV_ASSIGN_OR_RETURN(std::optional<Loaded> loaded, Load(key));
+    if (!loaded || !loaded->record.active()) return NotFound("this account has no vault record");
+    if (!crypto::VerifySignature(loaded->record.device_key, message, sequence.signature)) {
+      ++metrics_.rejected_requests;
+      return PermissionDenied("the backup sequence is not signed by this account's device key");
+    }
+    if (sequence.sequence <= loaded->record.backup_sequence.sequence) return std::optional(true);
+    loaded->record.backup_sequence = sequence;
+    auto written = Store(key, loaded->version, loaded->record);
+    if (!written.ok() && written.status().code() == Code::kConflict) return std::optional<bool>();
+    if (!written.ok()) return written.status();
+    return std::optional(true);
+  });
+  return done.ok() ? OkStatus() : done.status();
 }
 
 Status VaultService::Health() { return store_.Health(); }
-
-size_t VaultService::PendingSessions() {
-  std::lock_guard<std::mutex> lock(sessions_mu_);
-  return sessions_.size();
-}
 
 }  // namespace chatvault::vault

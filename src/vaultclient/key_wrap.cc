@@ -1,7 +1,6 @@
 #include "chatvault/vaultclient/key_wrap.h"
 
 #include "chatvault/crypto/aes_gcm.h"
-#include "chatvault/crypto/hash.h"
 #include "chatvault/crypto/hkdf.h"
 #include "chatvault/crypto/random.h"
 
@@ -41,14 +40,6 @@ Result<key::BackupKey> UnwrapBackupKey(const crypto::Secret& export_key, std::st
                        body.subspan(key::kKeySize), plain.data());
   if (!s.ok()) return Corrupted("the wrapped key from the vault failed authentication");
   return key::BackupKey::FromBytes(plain.view());
-}
-
-crypto::Secret ReauthProof(const key::BackupKey& key, std::string_view account) {
-  return crypto::DeriveSubkey(key.secret(), AsBytes(account), "vault-reauth");
-}
-
-Bytes ReauthVerifier(const key::BackupKey& key, std::string_view account) {
-  return crypto::Sha256(ReauthProof(key, account).view());
 }
 
 }  // namespace chatvault::vaultclient

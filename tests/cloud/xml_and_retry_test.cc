@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "chatvault/cloud/retry.h"
-#include "cloud/http_client.h"
+#include "chatvault/cloud/http_client.h"
 #include "cloud/xml_tree.h"
 
 namespace chatvault::cloud {

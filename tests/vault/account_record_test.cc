@@ -4,6 +4,7 @@
 #include "chatvault/key/backup_key.h"
 #include "chatvault/vault/account_record.h"
 #include "chatvault/vaultclient/key_wrap.h"
+#include "chatvault/vaultproto/signed_request.h"
 
 namespace chatvault::vault {
 namespace {
@@ -11,8 +12,13 @@ namespace {
 AccountRecord Active() {
   AccountRecord r;
   crypto::RandomFill(r.generation);
-  r.failed_guesses = 7;
-  crypto::RandomFill(r.verifier);
+  r.guess_serial = 12;
+  r.settled_serial = 5;
+  crypto::RandomFill(r.device_key);
+  crypto::RandomFill(r.registration_id);
+  r.recent_logins = {CountedLogin{{1, 2, 3}, 11}, CountedLogin{{4, 5, 6}, 12}};
+  r.backup_sequence.sequence = 3;
+  crypto::RandomFill(r.backup_sequence.signature);
   crypto::RandomFill(r.opaque_record.masking_key);
   r.ksf = opaque::KsfParams{opaque::KsfAlgorithm::kArgon2id, 64, 1, 1};
   r.wrapped_key = crypto::RandomBytes(60);
@@ -28,15 +34,37 @@ TEST(AccountRecord, RoundTripsActiveAndTombstone) {
   auto parsed = AccountRecord::Parse(r.Serialize());
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
   EXPECT_EQ(parsed->Serialize(), r.Serialize());
-  EXPECT_EQ(parsed->failed_guesses, 7u);
+  EXPECT_EQ(parsed->failed_guesses(), 7u);
+  ASSERT_EQ(parsed->recent_logins.size(), 2u);
+  EXPECT_EQ(parsed->recent_logins[1].serial, 12u);
 
   AccountRecord tomb;
   tomb.state = AccountRecord::State::kTombstone;
-  tomb.verifier = r.verifier;
+  tomb.device_key = r.device_key;
   auto t = AccountRecord::Parse(tomb.Serialize());
   ASSERT_TRUE(t.ok());
   EXPECT_FALSE(t->active());
-  EXPECT_EQ(t->verifier, r.verifier);
+  EXPECT_EQ(t->device_key, r.device_key);
+
+  AccountRecord deleted;
+  deleted.state = AccountRecord::State::kDeleted;
+  auto d = AccountRecord::Parse(deleted.Serialize());
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->state, AccountRecord::State::kDeleted);
+}
+
+TEST(AccountRecord, InconsistentOrForeignRecordsAreRefused) {
+  AccountRecord r;
+  r.state = AccountRecord::State::kTombstone;
+  r.guess_serial = 1;
+  r.settled_serial = 2;
+  EXPECT_EQ(AccountRecord::Parse(r.Serialize()).status().code(), Code::kCorrupted);
+  Bytes old_format = AccountRecord{}.Serialize();
+  old_format[0] = 1;
+  EXPECT_EQ(AccountRecord::Parse(old_format).status().code(), Code::kUnsupported);
+  Bytes unknown_state = AccountRecord{}.Serialize();
+  unknown_state[1] = 9;
+  EXPECT_EQ(AccountRecord::Parse(unknown_state).status().code(), Code::kCorrupted);
 }
 
 TEST(AccountRecord, TruncationIsCorruption) {
@@ -77,12 +105,14 @@ TEST(KeyWrap, OnlyTheSameExportKeyAndAccountUnwrap) {
   EXPECT_FALSE(vaultclient::UnwrapBackupKey(export_key, "alice", wrapped).ok());
 }
 
-TEST(KeyWrap, ReauthProofIsPerKeyAndAccount) {
+TEST(DeviceKey, IsPerKeyAndAccount) {
   key::BackupKey k = key::BackupKey::Generate();
-  EXPECT_EQ(vaultclient::ReauthVerifier(k, "alice"), vaultclient::ReauthVerifier(k, "alice"));
-  EXPECT_NE(vaultclient::ReauthVerifier(k, "alice"), vaultclient::ReauthVerifier(k, "bob"));
-  EXPECT_NE(vaultclient::ReauthVerifier(k, "alice"),
-            vaultclient::ReauthVerifier(key::BackupKey::Generate(), "alice"));
+  auto key_of = [](const key::BackupKey& key, const char* account) {
+    return vaultproto::DeviceKey(key, account).verify_key();
+  };
+  EXPECT_EQ(key_of(k, "alice"), key_of(k, "alice"));
+  EXPECT_NE(key_of(k, "alice"), key_of(k, "bob"));
+  EXPECT_NE(key_of(k, "alice"), key_of(key::BackupKey::Generate(), "alice"));
 }
 
 }  // namespace

@@ -2,41 +2,73 @@
 //
 // An active record holds the OPAQUE registration record, the KSF parameters the client used, K
 // wrapped by the client under a key from the OPAQUE export key (the vault cannot open it), the
-// guess counter, and the re-authorisation verifier (SHA-256 of a proof the original device
-// derives from K). A tombstone is what is left after a lockout: only the verifier, so the
-// original device can register again and nobody else can.
+// guess counter, and the device key: the Ed25519 public key of a key pair the device derives
+// from K, with which it signs every request that replaces or deletes the record. A tombstone is
+// what is left after a lockout: only the device key, so the original device can register again
+// and nobody else can. A deleted record ("disable") keeps nothing of the user: it only stops the
+// store version from ever starting again at "absent", so no request signed for an earlier
+// record can apply to a later one (docs/SECURITY.md, "Replay").
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "chatvault/common/bytes.h"
 #include "chatvault/common/status.h"
 #include "chatvault/crypto/secret.h"
+#include "chatvault/crypto/signature.h"
 #include "chatvault/opaque/ksf.h"
 #include "chatvault/opaque/messages.h"
 
 namespace chatvault::vault {
 
-inline constexpr size_t kVerifierSize = 32;
 inline constexpr size_t kGenerationSize = 16;
+inline constexpr size_t kRegistrationIdSize = 32;
+inline constexpr size_t kLoginDigestSize = 16;
 inline constexpr size_t kMaxWrappedKeySize = 256;
+inline constexpr size_t kMaxRecentLogins = 100;
+
+// A guess counted for one KE1, so a retried KE1 is answered from the guess it already spent. A
+// login is open until its KE3 settles it (or its session expires); the record is destroyed at
+// the limit only once no counted guess is open, so no counted guess goes unanswered.
+struct CountedLogin {
+  std::array<uint8_t, kLoginDigestSize> ke1_digest{};
+  uint64_t serial = 0;
+  int64_t counted_unix = 0;
+  bool open = true;
+};
+
+// The newest backup the device committed, in a statement the device signed with its device key:
+// a new phone that recovers K can check it, so the vault cannot make a backup look newer.
+struct BackupSequence {
+  uint64_t sequence = 0;
+  crypto::Signature signature{};
+};
 
 struct AccountRecord {
-  enum class State : uint8_t { kActive = 1, kTombstone = 2 };
+  enum class State : uint8_t { kActive = 1, kTombstone = 2, kDeleted = 3 };
   State state = State::kActive;
   // Random per registration, so a login that started against an older registration can never
   // release the newer registration's wrapped key.
   std::array<uint8_t, kGenerationSize> generation{};
-  uint32_t failed_guesses = 0;
-  std::array<uint8_t, kVerifierSize> verifier{};
+  // Guesses are numbered: guess_serial is the number of the newest counted one, settled_serial
+  // that of the newest login that ended with a valid KE3. Every guess after it still counts.
+  uint64_t guess_serial = 0;
+  uint64_t settled_serial = 0;
+  crypto::VerifyKey device_key{};
+  // SHA-256 of the registration request that made this record, so its retry is recognised.
+  std::array<uint8_t, kRegistrationIdSize> registration_id{};
+  std::vector<CountedLogin> recent_logins;  // oldest first, at most kMaxRecentLogins
+  BackupSequence backup_sequence;
   // Active records only:
   opaque::RegistrationRecord opaque_record;
   opaque::KsfParams ksf;
   Bytes wrapped_key;
 
   bool active() const { return state == State::kActive; }
+  uint64_t failed_guesses() const { return guess_serial - settled_serial; }
   Bytes Serialize() const;
   static Result<AccountRecord> Parse(ByteView in);
 };

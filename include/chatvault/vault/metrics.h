@@ -19,7 +19,7 @@ struct Metrics {
   std::atomic<uint64_t> rejected_requests{0};   // malformed, oversized, bad token
   std::atomic<uint64_t> store_errors{0};
 
-  std::string RenderPrometheus(size_t pending_sessions) const;
+  std::string RenderPrometheus() const;
 };
 
 }  // namespace chatvault::vault

@@ -1,17 +1,27 @@
 // The Backup Key Vault's logic, independent of HTTP: registration, recovery with guess counting,
 // deletion. See docs/API.md for the protocol and docs/SECURITY.md for why it is shaped this way.
 //
-// Guess counting: RecoverStart persists failed_guesses + 1 with a compare-and-set BEFORE it
-// returns KE2, so a client that disconnects after KE2 has still spent its guess. Only a valid KE3
-// resets the counter. When a guess is resolved wrong (or a new login starts) with the counter at
-// the limit, the record is replaced by a tombstone: the OPAQUE record and wrapped key are gone.
+// Guess counting: RecoverStart numbers the guess and persists it with a compare-and-set BEFORE
+// it returns KE2, so a client that disconnects after KE2 has still spent its guess. A retried
+// KE1 is answered from the guess it already spent. Only a valid KE3 settles guesses, and only
+// those up to its own: guesses started after it still count, and its KE3 resets nothing a second
+// time. At the limit no new guess is counted; once no counted guess can still be settled (each
+// ended with a wrong KE3, or its session expired), the record is replaced by a tombstone: the
+// OPAQUE record and wrapped key are gone.
+//
+// Replacing and deleting a record take a signature by the device key (derived from K) over a
+// challenge bound to the record's current store version (vaultproto/signed_request.h), so no
+// captured request can be replayed once the record changed.
+//
+// The service keeps no state between requests: challenges and login sessions are sealed and
+// carried by the client, so any number of instances can share one record store.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
-#include <map>
+#include <functional>
 #include <memory>
-#include <mutex>
+#include <optional>
 #include <string>
 
 #include "chatvault/common/status.h"
@@ -27,12 +37,26 @@ struct VaultOptions {
   uint32_t max_guesses = 10;
   // Handed to registering clients, and shown in fake replies so they look like real ones.
   opaque::KsfParams ksf = opaque::KsfParams::Default();
-  std::chrono::seconds session_ttl{60};
-  size_t max_pending_sessions = 100000;
+  // How long a client may take between KE2 and KE3 (a slow phone stretching its password).
+  std::chrono::seconds login_ttl{600};
+  // How long a challenge stays good (registration stretches the password in between).
+  std::chrono::seconds challenge_ttl{600};
+  // The clock, in Unix seconds; tests move it.
+  std::function<int64_t()> now_unix;
 };
+
+struct LoginSession;
 
 // Validates an account id: 1..128 characters of [A-Za-z0-9._@+:-].
 Status CheckAccountId(std::string_view account);
+
+// What every request that may create, replace or delete a record carries (docs/API.md).
+struct SignedRequest {
+  std::string account;
+  std::string token;  // the chat service's account token
+  Bytes challenge;    // from Challenge()
+  Bytes proof;        // Ed25519 signature by the device key; may be empty for a new account
+};
 
 struct RegisterStartReply {
   opaque::RegistrationResponse response;
@@ -43,72 +67,84 @@ struct RegisterUpload {
   opaque::RegistrationRecord record;
   opaque::KsfParams ksf;
   Bytes wrapped_key;
-  std::array<uint8_t, kVerifierSize> verifier{};
+  crypto::VerifyKey device_key{};
 };
 
 struct RecoverStartReply {
-  std::string session;  // hex, pass back to RecoverFinish
+  std::string session;  // sealed; pass back to RecoverFinish
   opaque::KE2 ke2;
   opaque::KsfParams ksf;
   uint32_t attempts_remaining = 0;  // if this guess turns out wrong
 };
 
 struct RecoverFinishReply {
-  bool ok = false;          // false: wrong password (or unknown account)
-  Bytes wrapped_key;        // when ok
+  bool ok = false;  // false: wrong password (or unknown account)
+  Bytes wrapped_key;  // when ok
   uint32_t attempts_remaining = 0;
+  BackupSequence backup_sequence;  // when ok: the newest backup the device reported
 };
 
 class VaultService {
  public:
-  VaultService(vaultstore::RecordStore& store, opaque::ServerSetup setup, crypto::Secret sealing_key,
-               crypto::Secret token_secret, VaultOptions options, Metrics& metrics);
+  // `master_secret` is the key the HSM unwraps; every other key is derived from it.
+  VaultService(vaultstore::RecordStore& store, opaque::ServerSetup setup,
+               const crypto::Secret& master_secret, crypto::Secret token_secret,
+               VaultOptions options, Metrics& metrics);
   ~VaultService();
 
-  // Registration needs a valid account token; when the account already has a record or a
-  // tombstone it also needs `proof` (32 bytes whose SHA-256 is the stored verifier), which only
-  // a device holding K can compute. kPermissionDenied otherwise.
-  Result<RegisterStartReply> RegisterStart(std::string_view account, std::string_view token,
-                                           const opaque::RegistrationRequest& request,
-                                           ByteView proof);
-  Status RegisterFinish(std::string_view account, std::string_view token, ByteView proof,
-                        const RegisterUpload& upload);
+  // A challenge for the account's record as it is now (token required).
+  Result<Bytes> Challenge(std::string_view account, std::string_view token);
+
+  // Registration needs a valid token and a fresh challenge. When the account already has a record
+  // or a tombstone it also needs a proof by that record's device key (kAlreadyExists otherwise:
+  // the record was made with another backup key); a new record needs a proof by the key it
+  // registers (kPermissionDenied otherwise). kConflict when the record changed since
+  // the challenge (start again). A retried RegisterFinish that was already applied succeeds.
+  Result<RegisterStartReply> RegisterStart(const SignedRequest& request,
+                                           const opaque::RegistrationRequest& registration);
+  Status RegisterFinish(const SignedRequest& request, const RegisterUpload& upload);
 
   // kLockedOut once the record is gone. Unknown accounts get a fake KE2 whose finish always fails.
   // kUnavailable if the guess could not be persisted (then no KE2 leaves).
   Result<RecoverStartReply> RecoverStart(std::string_view account, const opaque::KE1& ke1);
-  // kNotFound for an unknown or expired session; kLockedOut when this wrong guess used the last try.
+  // kNotFound for an unknown or expired session; kLockedOut when this wrong guess used the last
+  // try; kConflict when the record was deleted or registered again meanwhile.
   Result<RecoverFinishReply> RecoverFinish(std::string_view session, const opaque::KE3& ke3);
 
-  // Deletes the record or tombstone (token + proof). kNotFound when there is none.
-  Status Delete(std::string_view account, std::string_view token, ByteView proof);
+  // Deletes the record or tombstone (token, challenge, proof). kNotFound when there is none.
+  Status Delete(const SignedRequest& request);
+
+  // Records the newest backup the device committed, in a statement signed by its device key. A
+  // lower or equal sequence changes nothing; kPermissionDenied for a bad signature.
+  Status SetBackupSequence(std::string_view account, const BackupSequence& sequence);
 
   Status Health();
-  size_t PendingSessions();
 
  private:
-  struct Pending;
-  struct Loaded {
-    AccountRecord record;
-    uint64_t version = 0;
-  };
+  struct Loaded;
+  struct Keys;
   Result<std::optional<Loaded>> Load(const std::string& key);
   Result<uint64_t> Store(const std::string& key, uint64_t version, const AccountRecord& record);
-  Status CheckOwner(std::string_view account, std::string_view token, ByteView proof,
-                    const std::optional<Loaded>& existing);
-  Status Tombstone(const std::string& key, Loaded loaded);
+  Result<std::optional<Loaded>> Authorize(const SignedRequest& request);
+  bool ProofValid(const SignedRequest& request, int action, ByteView payload,
+                  const crypto::VerifyKey& key);
+  Status Tombstone(const std::string& key, const Loaded& loaded);
+  Result<std::optional<RecoverStartReply>> CountGuess(std::string_view account,
+                                                      const opaque::KE1& ke1);
+  Result<RecoverStartReply> StartReply(std::string_view account, const AccountRecord& record,
+                                       uint64_t serial, const opaque::KE1& ke1);
   Result<RecoverStartReply> FakeStart(std::string_view account, const opaque::KE1& ke1);
-  std::string AddSession(std::unique_ptr<Pending> pending);
+  Result<std::optional<RecoverFinishReply>> Settle(const LoginSession& session, bool valid);
+  Result<std::optional<RecoverFinishReply>> SettleWrong(const std::string& key, Loaded& loaded,
+                                                        uint64_t serial);
+  int64_t Now() const;
 
   vaultstore::RecordStore& store_;
   opaque::ServerSetup setup_;
-  RecordSealer sealer_;
+  std::unique_ptr<Keys> keys_;
   crypto::Secret token_secret_;
   VaultOptions options_;
   Metrics& metrics_;
-  std::mutex sessions_mu_;
-  std::map<std::string, std::unique_ptr<Pending>, std::less<>> sessions_;
-  uint64_t session_inserts_ = 0;  // expired sessions are swept every few thousand inserts
 };
 
 }  // namespace chatvault::vault

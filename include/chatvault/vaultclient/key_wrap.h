@@ -1,4 +1,4 @@
-// How the client binds K to its OPAQUE login, and proves it holds K.
+// How the client binds K to its OPAQUE login.
 #pragma once
 
 #include <string_view>
@@ -17,10 +17,5 @@ Bytes WrapBackupKey(const crypto::Secret& export_key, std::string_view account,
 // kCorrupted when the blob does not open (tampered, or another registration's export key).
 Result<key::BackupKey> UnwrapBackupKey(const crypto::Secret& export_key, std::string_view account,
                                        ByteView wrapped);
-
-// The re-authorisation proof: HKDF(K, salt = account, "chatvault/v1/vault-reauth"). The vault
-// stores only SHA-256 of it (the verifier), so it learns nothing about K.
-crypto::Secret ReauthProof(const key::BackupKey& key, std::string_view account);
-Bytes ReauthVerifier(const key::BackupKey& key, std::string_view account);
 
 }  // namespace chatvault::vaultclient

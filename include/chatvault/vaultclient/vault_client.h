@@ -1,12 +1,18 @@
 // The client side of the Backup Key Vault: keeps the backup key K behind a password.
 //
 // Register: OPAQUE registration; K is wrapped (AES-256-GCM) under a key derived from the OPAQUE
-// export key, which the vault never learns, and uploaded with the record. Recover: OPAQUE login;
-// after a valid KE3 the vault returns the wrapped K and only this client can unwrap it.
-// Every request goes over HTTPS to a vault whose certificate (or CA) the caller pins.
+// export key, which the vault never learns, and uploaded with the record. Replacing or deleting a
+// record is signed with the device key derived from K over a fresh vault challenge. Recover:
+// OPAQUE login; after a valid KE3 the vault returns the wrapped K and only this client can unwrap
+// it. Every request goes over HTTPS to a vault whose certificate (or CA) the caller pins, and
+// every request is safe to repeat, so a dropped connection or a busy vault is retried with the
+// same request (docs/API.md, "Retries") and never costs a second guess.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "chatvault/common/status.h"
@@ -24,21 +30,48 @@ struct ClientOptions {
   // Registration refuses a vault that asks for weaker Argon2id than the default (a malicious vault
   // could otherwise make a stolen record cheap to attack). Tests set this to use tiny parameters.
   bool allow_weak_ksf = false;
+  // How long one request keeps being retried while the vault is unreachable or busy.
+  std::chrono::milliseconds retry_for{30'000};
+  // Called between the two requests of a login, after the password was stretched (tests pause
+  // here to play a slow phone).
+  std::function<void()> before_finish;
 };
 
 struct RecoverResult {
   key::BackupKey key;
   uint32_t attempts_remaining = 0;  // after this (successful) login: the full allowance
+  // The newest backup a device holding K reported to the vault (signature checked); nullopt when
+  // none was reported.
+  std::optional<uint64_t> backup_sequence;
+};
+
+// How a client reaches a vault: one request, one reply. kUnavailable when no reply came (refused,
+// reset, timed out). HTTPS is the real transport; tests plug the vault's routes in directly.
+class VaultTransport {
+ public:
+  struct Reply {
+    long status = 0;
+    std::string body;
+  };
+  virtual ~VaultTransport() = default;
+  virtual Result<Reply> Send(const std::string& method, const std::string& path,
+                             const std::string& body) = 0;
+  // "the vault at https://host:port", for messages.
+  virtual std::string Describe() const = 0;
 };
 
 class VaultClient {
  public:
+  // HTTPS to `address`, pinning its CA.
   static Result<std::unique_ptr<VaultClient>> Connect(const VaultAddress& address,
                                                       ClientOptions options = {});
+  static std::unique_ptr<VaultClient> Over(std::unique_ptr<VaultTransport> transport,
+                                           ClientOptions options = {});
   virtual ~VaultClient() = default;
 
   // Creates the account's record, or replaces it (password change/reset, re-registration after a
-  // lockout): replacing proves, with a value derived from `key`, that this device holds K.
+  // lockout): replacing is signed with the device key derived from `key`. kAlreadyExists when the
+  // account has a record made with another backup key.
   virtual Status Register(std::string_view account, std::string_view token,
                           std::string_view password, const key::BackupKey& key) = 0;
 
@@ -46,8 +79,14 @@ class VaultClient {
   // kLockedOut when the record was destroyed.
   virtual Result<RecoverResult> Recover(std::string_view account, std::string_view password) = 0;
 
+  // Deletes the record (signed with the device key). kNotFound when there is none.
   virtual Status Delete(std::string_view account, std::string_view token,
                         const key::BackupKey& key) = 0;
+
+  // Tells the vault the newest backup this device committed, signed with the device key, so a
+  // new phone that recovers K can tell an old copy of the backup from the newest one.
+  virtual Status SetBackupSequence(std::string_view account, const key::BackupKey& key,
+                                   uint64_t sequence) = 0;
 
   virtual Status Health() = 0;
 };

@@ -30,6 +30,7 @@ struct ServeFlags {
   uint32_t max_guesses = 10;
   uint32_t ksf_memory_kib = opaque::KsfParams::Default().memory_kib;
   uint32_t ksf_iterations = opaque::KsfParams::Default().iterations;
+  int login_ttl = 600;
   int threads = 64;
 };
 
@@ -103,9 +104,11 @@ int Serve(const ServeFlags& f) {
   options.max_guesses = f.max_guesses;
   options.ksf.memory_kib = f.ksf_memory_kib;
   options.ksf.iterations = f.ksf_iterations;
+  options.login_ttl = std::chrono::seconds(f.login_ttl);
+  options.challenge_ttl = options.login_ttl;
   if (Status s = options.ksf.Validate(); !s.ok()) return Fail(s.Annotate("--ksf-*"));
   vault::Metrics metrics;
-  vault::VaultService service(**store, std::move(secrets->setup), std::move(secrets->sealing_key),
+  vault::VaultService service(**store, std::move(secrets->setup), secrets->sealing_key,
                               std::move(*token_secret), options, metrics);
   auto server = vault::HttpServer::Create(service, metrics, http);
   if (!server.ok()) return Fail(server.status());
@@ -173,6 +176,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve->add_option("--ksf-iterations", f.ksf_iterations, "Argon2id passes asked of clients")
       ->capture_default_str();
+  serve->add_option("--login-ttl", f.login_ttl,
+                    "Seconds a client may take between the two requests of a login (its password "
+                    "stretching on a slow phone); the same bound applies to registration challenges")
+      ->capture_default_str()->check(CLI::Range(10, 3600));
   serve->add_option("--threads", f.threads, "Connections served at once")
       ->capture_default_str()->check(CLI::Range(1, 1024));
 

@@ -1,4 +1,6 @@
-// A small blocking HTTP client over libcurl, shared by the S3, WebDAV and rclone providers.
+// A small blocking HTTP client over libcurl, shared by the S3, WebDAV and rclone providers and
+// the vault client. libcurl reconnects when a kept-alive connection was closed by the server, and
+// never lets a write to a closed socket raise SIGPIPE.
 // Safe to use from several threads: each request borrows its own curl handle from a pool. Credentials are handed to curl
 // through options (never in the URL) and error messages are built from the method and the
 // credential-free URL only, so no secret can end up in a message or a log.
@@ -28,6 +30,8 @@ struct HttpRequest {
   // multipart/form-data upload of `body` as one file field (rclone's uploadfile).
   std::string form_file_field;
   std::string form_file_name;
+  // PEM file of the CAs to trust, or a pinned self-signed certificate; empty: the system's CAs.
+  std::string ca_file;
 
   HttpRequest() = default;
   HttpRequest(const HttpRequest&) = default;

@@ -1,0 +1,134 @@
+// A whole vault in the test process: VaultService over an in-memory record store with fault
+// injection, reached through its real JSON routes by real VaultClients. No TLS, no HSM, no
+// process: the fast seam for testing the guess counter and the replay rules. Every request a
+// client sends is recorded so tests can replay it as an attacker would.
+#pragma once
+
+#include <deque>
+#include <mutex>
+#include <string>
+
+#include "chatvault/crypto/random.h"
+#include "chatvault/vault/account_token.h"
+#include "chatvault/vault/metrics.h"
+#include "chatvault/vault/vault_service.h"
+#include "chatvault/vaultclient/vault_client.h"
+#include "support/memory_record_store.h"
+#include "vault/api_routes.h"
+
+namespace chatvault::testing {
+
+struct SentRequest {
+  std::string path;
+  std::string body;
+};
+
+class InProcessVault {
+ public:
+  static constexpr int64_t kStartTime = 1'800'000'000;
+
+  InProcessVault()
+      : token_secret_(crypto::RandomSecret(32)),
+        service_(store_, opaque::ServerSetup::Generate(), crypto::RandomSecret(32),
+                 token_secret_.Clone(), Options(&now_), metrics_),
+        routes_(service_, metrics_) {}
+
+  MemoryRecordStore& store() { return store_; }
+  vault::Metrics& metrics() { return metrics_; }
+  void Advance(int64_t seconds) { now_ += seconds; }
+
+  std::string Token(const std::string& account) {
+    return *vault::IssueAccountToken(token_secret_, account, now_ + 3600);
+  }
+
+  // A client whose requests reach the routes in this process.
+  std::unique_ptr<vaultclient::VaultClient> Client(vaultclient::ClientOptions options = {});
+
+  // Sends a request as an attacker would, bypassing any client.
+  vault::ApiReply Send(const SentRequest& request) {
+    return routes_.Handle(vault::ApiRequest{"POST", request.path, request.body});
+  }
+
+  // Every request clients sent, oldest first.
+  std::vector<SentRequest> Sent() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return std::vector<SentRequest>(sent_.begin(), sent_.end());
+  }
+  SentRequest LastSent(const std::string& path) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = sent_.rbegin(); it != sent_.rend(); ++it) {
+      if (it->path == path) return *it;
+    }
+    return {};
+  }
+
+  // The next `count` requests to `path` are handled, but the client never hears the answer.
+  void LoseRepliesTo(const std::string& path, int count = 1) {
+    std::lock_guard<std::mutex> lock(mu_);
+    lose_path_ = path;
+    lose_left_ = count;
+  }
+
+ private:
+  class Transport;
+
+  static vault::VaultOptions Options(const int64_t* now) {
+    vault::VaultOptions options;
+    options.ksf = opaque::KsfParams{opaque::KsfAlgorithm::kArgon2id, 64, 1, 1};
+    options.now_unix = [now] { return *now; };
+    return options;
+  }
+
+  Result<vaultclient::VaultTransport::Reply> Deliver(const std::string& path,
+                                                     const std::string& body) {
+    bool lose = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      sent_.push_back({path, body});
+      if (lose_left_ > 0 && path == lose_path_) {
+        --lose_left_;
+        lose = true;
+      }
+    }
+    vault::ApiReply reply = routes_.Handle(vault::ApiRequest{"POST", path, body});
+    if (lose) return Unavailable("the connection dropped before the answer arrived");
+    return vaultclient::VaultTransport::Reply{reply.status, reply.body};
+  }
+
+  int64_t now_ = kStartTime;
+  MemoryRecordStore store_;
+  vault::Metrics metrics_;
+  crypto::Secret token_secret_;
+  vault::VaultService service_;
+  vault::ApiRoutes routes_;
+  std::mutex mu_;
+  std::deque<SentRequest> sent_;
+  std::string lose_path_;
+  int lose_left_ = 0;
+};
+
+class InProcessVault::Transport final : public vaultclient::VaultTransport {
+ public:
+  explicit Transport(InProcessVault& vault) : vault_(vault) {}
+  Result<Reply> Send(const std::string& method, const std::string& path,
+                     const std::string& body) override {
+    if (method != "POST") {
+      vault::ApiReply reply = vault_.routes_.Handle(vault::ApiRequest{method, path, body});
+      return Reply{reply.status, reply.body};
+    }
+    return vault_.Deliver(path, body);
+  }
+  std::string Describe() const override { return "the in-process vault"; }
+
+ private:
+  InProcessVault& vault_;
+};
+
+inline std::unique_ptr<vaultclient::VaultClient> InProcessVault::Client(
+    vaultclient::ClientOptions options) {
+  options.allow_weak_ksf = true;
+  options.retry_for = std::chrono::milliseconds(2000);
+  return vaultclient::VaultClient::Over(std::make_unique<Transport>(*this), std::move(options));
+}
+
+}  // namespace chatvault::testing
