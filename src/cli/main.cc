@@ -1,5 +1,6 @@
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -7,6 +8,9 @@
 #include "cli/command_registry.h"
 
 int main(int argc, char** argv) {
+  // A write to a connection the other side closed must come back as an error the code handles
+  // (and retries), not kill the process silently.
+  std::signal(SIGPIPE, SIG_IGN);
   chatvault::cli::Globals globals;
   CLI::App app{
       "chatvault: end-to-end encrypted backups of a chat history (msgstore.db and media).\n"

@@ -135,7 +135,7 @@ int InitWithPassword(Globals& g, CLI::App* cmd, const InitPasswordArgs& a) {
   key::BackupKey key = key::BackupKey::Generate();
   if (!g.quiet && !g.json) std::cerr << "Storing the backup key in the vault...\n";
   if (Status s = (*vault)->Register(settings->account, a.vault.token, *password, key); !s.ok()) {
-    if (s.code() == Code::kPermissionDenied && s.message().find("already has") != std::string::npos) {
+    if (s.code() == Code::kAlreadyExists) {
       return ReportError(g, PermissionDenied(
                                 s.message() + ". On the device that made it, use 'chatvault "
                                 "password reset'; elsewhere, restore with 'chatvault restore --password'"));

@@ -433,8 +433,8 @@ Result<std::optional<RecoverFinishReply>> VaultService::Settle(const LoginSessio
       if (written.status().code() == Code::kConflict) return Reply();
       return Unavailable("the vault could not save this login; try the same request again");
     }
-    ++metrics_.recoveries;
   }
+  ++metrics_.recoveries;
   // A guess settled already (a retried KE3, or an older login finishing after a newer one) gets
   // the key again but resets nothing a second time.
   return Reply(RecoverFinishReply{true, record.wrapped_key,

@@ -94,9 +94,9 @@ Result<std::optional<uint64_t>> BackupSequenceField(const json& reply, std::stri
 
 // HTTPS through libcurl, which reuses kept-alive connections and reconnects when the vault
 // closed one, and never raises SIGPIPE.
-class HttpsTransport final : public VaultTransport {
+class CurlTransport final : public VaultTransport {
  public:
-  explicit HttpsTransport(VaultAddress address) : address_(std::move(address)), http_(Policy()) {}
+  explicit CurlTransport(VaultAddress address) : address_(std::move(address)), http_(Policy()) {}
 
   Result<Reply> Send(const std::string& method, const std::string& path,
                      const std::string& body) override {
@@ -347,8 +347,7 @@ class JsonVaultClient final : public VaultClient {
 
 }  // namespace
 
-Result<std::unique_ptr<VaultClient>> VaultClient::Connect(const VaultAddress& address,
-                                                          ClientOptions options) {
+Result<std::unique_ptr<VaultTransport>> HttpsTransport(const VaultAddress& address) {
   if (!address.url.starts_with("https://")) {
     return InvalidArgument("the vault URL must start with https:// (got '" + address.url + "')");
   }
@@ -358,8 +357,14 @@ Result<std::unique_ptr<VaultClient>> VaultClient::Connect(const VaultAddress& ad
   }
   std::string url = address.url;
   while (url.ends_with("/")) url.pop_back();
-  return Over(std::make_unique<HttpsTransport>(VaultAddress{url, address.ca_file}),
-              std::move(options));
+  return std::unique_ptr<VaultTransport>(
+      std::make_unique<CurlTransport>(VaultAddress{url, address.ca_file}));
+}
+
+Result<std::unique_ptr<VaultClient>> VaultClient::Connect(const VaultAddress& address,
+                                                          ClientOptions options) {
+  CV_ASSIGN_OR_RETURN(std::unique_ptr<VaultTransport> transport, HttpsTransport(address));
+  return Over(std::move(transport), std::move(options));
 }
 
 std::unique_ptr<VaultClient> VaultClient::Over(std::unique_ptr<VaultTransport> transport,

@@ -11,7 +11,9 @@
 
 #include "chatvault/opaque/client.h"
 #include "chatvault/opaque/ksf.h"
+#include "chatvault/vaultclient/vault_client.h"
 #include "etcd/etcd_cluster.h"
+#include "support/recording_transport.h"
 #include "etcd/vault_fleet.h"
 
 namespace chatvault::etcd {
@@ -30,67 +32,30 @@ Bytes Str(std::string_view s) { return Bytes(s.begin(), s.end()); }
 
 bool Transient(int status) { return status == 0 || status == 503; }
 
-// Registers `account`; true only when the vault acknowledged it (200 from register/finish).
-bool Register(VaultFleet& fleet, size_t instance, const std::string& account,
-              const std::string& password, const Bytes& wrapped_key) {
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(40);
-  const std::string token = fleet.IssueToken(account);
-  while (std::chrono::steady_clock::now() < give_up) {
-    auto reg = opaque::ClientRegistration::Start(Str(password));
-    if (!reg.ok()) return false;
-    auto start = fleet.Post(instance, "/v1/register/start",
-                            {{"account", account},
-                             {"token", token},
-                             {"request", HexEncode(reg->request().Serialize())}});
-    if (Transient(start.status)) {
-      std::this_thread::sleep_for(milliseconds(100));
-      continue;
-    }
-    if (start.status != 200) return false;
-    auto response =
-        opaque::RegistrationResponse::Parse(*HexDecode(start.body["response"].get<std::string>()));
-    auto ksf_bytes = HexDecode(start.body["ksf"].get<std::string>());
-    auto ksf = opaque::KsfParams::Parse(*ksf_bytes);
-    if (!response.ok() || !ksf.ok()) return false;
-    auto done = std::move(*reg).Finish(*response, {}, *ksf);
-    if (!done.ok()) return false;
-    auto finish = fleet.Post(instance, "/v1/register/finish",
-                             {{"account", account},
-                              {"token", token},
-                              {"record", HexEncode(done->record.Serialize())},
-                              {"ksf", HexEncode(*ksf_bytes)},
-                              {"wrapped_key", HexEncode(wrapped_key)},
-                              {"verifier", std::string(64, 'a')}});
-    if (finish.status == 200) return true;
-    if (!Transient(finish.status)) return false;
-    std::this_thread::sleep_for(milliseconds(100));
-  }
-  return false;
+// A real client for one instance, retrying as long as a leader election may take.
+std::unique_ptr<vaultclient::VaultClient> Client(VaultFleet& fleet, size_t instance) {
+  vaultclient::ClientOptions options;
+  options.allow_weak_ksf = true;
+  options.retry_for = std::chrono::seconds(40);
+  return std::move(vaultclient::VaultClient::Connect({fleet.Url(instance), fleet.CaFile()},
+                                                     std::move(options))
+                       .value());
 }
 
-// A full login with the right password; returns the wrapped key, or the HTTP status as text.
+// Registers `account`; true only when the vault acknowledged it.
+bool Register(VaultFleet& fleet, size_t instance, const std::string& account,
+              const std::string& password, const key::BackupKey& key) {
+  Status s = Client(fleet, instance)->Register(account, fleet.IssueToken(account), password, key);
+  if (!s.ok()) std::printf("  registering %s: %s\n", account.c_str(), s.ToString().c_str());
+  return s.ok();
+}
+
+// A full login; returns "key:" and the key's digits, or what went wrong.
 std::string Recover(VaultFleet& fleet, size_t instance, const std::string& account,
                     const std::string& password) {
-  for (int tries = 0; tries < 50; ++tries) {
-    auto login = opaque::ClientLogin::Start(Str(password));
-    auto start = fleet.Post(instance, "/v1/recover/start",
-                            {{"account", account}, {"ke1", HexEncode(login->ke1().Serialize())}});
-    if (Transient(start.status)) {
-      std::this_thread::sleep_for(milliseconds(200));
-      continue;
-    }
-    if (start.status != 200) return "status " + std::to_string(start.status);
-    auto ke2 = opaque::KE2::Parse(*HexDecode(start.body["ke2"].get<std::string>()));
-    auto ksf = opaque::KsfParams::Parse(*HexDecode(start.body["ksf"].get<std::string>()));
-    auto done = std::move(*login).Finish(*ke2, {}, *ksf);
-    if (!done.ok()) return "client rejected the server: " + done.status().ToString();
-    auto finish =
-        fleet.Post(instance, "/v1/recover/finish",
-                   {{"session", start.body["session"]}, {"ke3", HexEncode(done->ke3.Serialize())}});
-    if (finish.status != 200) return "finish status " + std::to_string(finish.status);
-    return "key:" + finish.body["wrapped_key"].get<std::string>();
-  }
-  return "never available";
+  auto got = Client(fleet, instance)->Recover(account, password);
+  if (!got.ok()) return std::string(CodeName(got.status().code()));
+  return "key:" + got->key.Hex();
 }
 
 struct GuessOutcome {
@@ -121,11 +86,13 @@ GuessOutcome GuessStorm(VaultFleet& fleet, const std::string& account, Fault fau
         }
         std::this_thread::sleep_for(milliseconds(15 * c));
       }
+      // One login per client, repeated as it is until it gets an answer: a guess counted while
+      // its answer was lost (503, dropped connection) is answered on the retry, not counted again.
+      auto login = opaque::ClientLogin::Start(Str("wrong password " + std::to_string(c)));
+      const nlohmann::json start{{"account", account},
+                                 {"ke1", HexEncode(login->ke1().Serialize())}};
       while (std::chrono::steady_clock::now() < give_up) {
-        auto login = opaque::ClientLogin::Start(Str("wrong password " + std::to_string(c)));
-        auto reply =
-            fleet.Post(c % kInstances, "/v1/recover/start",
-                       {{"account", account}, {"ke1", HexEncode(login->ke1().Serialize())}});
+        auto reply = fleet.Post(c % kInstances, "/v1/recover/start", start);
         std::lock_guard<std::mutex> lock(mu);
         if (reply.status == 200) {
           out.attempts_remaining.insert(reply.body["attempts_remaining"].get<int>());
@@ -161,7 +128,8 @@ void ExpectExactlyTen(const GuessOutcome& out) {
   for (const auto& u : out.unexpected) ADD_FAILURE() << u;
   std::multiset<int> expected;
   for (int i = 0; i < kMaxGuesses; ++i) expected.insert(i);
-  // Ten KE2s, each with a different count left: no guess was lost or spent twice.
+  // Ten KE2s, each with a different count left: every counted guess was answered, none was
+  // counted twice.
   EXPECT_EQ(out.attempts_remaining, expected);
   EXPECT_EQ(out.locked_out, kClients - kMaxGuesses);
   std::printf(
@@ -191,9 +159,9 @@ class EtcdVaultTest : public ::testing::Test {
 };
 
 TEST_F(EtcdVaultTest, TenGuessesInTotalWhileTheLeaderIsKilled) {
-  const Bytes wrapped(48, 0x42);
-  ASSERT_TRUE(Register(*fleet_, 0, "alice", "correct horse", wrapped));
-  EXPECT_EQ(Recover(*fleet_, 1, "alice", "correct horse"), "key:" + HexEncode(wrapped));
+  const key::BackupKey k = key::BackupKey::Generate();
+  ASSERT_TRUE(Register(*fleet_, 0, "alice", "correct horse 1", k));
+  EXPECT_EQ(Recover(*fleet_, 1, "alice", "correct horse 1"), "key:" + k.Hex());
 
   // Registrations acknowledged during the leader kill must all survive it.
   std::map<std::string, bool> registered;
@@ -203,7 +171,7 @@ TEST_F(EtcdVaultTest, TenGuessesInTotalWhileTheLeaderIsKilled) {
     registrar = std::thread([&] {
       for (int i = 0; i < 4; ++i) {
         const std::string account = "carol" + std::to_string(i);
-        registered[account] = Register(*fleet_, i % kInstances, account, "pw " + account, wrapped);
+        registered[account] = Register(*fleet_, i % kInstances, account, "pw1 " + account, k);
       }
     });
     killed = cluster_->Leader();
@@ -213,18 +181,18 @@ TEST_F(EtcdVaultTest, TenGuessesInTotalWhileTheLeaderIsKilled) {
   registrar.join();
   ASSERT_GT(killed, 0);
   ExpectExactlyTen(out);
-  // The record is gone: even the right password is refused now.
-  EXPECT_EQ(Recover(*fleet_, 2, "alice", "correct horse"), "status 423");
+  // No attempt is left: even the right password is refused now.
+  EXPECT_EQ(Recover(*fleet_, 2, "alice", "correct horse 1"), "locked out");
   for (const auto& [account, acknowledged] : registered) {
     if (!acknowledged) continue;
-    EXPECT_EQ(Recover(*fleet_, 0, account, "pw " + account), "key:" + HexEncode(wrapped))
+    EXPECT_EQ(Recover(*fleet_, 0, account, "pw1 " + account), "key:" + k.Hex())
         << account << " was acknowledged but cannot be recovered";
   }
 }
 
 TEST_F(EtcdVaultTest, TenGuessesInTotalWhileAMemberIsPartitioned) {
-  const Bytes wrapped(48, 0x17);
-  ASSERT_TRUE(Register(*fleet_, 0, "bob", "hunter2 but longer", wrapped));
+  const key::BackupKey k = key::BackupKey::Generate();
+  ASSERT_TRUE(Register(*fleet_, 0, "bob", "hunter2 but longer", k));
   int cut = 0;
   auto out = GuessStorm(*fleet_, "bob", [&] {
     cut = cluster_->Leader();
@@ -233,12 +201,47 @@ TEST_F(EtcdVaultTest, TenGuessesInTotalWhileAMemberIsPartitioned) {
   });
   ASSERT_GT(cut, 0);
   ExpectExactlyTen(out);
-  EXPECT_EQ(Recover(*fleet_, 1, "bob", "hunter2 but longer"), "status 423");
+  EXPECT_EQ(Recover(*fleet_, 1, "bob", "hunter2 but longer"), "locked out");
+}
+
+// The replay rules and the slow phone across instances: every request of a client goes to the
+// next instance in turn, so a login's KE2 and KE3 land on different keyvaultd processes.
+TEST_F(EtcdVaultTest, ReplaysResetNothingAndASlowLoginFinishesOnAnotherInstance) {
+  auto log = std::make_shared<chatvault::testing::RecordingTransport::Log>();
+  std::vector<std::string> urls;
+  for (int i = 0; i < kInstances; ++i) urls.push_back(fleet_->Url(i));
+  auto client = [&](vaultclient::ClientOptions options = {}) {
+    options.allow_weak_ksf = true;
+    return vaultclient::VaultClient::Over(
+        std::make_unique<chatvault::testing::RecordingTransport>(urls, fleet_->CaFile(), log),
+        std::move(options));
+  };
+  auto replay = [&](const chatvault::testing::CapturedRequest& request) {
+    return fleet_->Post(2, request.path, nlohmann::json::parse(request.body)).status;
+  };
+  const key::BackupKey k = key::BackupKey::Generate();
+  ASSERT_TRUE(client()->Register("erin", fleet_->IssueToken("erin"), "erins pass 1", k).ok());
+  const auto finish = log->Last("/v1/register/finish");
+  vaultclient::ClientOptions slow;
+  slow.before_finish = [] { std::this_thread::sleep_for(std::chrono::seconds(30)); };
+  auto got = client(slow)->Recover("erin", "erins pass 1");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->key.Hex(), k.Hex());
+  EXPECT_EQ(got->attempts_remaining, 10u);
+  const auto login = log->Last("/v1/recover/finish");
+  for (int i = 0; i < 9; ++i) {
+    EXPECT_EQ(client()->Recover("erin", "a wrong one 1").status().code(), Code::kPermissionDenied);
+  }
+  EXPECT_EQ(replay(finish), 200);  // recognised, not applied again
+  EXPECT_EQ(replay(login), 200);   // the key again, but no reset
+  EXPECT_EQ(client()->Recover("erin", "a wrong one 1").status().code(), Code::kLockedOut);
+  EXPECT_EQ(replay(finish), 409);
+  EXPECT_EQ(Recover(*fleet_, 0, "erin", "erins pass 1"), "locked out");
 }
 
 TEST_F(EtcdVaultTest, WithoutQuorumTheVaultSaysUnavailableNotWrongPassword) {
-  const Bytes wrapped(48, 0x99);
-  ASSERT_TRUE(Register(*fleet_, 0, "dave", "open sesame", wrapped));
+  const key::BackupKey k = key::BackupKey::Generate();
+  ASSERT_TRUE(Register(*fleet_, 0, "dave", "open sesame 1", k));
   ASSERT_TRUE(cluster_->Kill(1));
   ASSERT_TRUE(cluster_->Kill(2));
   for (const std::string account : {"dave", "nobody-registered-this"}) {
@@ -250,7 +253,7 @@ TEST_F(EtcdVaultTest, WithoutQuorumTheVaultSaysUnavailableNotWrongPassword) {
   }
   // Quorum back: the refused guesses were not counted, and the right password works.
   ASSERT_TRUE(cluster_->Restart(1));
-  EXPECT_EQ(Recover(*fleet_, 1, "dave", "open sesame"), "key:" + HexEncode(wrapped));
+  EXPECT_EQ(Recover(*fleet_, 1, "dave", "open sesame 1"), "key:" + k.Hex());
 }
 
 }  // namespace

@@ -117,6 +117,8 @@ class VaultFleet {
   }
 
   size_t size() const { return ports_.size(); }
+  std::string Url(size_t i) const { return "https://127.0.0.1:" + std::to_string(ports_[i]); }
+  std::string CaFile() const { return dir_.path() + "/tls/cert.pem"; }
 
   std::string IssueToken(const std::string& account) {
     const std::string command = std::string(CHATVAULT_BINARY_DIR) +

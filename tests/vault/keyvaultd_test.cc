@@ -249,11 +249,11 @@ TEST_F(KeyvaultdTest, ReplacingARecordNeedsTheOriginalDevice) {
   key::BackupKey other = key::BackupKey::Generate();
   auto client = Client();
   EXPECT_EQ(client->Register("alice", vault_.Token("alice"), "hijack 99", other).code(),
-            Code::kPermissionDenied);
+            Code::kAlreadyExists);
   for (int i = 0; i < 10; ++i) (void)client->Recover("alice", kWrong);
   ASSERT_EQ(client->Recover("alice", kPassword).status().code(), Code::kLockedOut);
   EXPECT_EQ(client->Register("alice", vault_.Token("alice"), "hijack 99", other).code(),
-            Code::kPermissionDenied);
+            Code::kAlreadyExists);
   // Password reset from the original device.
   ASSERT_TRUE(client->Register("alice", vault_.Token("alice"), "new pass 1", k).ok());
   auto got = client->Recover("alice", "new pass 1");

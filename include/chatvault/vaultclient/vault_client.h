@@ -60,6 +60,9 @@ class VaultTransport {
   virtual std::string Describe() const = 0;
 };
 
+// The real transport: HTTPS to `address` through libcurl, pinning its CA.
+Result<std::unique_ptr<VaultTransport>> HttpsTransport(const VaultAddress& address);
+
 class VaultClient {
  public:
   // HTTPS to `address`, pinning its CA.
