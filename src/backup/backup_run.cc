@@ -1,8 +1,12 @@
-// RunBackup: snapshot, plan, upload what is new, commit, then clean up (docs/BACKUP.md).
+// RunBackup: survey the location, snapshot, plan, upload what is new, judge, commit, then clean
+// up (docs/BACKUP.md).
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <optional>
 #include <unordered_map>
 
@@ -21,6 +25,10 @@ namespace chatvault::backup {
 namespace fs = std::filesystem;
 namespace {
 
+// The media shrink check needs a collection worth the name: a user clearing three photos is not
+// a disaster, thousands vanishing at once is.
+constexpr uint64_t kMinMediaForShrinkCheck = 10;
+
 // Deletes the staged snapshot however the backup ends.
 struct TempFile {
   std::string path;
@@ -28,6 +36,43 @@ struct TempFile {
     if (!path.empty()) ::unlink(path.c_str());
   }
 };
+
+// What the snapshot says about the data, learnt beside the upload.
+struct DatabaseFacts {
+  Status integrity;
+  Result<std::optional<uint64_t>> messages = std::optional<uint64_t>();
+};
+
+DatabaseFacts InspectSnapshot(const std::string& path) {
+  return {CheckDatabaseIntegrity(path), CountMessages(path)};
+}
+
+// May a backup under this key be written to the location? A location belongs to the key of its
+// newest backup; and one that is older than what is known to be committed there was rolled back.
+Status CheckOwnership(const LocationSurvey& survey, const BackupOptions& options) {
+  const PointerEntry* newest = survey.NewestValid();
+  if (newest && newest->kind == PointerEntry::Kind::kOtherKey) {
+    if (options.replace_other_backup) return OkStatus();  // this key's history there is moot
+    return ForeignBackup("the backup at " + survey.location + " (backup " +
+                         std::to_string(newest->sequence) +
+                         ") was made with a different key, and backing up here would replace it");
+  }
+  if (options.min_sequence == 0 || options.accept_rollback) return OkStatus();
+  const PointerEntry* ours = survey.NewestOurs();
+  if (!ours) {
+    return RolledBack("the location " + survey.location + " holds no backup, but backup " +
+                      std::to_string(options.min_sequence) +
+                      " was committed there: its backups were deleted");
+  }
+  if (ours->sequence < options.min_sequence) {
+    return RolledBack("the newest backup at " + survey.location + " is backup " +
+                      std::to_string(ours->sequence) + ", older than backup " +
+                      std::to_string(options.min_sequence) +
+                      " that was committed there: the location was rolled back or its newer "
+                      "backups were deleted");
+  }
+  return OkStatus();
+}
 
 // One backup, step by step; each step is a method over the state the steps share.
 class BackupRun {
@@ -48,48 +93,65 @@ class BackupRun {
     CV_RETURN_IF_ERROR(Plan());
     CV_RETURN_IF_ERROR(Upload());
     CrashPoint("chunks");
+    CV_RETURN_IF_ERROR(Judge());
     CV_RETURN_IF_ERROR(Commit());
     CleanUp();
     CopyTotals(manifest_, summary_);
+    summary_.messages = manifest_.messages;
     summary_.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     return summary_;
   }
 
  private:
-  // What the location holds: the stored chunks (neither encrypted nor uploaded again), the next
-  // sequence number, and the current backup's media entries for the carry-over.
+  // What the location holds: whose backups, the next sequence number, the stored chunks (neither
+  // encrypted nor uploaded again), and the current backup, for the carry-over and the checks.
   Status Survey() {
     if (::stat(db_path_.c_str(), &db_stat_) != 0 || !S_ISREG(db_stat_.st_mode)) {
       return NotFound(data_dir_ + " is not a chat data directory: it has no " + kDatabaseName);
     }
+    CV_ASSIGN_OR_RETURN(survey_, SurveyLocation(provider_, key_));
+    CV_RETURN_IF_ERROR(CheckOwnership(survey_, options_));
+    const uint64_t next = std::max(survey_.highest_in_use, options_.min_sequence) + 1;
+    if (next > kMaxSequence) {
+      return Unsupported("the backup numbers at " + survey_.location + " are used up");
+    }
+    manifest_.sequence = next;
     CV_ASSIGN_OR_RETURN(auto listed, provider_.List(kChunkPrefix));
     stored_.emplace(listed);
-    CV_ASSIGN_OR_RETURN(uint64_t highest, HighestSequence(provider_));
-    manifest_.sequence = highest + 1;
-    // Any problem with the previous manifest just means reading everything.
-    if (!options_.reread_all) {
-      auto current = LoadCurrentManifest(provider_, key_);
+    if (const PointerEntry* newest = survey_.NewestOurs()) {
+      auto current = LoadManifest(provider_, key_, *newest);
       if (current.ok()) {
-        for (FileEntry& f : current->files) {
-          if (f.path != kDatabaseName) previous_.emplace(f.path, std::move(f));
-        }
+        current_ = std::move(current).value();
+      } else {
+        summary_.warnings.push_back("the current backup " + std::to_string(newest->sequence) +
+                                    " cannot be read (" + current.status().message() +
+                                    "), so every file was read again and not compared with it");
+      }
+    }
+    if (current_ && !options_.reread_all) {
+      for (const FileEntry& f : current_->files) {
+        if (f.path != kDatabaseName) previous_.emplace(f.path, &f);
       }
     }
     return OkStatus();
   }
 
-  // 1. A consistent copy of the live database.
+  // 1. A consistent copy of the live database, then its check and message count beside the
+  // upload.
   Status Snapshot() {
     const std::string temp_dir =
         options_.temp_dir.empty() ? fs::temp_directory_path().string() : options_.temp_dir;
     snapshot_.path = temp_dir + "/chatvault-snapshot-" + HexEncode(crypto::RandomBytes(8)) + ".db";
     progress_.phase = "snapshot";
-    return SnapshotDatabase(db_path_, snapshot_.path, [&](uint64_t done, uint64_t total) {
-      progress_.bytes_done = done;
-      progress_.bytes_total = total;
-      Report();
-    });
+    CV_RETURN_IF_ERROR(
+        SnapshotDatabase(db_path_, snapshot_.path, [&](uint64_t done, uint64_t total) {
+          progress_.bytes_done = done;
+          progress_.bytes_total = total;
+          Report();
+        }));
+    database_facts_ = std::async(std::launch::async, InspectSnapshot, snapshot_.path);
+    return OkStatus();
   }
 
   // The files this backup reads: the snapshot under the database's name, then the media.
@@ -101,8 +163,9 @@ class BackupRun {
     db.st.st_mode = db_stat_.st_mode;  // the live file's mode and mtime, the snapshot's size
     db.st.st_mtim = db_stat_.st_mtim;
     sources_.push_back(std::move(db));
-    CV_ASSIGN_OR_RETURN(auto media, ListMedia(data_dir_));
-    for (auto& m : media) sources_.push_back(std::move(m));
+    CV_ASSIGN_OR_RETURN(MediaListing media, ListMedia(data_dir_));
+    for (auto& m : media.files) sources_.push_back(std::move(m));
+    for (auto& s : media.skipped) summary_.skipped.push_back(std::move(s));
     manifest_.created_unix = std::chrono::duration_cast<std::chrono::seconds>(
                                  std::chrono::system_clock::now().time_since_epoch())
                                  .count();
@@ -114,18 +177,28 @@ class BackupRun {
     progress_ = Progress{"upload", 0, 0, 0, sources_.size()};
     for (const auto& s : sources_) progress_.bytes_total += static_cast<uint64_t>(s.st.st_size);
     Report();
-    ChunkUploader uploader(provider_, codec_, *stored_, options_.threads,
-                           [this](const ChunkUploader::Stored& s) { Record(s); });
-    for (const SourceFile& src : sources_) {
-      Status s = UploadFile(src, uploader);
-      if (!s.ok()) {
-        (void)uploader.Finish();
-        return s;
+    {
+      ChunkUploader uploader(provider_, codec_, *stored_, options_.threads,
+                             [this](const ChunkUploader::Stored& s) { Record(s); });
+      for (const SourceFile& src : sources_) {
+        Status s = UploadFile(src, uploader);
+        if (!s.ok()) {
+          (void)uploader.Finish();
+          return s;
+        }
       }
+      CV_RETURN_IF_ERROR(uploader.Finish());
     }
-    return uploader.Finish();
+    // Files that failed half-way leave the manifest now that none of their chunks is in flight.
+    for (auto it = skipped_entries_.rbegin(); it != skipped_entries_.rend(); ++it) {
+      manifest_.files.erase(manifest_.files.begin() + static_cast<ptrdiff_t>(*it));
+    }
+    for (const auto& s : summary_.skipped) manifest_.skipped.push_back(s.path);
+    return OkStatus();
   }
 
+  // Reads one file into the uploader. Only a failure of the database or of the upload itself is
+  // returned; a media file that cannot be read is skipped.
   Status UploadFile(const SourceFile& src, ChunkUploader& uploader) {
     FileEntry entry;
     entry.path = src.rel;
@@ -133,25 +206,31 @@ class BackupRun {
     entry.mtime_ns = MtimeNs(src.st);
     entry.size = static_cast<uint64_t>(src.st.st_size);
     const bool is_db = src.rel == kDatabaseName;
-    const FileEntry* old = is_db ? nullptr : CarriedOver(entry);
-    if (old) {
+    if (const FileEntry* old = is_db ? nullptr : CarriedOver(entry)) {
       entry.chunks = old->chunks;
       ++summary_.files_unchanged;
+      manifest_.files.push_back(std::move(entry));
+      FileDone();
+      return OkStatus();
+    }
+    auto reader = FileReader::Open(src.read_from);
+    if (!reader.ok()) {
+      if (is_db) return reader.status();
+      Skip(src, reader.status());
+      return OkStatus();
     }
     const size_t file_index = manifest_.files.size();
     manifest_.files.push_back(std::move(entry));
-    if (old) {
-      progress_.bytes_done += manifest_.files[file_index].size;
-      ++progress_.files_done;
-      Report();
-      return OkStatus();
-    }
     uint64_t read_bytes = 0;
     const size_t chunk_size = is_db ? kDatabaseChunkSize : kMediaChunkSize;
-    CV_ASSIGN_OR_RETURN(FileReader reader, FileReader::Open(src.read_from));
     for (;;) {
       Bytes data = uploader.TakeBuffer();
-      CV_RETURN_IF_ERROR(reader.Read(chunk_size, data));
+      if (Status read = reader->Read(chunk_size, data); !read.ok()) {
+        if (is_db) return read;
+        skipped_entries_.push_back(file_index);
+        Skip(src, read);
+        return OkStatus();
+      }
       if (data.empty()) break;
       read_bytes += data.size();
       progress_.bytes_done += data.size();
@@ -162,9 +241,22 @@ class BackupRun {
     // The size actually read: a file that grew or shrank since it was listed is backed up as it
     // was read.
     manifest_.files[file_index].size = read_bytes;
+    FileDone();
+    return OkStatus();
+  }
+
+  // A media file that cannot be read is left out and reported; one deleted since it was listed
+  // is simply not part of this backup.
+  void Skip(const SourceFile& src, const Status& why) {
+    struct stat st;
+    FileDone();
+    if (::lstat(src.read_from.c_str(), &st) != 0 && errno == ENOENT) return;
+    summary_.skipped.push_back({src.rel, why.message()});
+  }
+
+  void FileDone() {
     ++progress_.files_done;
     Report();
-    return OkStatus();
   }
 
   // A chunk came back from the uploader (in submission order).
@@ -183,31 +275,83 @@ class BackupRun {
   const FileEntry* CarriedOver(const FileEntry& entry) const {
     auto it = previous_.find(entry.path);
     if (it == previous_.end()) return nullptr;
-    const FileEntry& old = it->second;
+    const FileEntry& old = *it->second;
     if (old.size != entry.size || old.mtime_ns != entry.mtime_ns || old.mode != entry.mode) {
       return nullptr;
     }
     return stored_->ContainsAll(old.chunks) ? &old : nullptr;
   }
 
-  // 3. Commit: manifest, then the pointer.
+  // 3. Does the new backup look like a disaster? Then it does not become current unless the
+  // caller said so: the database fails its check, or more than half of the messages or (in a
+  // real collection) of the media files are gone compared with the current backup.
+  Status Judge() {
+    DatabaseFacts facts = database_facts_.get();
+    std::vector<std::string> reasons;
+    if (!facts.integrity.ok()) reasons.push_back(facts.integrity.message());
+    if (facts.messages.ok()) {
+      manifest_.messages = *facts.messages;
+    } else if (facts.integrity.ok()) {
+      reasons.push_back(facts.messages.status().message());
+    }
+    if (current_) {
+      const std::string previous = "backup " + std::to_string(current_->sequence);
+      if (current_->messages && manifest_.messages &&
+          *manifest_.messages * 2 < *current_->messages) {
+        reasons.push_back("it holds " + std::to_string(*manifest_.messages) + " messages where " +
+                          previous + " holds " + std::to_string(*current_->messages));
+      }
+      const uint64_t media_before = current_->MediaFileCount();
+      const uint64_t media_now = manifest_.MediaFileCount();
+      if (media_before >= kMinMediaForShrinkCheck && media_now * 2 < media_before) {
+        reasons.push_back("it holds " + std::to_string(media_now) + " media files where " +
+                          previous + " holds " + std::to_string(media_before));
+      }
+    }
+    if (reasons.empty()) return OkStatus();
+    std::string why;
+    for (const auto& r : reasons) why += (why.empty() ? "" : "; ") + r;
+    // With no backup yet there is nothing good to protect: a damaged copy beats none.
+    if (options_.allow_shrink || !current_) {
+      summary_.warnings.push_back("committed although it looks wrong: " + why);
+      return OkStatus();
+    }
+    return SuspiciousData("the new backup looks like lost data (" + why + "), so backup " +
+                          std::to_string(current_->sequence) + " stays the current one");
+  }
+
+  // 4. Commit: manifest, then the pointer. An object that is not a backup may sit at the new
+  // names (it was not counted when numbering); it goes first.
   Status Commit() {
     progress_.phase = "commit";
     Report();
+    const uint64_t seq = manifest_.sequence;
+    if (const PointerEntry* p = survey_.Find(seq); p && p->kind == PointerEntry::Kind::kInvalid) {
+      CV_RETURN_IF_ERROR(provider_.Delete(PointerName(seq)));
+    }
+    const auto& invalid = survey_.invalid_manifests;
+    if (std::find(invalid.begin(), invalid.end(), seq) != invalid.end()) {
+      CV_RETURN_IF_ERROR(provider_.Delete(ManifestName(seq)));
+    }
     return CommitBackup(provider_, key_, manifest_);
   }
 
-  // 4. Only now may older backups' objects go. A failure here does not fail the backup.
+  // 5. Only now may what the kept backups do not need go. A failure here does not fail the
+  // backup: it is committed, and the next backup retries.
   void CleanUp() {
     progress_.phase = "cleanup";
     Report();
-    auto deleted = CollectGarbage(provider_, manifest_, started_wall_);
-    if (deleted.ok()) {
-      summary_.objects_deleted = *deleted;
-    } else {
+    std::map<uint64_t, const Manifest*> loaded;
+    if (current_) loaded[current_->sequence] = &*current_;
+    auto cleanup = CollectGarbage(provider_, key_, manifest_, options_.keep, loaded, started_wall_);
+    if (!cleanup.ok()) {
       summary_.cleanup_warning = "older backups were not fully removed (" +
-                                 deleted.status().ToString() + "); the next backup retries";
+                                 cleanup.status().ToString() + "); the next backup retries";
+      return;
     }
+    summary_.objects_deleted = cleanup->deleted;
+    summary_.backups_kept = cleanup->kept;
+    summary_.cleanup_warning = cleanup->warning;
   }
 
   void Report() {
@@ -225,10 +369,15 @@ class BackupRun {
   const std::chrono::system_clock::time_point started_wall_ = std::chrono::system_clock::now();
 
   struct stat db_stat_ {};
+  LocationSurvey survey_;
   std::optional<StoredChunks> stored_;
-  std::unordered_map<std::string, FileEntry> previous_;
+  std::optional<Manifest> current_;
+  std::unordered_map<std::string, const FileEntry*> previous_;  // into current_
   TempFile snapshot_;
+  // After snapshot_: waits for the check to finish before the snapshot file is deleted.
+  std::future<DatabaseFacts> database_facts_;
   std::vector<SourceFile> sources_;
+  std::vector<size_t> skipped_entries_;  // manifest_.files indexes of files that failed midway
   Manifest manifest_;
   BackupSummary summary_;
   Progress progress_;
@@ -240,6 +389,12 @@ class BackupRun {
 Result<BackupSummary> RunBackup(const std::string& data_dir, storage::Provider& provider,
                                 const key::BackupKey& key, const BackupOptions& options) {
   return BackupRun(data_dir, provider, key, options).Run();
+}
+
+Status CheckLocation(storage::Provider& provider, const key::BackupKey& key,
+                     const BackupOptions& options) {
+  CV_ASSIGN_OR_RETURN(LocationSurvey survey, SurveyLocation(provider, key));
+  return CheckOwnership(survey, options);
 }
 
 }  // namespace chatvault::backup

@@ -1,12 +1,14 @@
 #include "backup/source_files.h"
 
-#include <algorithm>
-#include <filesystem>
+#include <dirent.h>
 
-#include "chatvault/backup/engine.h"
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "backup/restore_target.h"
 
 namespace chatvault::backup {
-namespace fs = std::filesystem;
 namespace {
 
 // SQLite's side files belong to the live database, not to the backup: the snapshot already
@@ -16,28 +18,63 @@ bool IsDatabaseSideFile(const std::string& rel) {
   return rel == db + "-wal" || rel == db + "-shm" || rel == db + "-journal";
 }
 
+class Walker {
+ public:
+  explicit Walker(const std::string& root) : root_(root) {}
+
+  // Lists `rel` (a directory below the root, "" for the root itself).
+  Status Walk(const std::string& rel) {
+    const std::string dir = rel.empty() ? root_ : root_ + "/" + rel;
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) {
+      const std::string reason = "cannot read the directory: " + std::string(std::strerror(errno));
+      if (rel.empty()) {
+        return IoError("cannot read the chat data directory " + root_ + ": " + reason);
+      }
+      out_.skipped.push_back({rel + "/", reason});
+      return OkStatus();
+    }
+    std::vector<std::string> subdirs;
+    while (const dirent* e = ::readdir(d)) {
+      const std::string name = e->d_name;
+      if (name == "." || name == "..") continue;
+      const std::string child = rel.empty() ? name : rel + "/" + name;
+      SourceFile f;
+      f.rel = child;
+      f.read_from = root_ + "/" + child;
+      if (::lstat(f.read_from.c_str(), &f.st) != 0) continue;  // vanished while we listed
+      if (S_ISDIR(f.st.st_mode)) {
+        subdirs.push_back(child);
+      } else if (S_ISREG(f.st.st_mode) && !Excluded(child, name)) {
+        out_.files.push_back(std::move(f));
+      }
+    }
+    ::closedir(d);
+    for (const auto& sub : subdirs) CV_RETURN_IF_ERROR(Walk(sub));
+    return OkStatus();
+  }
+
+  MediaListing Take() {
+    std::sort(out_.files.begin(), out_.files.end(),
+              [](const SourceFile& a, const SourceFile& b) { return a.rel < b.rel; });
+    return std::move(out_);
+  }
+
+ private:
+  static bool Excluded(const std::string& rel, const std::string& name) {
+    return rel == kDatabaseName || IsDatabaseSideFile(rel) || IsRestoreTempFileName(name);
+  }
+
+  std::string root_;
+  MediaListing out_;
+};
+
 }  // namespace
 
-Result<std::vector<SourceFile>> ListMedia(const std::string& data_dir) {
-  std::vector<SourceFile> files;
-  std::error_code ec;
-  fs::recursive_directory_iterator it(data_dir, fs::directory_options::none, ec);
-  if (ec) return IoError("cannot read the chat data directory " + data_dir + ": " + ec.message());
-  for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec) return IoError("cannot list " + data_dir + ": " + ec.message());
-    const fs::path& p = it->path();
-    if (!it->is_regular_file(ec) || it->is_symlink(ec)) continue;
-    std::string rel = fs::relative(p, data_dir).generic_string();
-    if (rel == kDatabaseName || IsDatabaseSideFile(rel)) continue;
-    SourceFile f;
-    f.rel = rel;
-    f.read_from = p.string();
-    if (::lstat(f.read_from.c_str(), &f.st) != 0) continue;  // vanished while we listed
-    files.push_back(std::move(f));
-  }
-  std::sort(files.begin(), files.end(),
-            [](const SourceFile& a, const SourceFile& b) { return a.rel < b.rel; });
-  return files;
+Result<MediaListing> ListMedia(const std::string& data_dir) {
+  Walker walker(data_dir);
+  CV_RETURN_IF_ERROR(walker.Walk(""));
+  return walker.Take();
 }
 
 int64_t MtimeNs(const struct stat& st) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "chatvault/backup/engine.h"
 #include "chatvault/common/status.h"
 
 namespace chatvault::backup {
@@ -18,9 +19,15 @@ struct SourceFile {
   struct stat st {};
 };
 
-// Every media file under `data_dir`, sorted by path: regular files other than the database and
-// its SQLite side files; symlinks are skipped.
-Result<std::vector<SourceFile>> ListMedia(const std::string& data_dir);
+struct MediaListing {
+  std::vector<SourceFile> files;     // sorted by path
+  std::vector<SkippedFile> skipped;  // directories that could not be listed
+};
+
+// Every media file under `data_dir`: regular files other than the database, its SQLite side
+// files and the temp files of a restore that was killed; symlinks are skipped. A subdirectory
+// that cannot be read is skipped and reported; only `data_dir` itself must be readable.
+Result<MediaListing> ListMedia(const std::string& data_dir);
 
 int64_t MtimeNs(const struct stat& st);
 
