@@ -314,8 +314,9 @@ Result<LocationContents> ListBackups(storage::Provider& provider, const key::Bac
       out.ignored.push_back(PointerName(p.sequence) + ": " + p.problem);
     } else if (auto manifest = LoadManifest(provider, key, p); manifest.ok()) {
       out.backups.push_back(InfoOf(*manifest));
-    } else if (manifest.status().code() == Code::kCorrupted ||
-               manifest.status().code() == Code::kTruncated) {
+    } else if (manifest.status().code() != Code::kIo &&
+               manifest.status().code() != Code::kUnavailable) {
+      // A backup that cannot be read is listed as such; only a provider failure fails the list.
       BackupInfo damaged;
       damaged.sequence = p.sequence;
       damaged.problem = manifest.status().message();

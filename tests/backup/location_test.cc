@@ -144,6 +144,34 @@ TEST_F(Location, UnchangedChunksAreSharedBetweenKeptBackups) {
   EXPECT_EQ(ObjectNames("current/").size(), 3u);
 }
 
+// A kept backup whose manifest cannot be read might need any chunk: none is deleted while it is
+// kept, and it is listed as damaged rather than hiding the others.
+TEST_F(Location, UnreadableKeptManifestStopsChunkDeletion) {
+  ASSERT_TRUE(Backup().ok());
+  WriteFile(data_ + "/Media/Voice/file0.bin", PseudoRandom(40 * 1024, 77));
+  ASSERT_TRUE(Backup().ok());
+  auto bytes = chatvault::testing::ReadFile(store_ + "/manifests/0000000002");
+  bytes[bytes.size() / 2] ^= 1;
+  WriteFile(store_ + "/manifests/0000000002", bytes);
+  const size_t chunks_before = ObjectNames("chunks/").size();
+
+  WriteFile(data_ + "/Media/Voice/file0.bin", PseudoRandom(40 * 1024, 78));
+  auto third = Backup();
+  ASSERT_TRUE(third.ok()) << third.status().ToString();
+  EXPECT_NE(third->cleanup_warning.find("no chunk was removed"), std::string::npos)
+      << third->cleanup_warning;
+  EXPECT_EQ(ObjectNames("chunks/").size(), chunks_before + 1);  // backup 1's chunks wait too
+  EXPECT_EQ(ObjectNames("current/"),
+            (std::vector<std::string>{"current/0000000002", "current/0000000003"}));
+
+  auto listed = ListBackups(*provider_, key_);
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->backups.size(), 2u);
+  EXPECT_FALSE(listed->backups[0].problem.empty());
+  EXPECT_TRUE(listed->backups[1].problem.empty());
+  EXPECT_TRUE(RunVerify(*provider_, key_, {}).ok());
+}
+
 // A location that serves an older backup than the device committed is noticed: the backup is
 // refused, restore and verify warn. Simulated by putting back a copy of the location taken
 // after backup 1, as a provider rollback would.
