@@ -4,7 +4,9 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "e2e/cli_runner.h"
@@ -112,6 +114,40 @@ TEST_F(CliSafety, SetupThatAgreedToReplaceIsNotAskedAgain) {
   Cli third(dir_, "home-third");
   Init(third, dir_.Sub("elsewhere"));
   EXPECT_EQ(third.Run({"backup", "--to", store_}).rc, kExitForeignBackup);
+}
+
+// Runs chatvault on a pseudo-terminal (util-linux `script`), with `typed` as what the user types.
+// Returns the exit code; `output` gets everything it printed (the terminal merges the streams).
+int RunOnTerminal(const TempDir& dir, const std::string& home, const std::vector<std::string>& args,
+                  const std::string& typed, std::string* output) {
+  std::string command = "'" + ChatvaultBinary() + "' --home '" + home + "'";
+  for (const auto& a : args) command += " '" + a + "'";
+  WriteFile(dir.Sub("typed"), std::vector<uint8_t>(typed.begin(), typed.end()));
+  const std::string shell = "script -qec \"" + command + "\" /dev/null < '" + dir.Sub("typed") +
+                            "' > '" + dir.Sub("terminal.out") + "' 2>&1";
+  const int status = std::system(shell.c_str());
+  *output = Slurp(dir.Sub("terminal.out"));
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// On a terminal the flag alone is not enough: the user types REPLACE.
+TEST_F(CliSafety, ReplacingOnATerminalTakesTypingReplace) {
+  if (std::system("command -v script > /dev/null") != 0) GTEST_SKIP() << "no script(1) here";
+  Init(cli_, store_);
+  ASSERT_EQ(cli_.Run({"backup"}).rc, 0);
+  Cli phone(dir_, "home-phone");
+  Init(phone, dir_.Sub("elsewhere"));
+  const std::vector<std::string> replace = {"backup", "--to", store_, "--replace-other-backup"};
+  std::string output;
+  int rc = RunOnTerminal(dir_, phone.home(), replace, "yes\n", &output);
+  EXPECT_EQ(rc, 10) << output;
+  EXPECT_TRUE(Contains(output, "Type REPLACE")) << output;
+  EXPECT_TRUE(Contains(output, "nothing was replaced")) << output;
+  EXPECT_EQ(Names("current"), std::vector<std::string>{"0000000001"});
+
+  rc = RunOnTerminal(dir_, phone.home(), replace, "REPLACE\n", &output);
+  EXPECT_EQ(rc, 0) << output;
+  EXPECT_EQ(Names("current"), std::vector<std::string>{"0000000002"});
 }
 
 // Case 2: a wiped message database does not overwrite the only good copy; history and
