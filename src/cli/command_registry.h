@@ -41,6 +41,8 @@ std::optional<int> RunVariant(const std::string& command);
 
 // Exit codes, stable for scripts: 0 ok, 1 usage, and one per failure kind (see --help).
 int ExitCodeFor(Code code);
+// A backup that completed but had to leave out files it could not read.
+inline constexpr int kExitCompletedWithSkippedFiles = 15;
 
 // Reports a failure as one clear sentence on stderr ("chatvault: wrong key: ..."), or as
 // {"ok":false,"error":{"code":"wrong key","message":"..."}} on stdout with --json.

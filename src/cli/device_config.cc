@@ -47,6 +47,7 @@ Result<DeviceConfig> LoadConfig(const std::string& home) {
   c.created_unix = doc.value("created_unix", int64_t{0});
   c.last_sequence = doc.value("last_sequence", uint64_t{0});
   c.last_backup_unix = doc.value("last_backup_unix", int64_t{0});
+  c.replace_other_backup = doc.value("replace_other_backup", false);
   return c;
 }
 
@@ -62,6 +63,7 @@ Status SaveConfig(const std::string& home, const DeviceConfig& c) {
                         {"created_unix", c.created_unix},
                         {"last_sequence", c.last_sequence},
                         {"last_backup_unix", c.last_backup_unix}};
+  if (c.replace_other_backup) doc["replace_other_backup"] = true;
   const std::string text = doc.dump(2) + "\n";
   const std::string path = ConfigPath(home);
   const std::string tmp = path + ".tmp";

@@ -19,6 +19,9 @@ struct DeviceConfig {
   int64_t created_unix = 0;
   uint64_t last_sequence = 0;      // the last backup this device made (0: none yet)
   int64_t last_backup_unix = 0;
+  // Set by `init --replace-other-backup`: the first backup may replace another key's backup at
+  // the location (the user agreed at setup); cleared once it is done.
+  bool replace_other_backup = false;
 };
 
 std::string ConfigPath(const std::string& home);

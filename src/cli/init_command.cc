@@ -10,6 +10,7 @@
 #include "chatvault/key/backup_key.h"
 #include "cli/command_registry.h"
 #include "cli/device_config.h"
+#include "cli/location_check.h"
 #include "cli/terminal.h"
 
 namespace chatvault::cli {
@@ -22,6 +23,7 @@ struct InitArgs {
   bool saved = false;
   bool confirm = false;
   bool force = false;
+  bool replace_other_backup = false;
   std::string data_dir;
   std::string location;
 };
@@ -87,12 +89,16 @@ int Init(Globals& g, const InitArgs& a) {
   }
 
   key::BackupKey key = key::BackupKey::Generate();
+  if (Status s = CheckLocationForNewKey(g, a.location, key, a.replace_other_backup); !s.ok()) {
+    return ReportError(g, s);
+  }
   if (Status s = key::WriteKeyFile(KeyFilePath(g.home), key); !s.ok()) return ReportError(g, s);
   DeviceConfig config;
   config.state = "pending";
   config.data_dir = std::filesystem::absolute(a.data_dir).lexically_normal().string();
   config.location = NormalizeLocation(a.location);
   config.key_fingerprint = HexEncode(key.Fingerprint());
+  config.replace_other_backup = a.replace_other_backup;
   config.created_unix = std::chrono::duration_cast<std::chrono::seconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
@@ -142,6 +148,9 @@ const bool kRegistered = RegisterCommands(10, [](CLI::App& app, Globals& g) {
   cmd->add_flag("--confirm", args->confirm,
                 "Finish a pending setup by typing the key back");
   cmd->add_flag("--force", args->force, "Replace an existing setup (and its key) on this device");
+  cmd->add_flag("--replace-other-backup", args->replace_other_backup,
+                "Let backups replace a backup made with a different key at the location (on a\n"
+                "terminal you type REPLACE to agree)");
   cmd->callback([&g, args] {
     if (auto variant = RunVariant("init")) {
       g.exit_code = *variant;

@@ -15,6 +15,7 @@
 #include "chatvault/storage/provider.h"
 #include "cli/command_registry.h"
 #include "cli/device_config.h"
+#include "cli/location_check.h"
 #include "cli/terminal.h"
 #include "cli/vault_settings.h"
 
@@ -126,6 +127,12 @@ int InitWithPassword(Globals& g, CLI::App* cmd, const InitPasswordArgs& a) {
   if (!std::filesystem::is_directory(data_dir, ec)) {
     return ReportError(g, NotFound("the chat data directory " + data_dir + " does not exist"));
   }
+  // Any new key sees every backup there as another key's, so the check needs no real key yet.
+  const bool replace = cmd->get_option("--replace-other-backup")->count() > 0;
+  if (Status s = CheckLocationForNewKey(g, location, key::BackupKey::Generate(), replace);
+      !s.ok()) {
+    return ReportError(g, s);
+  }
   auto vault = ConnectVault(*settings);
   if (!vault.ok()) return ReportError(g, vault.status());
   if (Status s = (*vault)->Health(); !s.ok()) return ReportError(g, s);
@@ -155,6 +162,7 @@ int InitWithPassword(Globals& g, CLI::App* cmd, const InitPasswordArgs& a) {
   config.data_dir = std::filesystem::absolute(data_dir).lexically_normal().string();
   config.location = NormalizeLocation(location);
   config.key_fingerprint = HexEncode(key.Fingerprint());
+  config.replace_other_backup = replace;
   config.created_unix = std::chrono::duration_cast<std::chrono::seconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();

@@ -19,6 +19,14 @@ std::string_view CodeName(Code code) {
     case Code::kIo: return "i/o error";
     case Code::kInternal: return "internal error";
     case Code::kCancelled: return "cancelled";
+    case Code::kNoSpace:
+      return "no space";
+    case Code::kForeignBackup:
+      return "foreign backup";
+    case Code::kSuspiciousData:
+      return "suspicious data";
+    case Code::kRolledBack:
+      return "rolled back";
   }
   return "unknown";
 }

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "support/file_access.h"
 #include "support/temp_dir.h"
 
 namespace chatvault::testing {
@@ -37,8 +38,12 @@ inline std::string Slurp(const std::string& path) {
 
 class Cli {
  public:
-  explicit Cli(const TempDir& dir) : dir_(dir), home_(dir.Sub("home")) {}
+  // `home_name`: a second Cli with another name is another device.
+  explicit Cli(const TempDir& dir, const std::string& home_name = "home")
+      : dir_(dir), home_(dir.Sub(home_name)) {}
   const std::string& home() const { return home_; }
+  // Runs chatvault so that file modes bind it even when the tests run as root.
+  void set_without_file_access_override(bool on) { without_override_ = on; }
   std::string key_file() const { return home_ + "/backup.key"; }
 
   // Starts chatvault with `args`; stdin from `stdin_text`. Returns the child's pid.
@@ -55,6 +60,7 @@ class Cli {
       ::dup2(out, 1);
       ::dup2(err, 2);
       for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
+      if (without_override_) DropFileAccessOverrideForExec();
       std::vector<std::string> full = {ChatvaultBinary(), "--home", home_};
       full.insert(full.end(), args.begin(), args.end());
       std::vector<char*> argv;
@@ -84,6 +90,7 @@ class Cli {
  private:
   const TempDir& dir_;
   std::string home_;
+  bool without_override_ = false;
 };
 
 }  // namespace chatvault::testing

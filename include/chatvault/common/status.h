@@ -26,6 +26,10 @@ enum class Code {
   kIo,                // the operating system refused a read or write
   kInternal,          // a bug or an impossible state
   kCancelled,
+  kNoSpace,         // the disk is full (ENOSPC) or would be: nothing more can be written
+  kForeignBackup,   // the location holds a backup made with another key; writing would replace it
+  kSuspiciousData,  // a new backup looks like lost data (emptied or damaged) and was held back
+  kRolledBack,      // the location is older than what was known to be committed there
 };
 
 std::string_view CodeName(Code code);
@@ -66,6 +70,10 @@ inline Status Unavailable(std::string m) { return {Code::kUnavailable, std::move
 inline Status IoError(std::string m) { return {Code::kIo, std::move(m)}; }
 inline Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
 inline Status Cancelled(std::string m) { return {Code::kCancelled, std::move(m)}; }
+inline Status NoSpace(std::string m) { return {Code::kNoSpace, std::move(m)}; }
+inline Status ForeignBackup(std::string m) { return {Code::kForeignBackup, std::move(m)}; }
+inline Status SuspiciousData(std::string m) { return {Code::kSuspiciousData, std::move(m)}; }
+inline Status RolledBack(std::string m) { return {Code::kRolledBack, std::move(m)}; }
 
 // Result<T> holds either a value or a non-OK Status.
 template <typename T>
