@@ -126,6 +126,21 @@ void PrintWarnings(const Globals& g, const std::vector<std::string>& warnings) {
   for (const auto& w : warnings) std::cerr << "WARNING: " << w << "\n";
 }
 
+nlohmann::json DatabaseJson(const backup::DatabaseBackupSummary& d) {
+  return {{"paged", d.paged},
+          {"page_size", d.page_size},
+          {"pages", d.pages},
+          {"pages_changed", d.pages_changed},
+          {"pages_packed", d.pages_packed},
+          {"chunks_written", d.chunks_written},
+          {"packs", d.packs},
+          {"packs_written", d.packs_written},
+          {"bytes_uploaded", d.bytes_uploaded},
+          {"unused_pages", d.unused_pages},
+          {"compared_with", d.compared_with},
+          {"forced", d.forced}};
+}
+
 int Backup(Globals& g, const BackupArgs& a) {
   auto config = LoadReadyConfig(g.home);
   if (!config.ok()) return ReportError(g, config.status());
@@ -146,6 +161,9 @@ int Backup(Globals& g, const BackupArgs& a) {
       a.location.empty() || NormalizeLocation(a.location) == config->location;
   backup::BackupOptions options;
   options.temp_dir = ec ? "" : temp_dir;
+  const std::string cache_dir = g.home + "/cache";
+  std::filesystem::create_directories(cache_dir, ec);
+  options.cache_dir = ec ? "" : cache_dir;
   options.reread_all = a.reread;
   options.keep = a.keep;
   options.allow_shrink = a.allow_shrink;
@@ -196,12 +214,19 @@ int Backup(Globals& g, const BackupArgs& a) {
          {"completed_with_skipped_files", summary->CompletedWithSkippedFiles()},
          {"warnings", summary->warnings},
          {"seconds", summary->seconds},
-         {"warning", summary->cleanup_warning}});
+         {"warning", summary->cleanup_warning},
+         {"database", DatabaseJson(summary->database)}});
   } else {
     std::cout << "Backup " << summary->sequence << " done: " << summary->files << " files, "
               << HumanBytes(summary->bytes) << ", " << HumanBytes(summary->bytes_uploaded)
               << " uploaded (" << summary->new_chunks << " new of " << summary->chunks
               << " chunks) in " << Seconds(summary->seconds) << ".\n";
+    if (const auto& d = summary->database; d.paged) {
+      std::cout << "Database: " << d.pages_changed << " of " << d.pages << " pages changed, "
+                << HumanBytes(d.bytes_uploaded) << " of it uploaded"
+                << (d.forced.empty() ? "" : " (folded more than usual: " + d.forced + ")")
+                << ".\n";
+    }
     if (!summary->cleanup_warning.empty()) std::cerr << "warning: " << summary->cleanup_warning << "\n";
     PrintWarnings(g, summary->warnings);
     for (const auto& f : summary->skipped) {
