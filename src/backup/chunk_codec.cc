@@ -27,6 +27,8 @@ Result<uint64_t> ChunkCodec::Store(storage::Provider& provider, const std::strin
   format::EncryptOptions options;
   options.purpose = ChunkPurpose(id);
   options.zstd_level = zstd_level;  // media is left as it is whatever the level (kAuto)
+  // Level 1's window whatever the level: a reader allocates the window for every chunk.
+  options.zstd_window_log = 19;
   CV_ASSIGN_OR_RETURN(Bytes sealed, format::EncryptBytes(key_, options, plaintext));
   Status s = provider.PutIfAbsent(ChunkName(id), sealed);
   if (s.code() == Code::kAlreadyExists) return uint64_t{0};

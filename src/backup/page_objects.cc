@@ -55,6 +55,7 @@ Result<uint64_t> PageObjectCodec::StorePack(storage::Provider& provider, const s
   options.purpose = "pack-" + id;
   options.compression = format::Compression::kZstd;
   options.zstd_level = kPackZstdLevel;
+  options.zstd_window_log = kZstdWindowLog;
   return Store(provider, key_, PackName(id), options, plaintext);
 }
 

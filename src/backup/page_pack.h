@@ -12,8 +12,8 @@
 namespace chatvault::backup {
 
 // At most this much page data per pack: a backup holds one pack in memory while it fills it,
-// restore one per worker. More changed pages make more packs.
-inline constexpr uint64_t kMaxPackBytes = 8 << 20;
+// restore one per worker, as much as a media chunk. More changed pages make more packs.
+inline constexpr uint64_t kMaxPackBytes = 4 << 20;
 inline uint32_t PackCapacity(uint32_t page_size) {
   return static_cast<uint32_t>(kMaxPackBytes / page_size);
 }

@@ -40,7 +40,7 @@ struct PlanLimits {
   // computes it). Folding starts within the allowance once half of it is reached.
   uint64_t waste_limit = 0;
   uint32_t max_packs = 32;
-  uint32_t pack_capacity = 2048;  // pages per pack
+  uint32_t pack_capacity = 1024;  // pages per pack
 };
 
 struct RebasePlan {
