@@ -106,9 +106,9 @@ std::string DatabaseBackup::ScratchPath(const std::string& what) const {
 }
 
 // One Run() call: the state the steps share.
-class DatabaseBackup::Run_ {
+class DatabaseBackup::OneRun {
  public:
-  Run_(DatabaseBackup& owner, const std::string& snapshot, const DatabaseShape& shape,
+  OneRun(DatabaseBackup& owner, const std::string& snapshot, const DatabaseShape& shape,
        FileEntry& entry)
       : o_(owner), snapshot_path_(snapshot), snapshot_(snapshot), shape_(shape), entry_(entry),
         per_region_(PagesPerRegion(shape.page_size)),
@@ -235,11 +235,11 @@ class DatabaseBackup::Run_ {
     const RebasePlan plan = PlanRebase(regions, pack_counts, limits);
     summary().forced = plan.forced;
     summary().unused_pages = plan.waste;
-    return Carry(current, plan, packs, changed, hashes);
+    return CarryOut(current, plan, packs, changed, hashes);
   }
 
   // Writes what the plan says and fills in the new entry.
-  Status Carry(const FileEntry& current, const RebasePlan& plan, std::vector<PackRef>& packs,
+  Status CarryOut(const FileEntry& current, const RebasePlan& plan, std::vector<PackRef>& packs,
                const std::vector<uint32_t>& changed, const PageHashFile& hashes) {
     std::vector<uint32_t> rebased_pages;  // every page of a re-based region, ascending
     uint64_t rebased = 0;
@@ -403,7 +403,7 @@ Result<bool> DatabaseBackup::Run(const std::string& snapshot, const FileEntry* c
   summary_.page_size = shape->page_size;
   summary_.pages = shape->page_count;
   {
-    Run_ run(*this, snapshot, *shape, entry);
+    OneRun run(*this, snapshot, *shape, entry);
     CV_RETURN_IF_ERROR(run.Go(current, media_bytes, progress));
   }
   summary_.packs = entry.pages->packs.size();

@@ -43,7 +43,7 @@ class DatabaseBackup {
   const DatabaseBackupSummary& summary() const { return summary_; }
 
  private:
-  class Run_;
+  class OneRun;
   std::string ScratchPath(const std::string& what) const;
 
   storage::Provider& provider_;

@@ -107,7 +107,7 @@ Result<PageHashFile> PageHashFile::Create(const std::string& path, uint32_t page
   AppendU32BE(header, page_size);
   AppendU64BE(header, page_count);
   if (Status s = WriteFully(fd, header.data(), header.size(), 0); !s.ok()) {
-    return file.Fail("cannot write");
+    return s.Annotate("cannot write " + path);
   }
   if (::ftruncate(fd, static_cast<off_t>(Offset(page_count))) != 0) {
     return file.Fail("cannot size");

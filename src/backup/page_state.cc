@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <deque>
 #include <future>
+#include <optional>
 
 #include "backup/layout.h"
 #include "backup/page_map.h"
@@ -16,19 +17,26 @@ bool IsDamage(const Status& s) {
   return s.code() == Code::kCorrupted || s.code() == Code::kTruncated;
 }
 
+// The page hash list stored beside object `id`: nullopt when there is none or it is damaged (the
+// caller then reads the object itself); a provider failure as it is.
+Result<std::optional<PageHashList>> StoredList(const PageStateSource& src, const std::string& id) {
+  if (!src.stored.Contains(PageHashesName(id))) return std::optional<PageHashList>();
+  auto plain = src.objects.LoadPageHashes(src.provider, id);
+  if (!plain.ok()) {
+    if (IsDamage(plain.status())) return std::optional<PageHashList>();
+    return plain.status();
+  }
+  auto list = DecodePageHashList(*plain);
+  if (!list.ok()) return std::optional<PageHashList>();
+  return std::optional<PageHashList>(std::move(list).value());
+}
+
 // An object's page hashes: its stored list when there is one that reads, else the object itself
 // hashed again. kCorrupted when neither can be read.
 Result<PageHashList> HashesOfBase(const PageStateSource& src, const ChunkRef& ref,
                                   uint32_t page_size) {
-  if (src.stored.Contains(PageHashesName(ref.id))) {
-    auto plain = src.objects.LoadPageHashes(src.provider, ref.id);
-    if (plain.ok()) {
-      auto list = DecodePageHashList(*plain);
-      if (list.ok() && list->pages.empty() && list->count() == ref.size / page_size) return list;
-    } else if (!IsDamage(plain.status())) {
-      return plain.status();
-    }
-  }
+  CV_ASSIGN_OR_RETURN(auto stored, StoredList(src, ref.id));
+  if (stored && stored->pages.empty() && stored->count() == ref.size / page_size) return *stored;
   CV_ASSIGN_OR_RETURN(Bytes chunk, src.chunks.Load(src.provider, ref.id, ref.size));
   PageHashList list;
   list.hashes = src.hasher.Hash(chunk, page_size);
@@ -37,16 +45,9 @@ Result<PageHashList> HashesOfBase(const PageStateSource& src, const ChunkRef& re
 
 Result<PageHashList> HashesOfPack(const PageStateSource& src, const PackRef& pack,
                                   uint32_t page_size) {
-  if (src.stored.Contains(PageHashesName(pack.id))) {
-    auto plain = src.objects.LoadPageHashes(src.provider, pack.id);
-    if (plain.ok()) {
-      auto list = DecodePageHashList(*plain);
-      if (list.ok() && list->pages.size() == pack.stored && list->count() == pack.stored) {
-        return list;
-      }
-    } else if (!IsDamage(plain.status())) {
-      return plain.status();
-    }
+  CV_ASSIGN_OR_RETURN(auto stored, StoredList(src, pack.id));
+  if (stored && stored->pages.size() == pack.stored && stored->count() == pack.stored) {
+    return *stored;
   }
   CV_ASSIGN_OR_RETURN(Bytes plain, src.objects.LoadPack(src.provider, pack.id, pack.size));
   CV_ASSIGN_OR_RETURN(PackView view, ParsePack(plain, page_size));

@@ -235,6 +235,7 @@ Result<RestoreSummary> Run(storage::Provider& provider, const key::BackupKey& ke
     PagedDatabaseRestore::WriteFn write;
     if (out) write = [out](ByteView data, uint64_t offset) { return out->WriteAt(data, offset); };
     const size_t pieces = paged->PieceCount();
+    if (pieces == 0) return Internal("a page map without objects passed the manifest's checks");
     for (size_t i = 0; i < pieces; ++i) {
       while (in_flight.size() >= window) CV_RETURN_IF_ERROR(finish_one());
       PagedDatabaseRestore* db = paged.get();

@@ -176,7 +176,9 @@ TEST_F(PageBackup, EveryPageSizeSQLiteAllows) {
     ASSERT_TRUE(second.ok()) << second.status().ToString();
     EXPECT_LT(second->database.pages_changed, second->database.pages);
     // With large pages this small database is one region, which the change may fill entirely.
-    if (page_size <= 8192) EXPECT_EQ(second->database.packs, 1u);
+    if (page_size <= 8192) {
+      EXPECT_EQ(second->database.packs, 1u);
+    }
     const std::string out = dir_.Sub("out" + std::to_string(page_size));
     ASSERT_TRUE(RunRestore(*provider, key_, out, {}).ok());
     EXPECT_TRUE(ReadFile(out + "/msgstore.db") == DatabaseCopy(db, dir_.Sub("copy.db")));
