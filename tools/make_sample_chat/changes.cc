@@ -50,4 +50,25 @@ Result<std::vector<std::string>> MessageDeleter::Delete(int64_t message_id) {
   return files;
 }
 
+Status FinishChange(Database& db, const std::filesystem::path& dir,
+                    const std::vector<std::string>& deleted_files, const ChatWriter& writer,
+                    Summary& summary) {
+  std::error_code ec;
+  for (const std::string& path : deleted_files) {
+    std::filesystem::remove(dir / path, ec);
+    if (ec) return IoError("cannot delete " + (dir / path).string() + ": " + ec.message());
+  }
+  CV_RETURN_IF_ERROR(db.Exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+  CV_ASSIGN_OR_RETURN(int64_t messages_now, db.QueryInt("SELECT count(*) FROM message"));
+  CV_ASSIGN_OR_RETURN(int64_t media_now, db.QueryInt("SELECT count(*) FROM message_media"));
+  CV_RETURN_IF_ERROR(db.Close());
+  summary.messages = static_cast<uint64_t>(messages_now);
+  summary.media_files = static_cast<uint64_t>(media_now);
+  summary.media_bytes = writer.media_bytes();
+  summary.inserted_messages = writer.messages_added();
+  summary.deleted_media = deleted_files.size();
+  summary.database_bytes = std::filesystem::file_size(dir / kDatabaseName, ec);
+  return OkStatus();
+}
+
 }  // namespace chatvault::sample

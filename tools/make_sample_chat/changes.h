@@ -2,11 +2,14 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "chatvault/common/status.h"
+#include "make_sample_chat/chat_store.h"
 #include "make_sample_chat/rng.h"
+#include "make_sample_chat/sample_chat.h"
 #include "make_sample_chat/sqlite_db.h"
 
 namespace chatvault::sample {
@@ -28,5 +31,12 @@ class MessageDeleter {
   Statement delete_thumbnail_;
   Statement delete_message_;
 };
+
+// Ends a change once its transactions committed: removes the media files of deleted rows (only
+// now, so the database never points at a missing file), folds the WAL back as an app does when
+// it closes, and fills in `summary`'s totals. Closes `db`.
+Status FinishChange(Database& db, const std::filesystem::path& dir,
+                    const std::vector<std::string>& deleted_files, const ChatWriter& writer,
+                    Summary& summary);
 
 }  // namespace chatvault::sample

@@ -92,22 +92,7 @@ Result<Summary> Mutate(const MutateOptions& options) {
   }
   CV_RETURN_IF_ERROR(db.Exec("COMMIT"));
 
-  // Files go only after the database no longer points at them.
-  for (const std::string& path : files_to_delete) {
-    std::filesystem::remove(options.dir / path, ec);
-    if (ec) return IoError("cannot delete " + (options.dir / path).string() + ": " + ec.message());
-  }
-  CV_RETURN_IF_ERROR(db.Exec("PRAGMA wal_checkpoint(TRUNCATE)"));
-  CV_ASSIGN_OR_RETURN(int64_t messages_now, db.QueryInt("SELECT count(*) FROM message"));
-  CV_ASSIGN_OR_RETURN(int64_t media_now, db.QueryInt("SELECT count(*) FROM message_media"));
-  CV_RETURN_IF_ERROR(db.Close());
-
-  summary.messages = static_cast<uint64_t>(messages_now);
-  summary.media_files = static_cast<uint64_t>(media_now);
-  summary.media_bytes = writer.media_bytes();
-  summary.inserted_messages = writer.messages_added();
-  summary.deleted_media = files_to_delete.size();
-  summary.database_bytes = std::filesystem::file_size(db_path, ec);
+  CV_RETURN_IF_ERROR(FinishChange(db, options.dir, files_to_delete, writer, summary));
   return summary;
 }
 
