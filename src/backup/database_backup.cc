@@ -109,7 +109,7 @@ std::string DatabaseBackup::ScratchPath(const std::string& what) const {
 class DatabaseBackup::OneRun {
  public:
   OneRun(DatabaseBackup& owner, const std::string& snapshot, const DatabaseShape& shape,
-       FileEntry& entry)
+         FileEntry& entry)
       : o_(owner), snapshot_path_(snapshot), snapshot_(snapshot), shape_(shape), entry_(entry),
         per_region_(PagesPerRegion(shape.page_size)),
         regions_(RegionCount(shape.page_count, shape.page_size)),
@@ -125,21 +125,8 @@ class DatabaseBackup::OneRun {
   // Compares with the current backup's pages when it can, else writes a fresh base.
   Status Go(const FileEntry* current, uint64_t media_bytes,
             const std::function<void(uint64_t)>& progress) {
-    std::optional<OldPageHashes> old;
-    std::string why_fresh = "there is no earlier page-by-page backup";
-    if (current && current->pages && current->pages->page_size != shape_.page_size) {
-      why_fresh = "the page size changed from " + std::to_string(current->pages->page_size) +
-                  " to " + std::to_string(shape_.page_size);
-    } else if (current && current->pages) {
-      auto loaded = LoadOld(*current);
-      if (loaded.ok()) {
-        old.emplace(std::move(loaded).value());
-      } else if (loaded.status().code() == Code::kCorrupted) {
-        why_fresh = loaded.status().message();
-      } else {
-        return loaded.status();
-      }
-    }
+    std::string why_fresh;
+    CV_ASSIGN_OR_RETURN(std::optional<OldPageHashes> old, Comparison(current, why_fresh));
     o_.new_hashes_path_ = o_.ScratchPath("new");
     CV_ASSIGN_OR_RETURN(PageHashFile hashes, PageHashFile::Create(o_.new_hashes_path_,
                                                                   shape_.page_size,
@@ -173,6 +160,25 @@ class DatabaseBackup::OneRun {
 
  private:
   DatabaseBackupSummary& summary() { return o_.summary_; }
+
+  // The page hashes of what the current backup holds, or why there are none to compare with.
+  Result<std::optional<OldPageHashes>> Comparison(const FileEntry* current,
+                                                  std::string& why_fresh) {
+    if (!current || !current->pages) {
+      why_fresh = "there is no earlier page-by-page backup";
+      return std::optional<OldPageHashes>();
+    }
+    if (current->pages->page_size != shape_.page_size) {
+      why_fresh = "the page size changed from " + std::to_string(current->pages->page_size) +
+                  " to " + std::to_string(shape_.page_size);
+      return std::optional<OldPageHashes>();
+    }
+    auto loaded = LoadOld(*current);
+    if (loaded.ok()) return std::optional<OldPageHashes>(std::move(loaded).value());
+    if (loaded.status().code() != Code::kCorrupted) return loaded.status();
+    why_fresh = loaded.status().message();
+    return std::optional<OldPageHashes>();
+  }
 
   Result<OldPageHashes> LoadOld(const FileEntry& current) {
     o_.old_hashes_path_ = o_.ScratchPath("old");
