@@ -185,6 +185,32 @@ TEST_F(PageBackup, EveryPageSizeSQLiteAllows) {
   }
 }
 
+// A backup written before page maps existed holds the database as whole 1 MiB chunks, the same
+// ids a fresh base gives its regions: the first page-by-page backup after the upgrade uploads no
+// chunk again, only the page hash lists.
+TEST_F(PageBackup, AnUpgradeFromWholeChunksUploadsOnlyThePageHashes) {
+  MustBackup();
+  auto survey = SurveyLocation(*provider_, key_);
+  ASSERT_TRUE(survey.ok());
+  auto manifest = LoadManifest(*provider_, key_, *survey->NewestOurs());
+  ASSERT_TRUE(manifest.ok());
+  Manifest old_style = *manifest;
+  old_style.files[0].pages.reset();  // version 1: the chunks are the file
+  old_style.sequence += 1;
+  ASSERT_TRUE(CommitBackup(*provider_, key_, old_style).ok());
+  for (const auto& name : ObjectNames("pagehashes/")) fs::remove(store_ + "/" + name);
+  ExpectRestores(Expected());  // the old form restores as it always did
+
+  const BackupSummary upgraded = MustBackup();
+  EXPECT_EQ(upgraded.database.compared_with, "fresh base: there is no earlier page-by-page backup");
+  EXPECT_EQ(upgraded.new_chunks, 0u);
+  EXPECT_EQ(ObjectNames("pagehashes/").size(), old_style.files[0].chunks.size());
+  EXPECT_LT(upgraded.bytes_uploaded, 8u * 1024 * old_style.files[0].chunks.size());
+  Sql("UPDATE messages SET body = 'after the upgrade' WHERE id = 77");
+  EXPECT_EQ(MustBackup().database.packs_written, 1u);
+  ExpectRestores(Expected());
+}
+
 // The device's cache of page hashes saves reading anything back; without it (a new phone, a lost
 // or stale cache) the page hash lists at the location give the same answer.
 TEST_F(PageBackup, ALostOrStaleCacheFallsBackToTheLocation) {
