@@ -4,7 +4,10 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <ctime>
+#include <iomanip>
 #include <iostream>
+#include <sstream>
 
 namespace chatvault::cli {
 
@@ -44,6 +47,22 @@ std::string HumanBytes(uint64_t bytes) {
   } else {
     std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
   }
+  return buf;
+}
+
+std::string SecondsText(double seconds) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(1) << seconds << " s";
+  return out.str();
+}
+
+std::string TimeText(int64_t unix_seconds) {
+  if (unix_seconds <= 0) return "never";
+  const std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm utc{};
+  ::gmtime_r(&t, &utc);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &utc);
   return buf;
 }
 

@@ -34,5 +34,9 @@ class ProgressBar {
 
 // "1.2 GiB", "340.0 KiB"
 std::string HumanBytes(uint64_t bytes);
+// "3.4 s"
+std::string SecondsText(double seconds);
+// "2024-05-01 12:00:00 UTC", or "never" for 0
+std::string TimeText(int64_t unix_seconds);
 
 }  // namespace chatvault::cli

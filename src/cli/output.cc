@@ -1,0 +1,56 @@
+#include "cli/output.h"
+
+#include <iostream>
+#include <string>
+
+namespace chatvault::cli {
+namespace {
+
+struct ExitCode {
+  Code code;
+  int exit;
+};
+
+// One row per failure kind that scripts can tell apart; every other code exits 10 ("other").
+constexpr ExitCode kExitCodes[] = {
+    {Code::kOk, 0},
+    {Code::kInvalidArgument, 2},
+    {Code::kNotFound, 3},
+    {Code::kWrongKey, 4},
+    {Code::kCorrupted, 5},
+    {Code::kTruncated, 5},
+    {Code::kPermissionDenied, 6},
+    {Code::kLockedOut, 7},
+    {Code::kUnavailable, 8},
+    {Code::kIo, 9},
+};
+constexpr int kExitOther = 10;
+
+}  // namespace
+
+int ExitCodeFor(Code code) {
+  for (const ExitCode& row : kExitCodes) {
+    if (row.code == code) return row.exit;
+  }
+  return kExitOther;
+}
+
+int PrintFailure(const Globals& globals, const Status& status) {
+  if (globals.json) {
+    nlohmann::json out = {{"ok", false},
+                          {"error", {{"code", std::string(CodeName(status.code()))},
+                                     {"message", status.message()}}}};
+    std::cout << out.dump() << std::endl;
+  } else {
+    std::cerr << "chatvault: " << status.ToString() << std::endl;
+  }
+  return ExitCodeFor(status.code());
+}
+
+void PrintJson(const nlohmann::json& fields) {
+  nlohmann::json out = {{"ok", true}};
+  out.update(fields);
+  std::cout << out.dump() << std::endl;
+}
+
+}  // namespace chatvault::cli
