@@ -17,7 +17,10 @@ std::string DefaultHome() {
   return "";
 }
 
+// The global flags work before or after the command: every subcommand inherits fallthrough,
+// so a flag the command does not know is looked up in its parents.
 void AddGlobalFlags(CLI::App& app, Globals& globals) {
+  app.fallthrough();
   app.add_flag("--json", globals.json,
                "Print one JSON object on stdout instead of text (for scripts)");
   app.add_flag("-q,--quiet", globals.quiet, "No progress output");
@@ -35,6 +38,17 @@ void AddCommands(CLI::App& app, CommandRunner& runner) {
   AddDisableCommand(app, runner);
   AddStatusCommand(app, runner);
   AddWhatsAppCommand(app, runner);
+  for (CLI::App* command : app.get_subcommands({})) {
+    command->footer("Global flags, before or after the command: --json, -q/--quiet, --home DIR.");
+  }
+}
+
+// --help and --version exit 0; a command line that does not parse exits 1, with --json as the
+// one JSON object a script expects.
+int ReportParseError(CLI::App& app, const Globals& globals, const CLI::ParseError& e) {
+  if (!globals.json || e.get_exit_code() == 0) return app.exit(e) == 0 ? 0 : kExitUsage;
+  PrintUsageFailure(e.what());
+  return kExitUsage;
 }
 
 }  // namespace
@@ -64,7 +78,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : kExitUsage;
+    return ReportParseError(app, globals, e);
   }
   return runner.exit_code();
 }

@@ -26,6 +26,11 @@ constexpr ExitCode kExitCodes[] = {
 };
 constexpr int kExitOther = 10;
 
+void PrintJsonFailure(const std::string& code, const std::string& message) {
+  nlohmann::json out = {{"ok", false}, {"error", {{"code", code}, {"message", message}}}};
+  std::cout << out.dump() << std::endl;
+}
+
 }  // namespace
 
 int ExitCodeFor(Code code) {
@@ -37,15 +42,14 @@ int ExitCodeFor(Code code) {
 
 int PrintFailure(const Globals& globals, const Status& status) {
   if (globals.json) {
-    nlohmann::json out = {{"ok", false},
-                          {"error", {{"code", std::string(CodeName(status.code()))},
-                                     {"message", status.message()}}}};
-    std::cout << out.dump() << std::endl;
+    PrintJsonFailure(std::string(CodeName(status.code())), status.message());
   } else {
     std::cerr << "chatvault: " << status.ToString() << std::endl;
   }
   return ExitCodeFor(status.code());
 }
+
+void PrintUsageFailure(const std::string& message) { PrintJsonFailure("usage", message); }
 
 void PrintJson(const nlohmann::json& fields) {
   nlohmann::json out = {{"ok", true}};

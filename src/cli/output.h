@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <string>
+
 #include "chatvault/common/status.h"
 #include "cli/globals.h"
 
@@ -27,6 +29,9 @@ struct Report {
 // A failure as one sentence on stderr ("chatvault: wrong key: ..."), or with --json as
 // {"ok":false,"error":{"code":"wrong key","message":"..."}} on stdout. Returns the exit code.
 int PrintFailure(const Globals& globals, const Status& status);
+
+// With --json, a command line that did not parse: {"ok":false,"error":{"code":"usage",...}}.
+void PrintUsageFailure(const std::string& message);
 
 // {"ok":true, ...fields} on stdout.
 void PrintJson(const nlohmann::json& fields);
