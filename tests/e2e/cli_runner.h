@@ -41,9 +41,10 @@ class Cli {
   const std::string& home() const { return home_; }
   std::string key_file() const { return home_ + "/backup.key"; }
 
-  // Starts chatvault with `args`; stdin from `stdin_text`. Returns the child's pid.
+  // Starts chatvault with `--home HOME args` (just `args` when `!with_home`); stdin from
+  // `stdin_text`. Returns the child's pid.
   pid_t Start(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {},
-              const std::string& stdin_text = "") {
+              const std::string& stdin_text = "", bool with_home = true) {
     const std::string in_path = dir_.Sub("cli.stdin");
     std::ofstream(in_path) << stdin_text;
     const pid_t pid = ::fork();
@@ -55,7 +56,8 @@ class Cli {
       ::dup2(out, 1);
       ::dup2(err, 2);
       for (const auto& [k, v] : env) ::setenv(k.c_str(), v.c_str(), 1);
-      std::vector<std::string> full = {ChatvaultBinary(), "--home", home_};
+      std::vector<std::string> full = {ChatvaultBinary()};
+      if (with_home) full.insert(full.end(), {"--home", home_});
       full.insert(full.end(), args.begin(), args.end());
       std::vector<char*> argv;
       for (auto& a : full) argv.push_back(a.data());
@@ -79,6 +81,11 @@ class Cli {
   CliResult Run(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {},
                 const std::string& stdin_text = "") {
     return Wait(Start(args, env, stdin_text));
+  }
+
+  // Exactly `args`: the test places --home itself (or leaves it out).
+  CliResult RunWithoutHome(const std::vector<std::string>& args) {
+    return Wait(Start(args, {}, "", /*with_home=*/false));
   }
 
  private:
