@@ -118,10 +118,9 @@ nlohmann::json ToJson(const BackupReport& r) {
 
 void PrintText(const BackupReport& r) {
   const backup::BackupSummary& s = r.summary;
-  std::cout << "Backup " << s.sequence << " done: " << s.files << " files, "
-            << HumanBytes(s.bytes) << ", " << HumanBytes(s.bytes_uploaded) << " uploaded ("
-            << s.new_chunks << " new of " << s.chunks << " chunks) in " << SecondsText(s.seconds)
-            << ".\n";
+  std::cout << "Backup " << s.sequence << " done: " << s.files << " files, " << HumanBytes(s.bytes)
+            << ", " << HumanBytes(s.bytes_uploaded) << " uploaded (" << s.new_chunks << " new of "
+            << s.chunks << " chunks) in " << SecondsText(s.seconds) << ".\n";
   if (!s.cleanup_warning.empty()) std::cerr << "warning: " << s.cleanup_warning << "\n";
 }
 

@@ -35,7 +35,7 @@ struct InitReport : Report {
   DeviceConfig config;
   std::string key_file;
   std::optional<key::BackupKey> key;  // --key only: the JSON carries it for scripts that keep it
-  VaultSettings vault;  // --password only
+  VaultSettings vault;                // --password only
 };
 
 struct ConfirmReport : Report {
@@ -129,9 +129,8 @@ Result<InitReport> SetUpWithKey(const Globals& g, const InitOptions& o) {
 // give that case its own code yet, so its sentence is recognised too (until the vault API's
 // machine code reaches the client).
 bool RecordAlreadyExists(const Status& s) {
-  return s.code() == Code::kAlreadyExists ||
-         (s.code() == Code::kPermissionDenied &&
-          s.message().find("already has") != std::string::npos);
+  return s.code() == Code::kAlreadyExists || (s.code() == Code::kPermissionDenied &&
+                                              s.message().find("already has") != std::string::npos);
 }
 
 Status RegisterNewRecord(vaultclient::VaultClient& vault, const VaultSettings& settings,
@@ -199,12 +198,10 @@ Result<ConfirmReport> RunConfirm(const Globals& g) {
 }
 
 nlohmann::json ToJson(const InitReport& r) {
-  nlohmann::json out = {{"state", r.config.state},
-                        {"protection", r.config.protection},
-                        {"key_file", r.key_file},
-                        {"key_fingerprint", r.config.key_fingerprint},
-                        {"data_dir", r.config.data_dir},
-                        {"location", r.config.location}};
+  nlohmann::json out = {
+      {"state", r.config.state},       {"protection", r.config.protection},
+      {"key_file", r.key_file},        {"key_fingerprint", r.config.key_fingerprint},
+      {"data_dir", r.config.data_dir}, {"location", r.config.location}};
   if (r.key) out["key"] = r.key->Hex();
   if (!r.vault.url.empty()) {
     out["vault"] = r.vault.url;

@@ -3,7 +3,6 @@
 #include <filesystem>
 
 #include "chatvault/crypto/secret.h"
-
 #include "cli/device_config.h"
 #include "cli/terminal.h"
 

@@ -81,8 +81,9 @@ Result<PasswordReport> RunPassword(const Globals& g, const PasswordOptions& o) {
     return s.Annotate("storing the key under the new password");
   }
   if (Status s = ProvePassword(*owner.vault, account, *owner.key, o.vault, password); !s.ok()) {
-    return Status(s.code(), s.message() + "; the new password is set, but run 'chatvault "
-                                          "password reset' if you are unsure of it");
+    return Status(s.code(), s.message() +
+                                "; the new password is set, but run 'chatvault "
+                                "password reset' if you are unsure of it");
   }
   CV_RETURN_IF_ERROR(SaveVaultSettings(g.home, owner.settings));
   PasswordReport r;

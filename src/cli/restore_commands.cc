@@ -89,10 +89,19 @@ Result<VerifyReport> RunVerify(const Globals& g, const VerifyOptions& given) {
   return r;
 }
 
+// What restore and verify both say about the backup they read.
+nlohmann::json SummaryJson(const backup::RestoreSummary& s) {
+  return {{"sequence", s.sequence},
+          {"created_unix", s.created_unix},
+          {"files", s.files},
+          {"bytes", s.bytes},
+          {"seconds", s.seconds}};
+}
+
 nlohmann::json ToJson(const RestoreReport& r) {
-  const backup::RestoreSummary& s = r.summary;
-  return {{"sequence", s.sequence}, {"created_unix", s.created_unix}, {"files", s.files},
-          {"bytes", s.bytes},       {"seconds", s.seconds},           {"to", r.to}};
+  nlohmann::json out = SummaryJson(r.summary);
+  out["to"] = r.to;
+  return out;
 }
 
 void PrintText(const RestoreReport& r) {
@@ -103,9 +112,9 @@ void PrintText(const RestoreReport& r) {
 }
 
 nlohmann::json ToJson(const VerifyReport& r) {
-  const backup::RestoreSummary& s = r.summary;
-  return {{"sequence", s.sequence}, {"created_unix", s.created_unix}, {"files", s.files},
-          {"bytes", s.bytes},       {"chunks", s.chunks},             {"seconds", s.seconds}};
+  nlohmann::json out = SummaryJson(r.summary);
+  out["chunks"] = r.summary.chunks;
+  return out;
 }
 
 void PrintText(const VerifyReport& r) {
@@ -123,8 +132,7 @@ void AddRestoreCommand(CLI::App& app, CommandRunner& runner) {
       "restore",
       "Restore the current backup from a location into an empty directory, checking every byte.\n"
       "Without --key-file, --key or --password, asks for the 64-digit key on the terminal.");
-  cmd->add_option("--from", o->from, "Where the backup is (directory, file://, cloud)")
-      ->required();
+  cmd->add_option("--from", o->from, "Where the backup is (directory, file://, cloud)")->required();
   cmd->add_option("--to", o->to, "Directory to restore into (created if missing)")->required();
   cmd->add_flag("--force", o->force, "Restore into a directory that is not empty");
   o->key.AddFlags(cmd);
@@ -137,8 +145,7 @@ void AddVerifyCommand(CLI::App& app, CommandRunner& runner) {
       "verify",
       "Download and authenticate the whole current backup without writing anything.\n"
       "Defaults to this device's location and key.");
-  cmd->add_option("--from", o->from,
-                  "Where the backup is (default: the configured location)");
+  cmd->add_option("--from", o->from, "Where the backup is (default: the configured location)");
   o->key.AddFlags(cmd);
   runner.OnRun(cmd, [o](const Globals& g) { return RunVerify(g, *o); });
 }

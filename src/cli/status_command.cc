@@ -57,11 +57,12 @@ nlohmann::json ToJson(const StatusReport& r) {
                         {"last_sequence", c.last_sequence},
                         {"last_backup_unix", c.last_backup_unix}};
   if (r.current) {
-    out["current"] = {{"sequence", r.current->sequence},
-                      {"created_unix", r.current->created_unix},
-                      {"files", r.current->files},
-                      {"bytes", r.current->bytes},
-                      {"chunks", r.current->chunks}};
+    const backup::BackupInfo& b = *r.current;
+    out["current"] = {{"sequence", b.sequence},
+                      {"created_unix", b.created_unix},
+                      {"files", b.files},
+                      {"bytes", b.bytes},
+                      {"chunks", b.chunks}};
   } else {
     out["current_error"] = r.current_error;
   }

@@ -16,9 +16,9 @@
 #include "chatvault/storage/provider.h"
 #include "chatvault/whatsapp/crypt15.h"
 #include "cli/commands.h"
-#include "cli/whatsapp_cli.h"
 #include "cli/device_config.h"
 #include "cli/terminal.h"
+#include "cli/whatsapp_cli.h"
 
 namespace chatvault::cli {
 namespace {
@@ -162,12 +162,17 @@ void PrintText(const EncryptReport& r) {
             << (zip ? "the ZIP archive " : "the database ") << r.in << ".\n";
 }
 
-void AddKeyOption(CLI::App* cmd, std::string& key) {
-  cmd->add_option("--key", key,
+// The flags decrypt and encrypt share.
+void AddConvertFlags(CLI::App* cmd, ConvertOptions& o, const char* input_help,
+                     const char* output_help) {
+  cmd->add_option("--key", o.key,
                   "The 64-digit key (hex; spaces allowed), or a key file: encrypted_backup.key, "
                   "the crypt14 'key' file, or a text file with the digits. '-' reads the digits "
                   "from stdin.")
       ->required();
+  cmd->add_option("input", o.in, input_help)->required();
+  cmd->add_option("-o,--output", o.out, output_help);
+  cmd->add_flag("--force", o.force, "Replace the output file if it exists");
 }
 
 void AddDecrypt(CLI::App* wa, CommandRunner& runner) {
@@ -179,10 +184,8 @@ void AddDecrypt(CLI::App* wa, CommandRunner& runner) {
       "authenticated, its checksum matched and the database passed SQLite's integrity check.\n"
       "Errors: wrong key (exit 4), truncated or damaged file: bad tag, bad MD5 (exit 5),\n"
       "unknown key type (exit 10).");
-  AddKeyOption(cmd, o->key);
-  cmd->add_option("input", o->in, "The backup, e.g. msgstore.db.crypt15")->required();
-  cmd->add_option("-o,--output", o->out, "Output file (default: the input without .crypt15)");
-  cmd->add_flag("--force", o->force, "Replace the output file if it exists");
+  AddConvertFlags(cmd, *o, "The backup, e.g. msgstore.db.crypt15",
+                  "Output file (default: the input without .crypt15)");
   runner.OnRun(cmd, [o](const Globals& g) { return RunDecrypt(g, *o); });
 }
 
@@ -193,10 +196,8 @@ void AddEncrypt(CLI::App* wa, CommandRunner& runner) {
       "Encrypt a SQLite database (or a ZIP of a multi-file backup) into a .crypt15 that "
       "WhatsApp's\nformat readers accept: fresh random IV, zlib level 1, AES-256-GCM, MD5 "
       "trailer.");
-  AddKeyOption(cmd, o->key);
-  cmd->add_option("input", o->in, "The database, e.g. msgstore.db")->required();
-  cmd->add_option("-o,--output", o->out, "Output file (default: the input plus .crypt15)");
-  cmd->add_flag("--force", o->force, "Replace the output file if it exists");
+  AddConvertFlags(cmd, *o, "The database, e.g. msgstore.db",
+                  "Output file (default: the input plus .crypt15)");
   cmd->add_flag("--no-md5", o->no_md5,
                 "Leave out the trailing MD5 (WhatsApp writes it for databases)");
   cmd->add_option("--app-version", o->app_version, "WhatsApp version to record in the header");

@@ -73,7 +73,8 @@ Result<key::BackupKey> ChatvaultKey(const Globals& g, const ImportOptions& o) {
   if (!config.ok()) {
     return InvalidArgument(
         "no chatvault key: pass --backup-key-file FILE, or set up this device with 'chatvault "
-        "init' (" + config.status().message() + ")");
+        "init' (" +
+        config.status().message() + ")");
   }
   return key::ReadKeyFile(KeyFilePath(g.home));
 }
@@ -111,8 +112,9 @@ Result<std::string> StageEncrypted(const ImportOptions& o, const std::string& st
   auto r = whatsapp::DecryptBackupFile(o.in, staged_db, key, options);
   if (!r.ok()) return r.status().Annotate("cannot decrypt " + o.in);
   if (r->payload != whatsapp::Payload::kSqlite) {
-    return InvalidArgument(o.in + " is a multi-file (ZIP) backup, not a message database; only "
-                                  "databases can be imported");
+    return InvalidArgument(o.in +
+                           " is a multi-file (ZIP) backup, not a message database; only "
+                           "databases can be imported");
   }
   return std::string(FormatName(r->key_type));
 }
@@ -162,12 +164,13 @@ Result<ImportReport> RunImport(const Globals& g, const ImportOptions& o) {
 }
 
 nlohmann::json ToJson(const ImportReport& r) {
-  return {{"sequence", r.summary.sequence},
+  const backup::BackupSummary& s = r.summary;
+  return {{"sequence", s.sequence},
           {"location", r.location},
           {"input_format", r.input_format},
-          {"bytes", r.summary.bytes},
-          {"bytes_uploaded", r.summary.bytes_uploaded},
-          {"seconds", r.summary.seconds}};
+          {"bytes", s.bytes},
+          {"bytes_uploaded", s.bytes_uploaded},
+          {"seconds", s.seconds}};
 }
 
 void PrintText(const ImportReport& r) {
