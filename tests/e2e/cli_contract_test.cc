@@ -15,7 +15,6 @@
 namespace chatvault::testing {
 namespace {
 namespace fs = std::filesystem;
-using T = JsonType;
 
 // A loopback port that refuses connections: bound, never listening, held until destroyed.
 class ClosedPort {
@@ -85,8 +84,8 @@ class CliContract : public ::testing::Test {
 };
 
 TEST_F(CliContract, GlobalFlagsWorkBeforeAndAfterTheCommand) {
-  auto init = cli_.Run({"init", "--key", "--data", data_, "--to", store_, "--i-saved-the-key",
-                        "--json"});
+  auto init =
+      cli_.Run({"init", "--key", "--data", data_, "--to", store_, "--i-saved-the-key", "--json"});
   ASSERT_EQ(init.rc, 0) << init.err;
   EXPECT_EQ(init.Json()["state"], "ready");
 
@@ -147,16 +146,15 @@ TEST_F(CliContract, EachFailureKindHasItsExitCode) {
   ExpectFailure({"verify"}, 3, "not found");  // nothing backed up yet
   ASSERT_EQ(cli_.Run({"backup"}).rc, 0);
 
-  ExpectFailure({"restore", "--from", store_, "--to", dir_.Sub("w"), "--key",
-                 std::string(64, 'a')},
+  ExpectFailure({"restore", "--from", store_, "--to", dir_.Sub("w"), "--key", std::string(64, 'a')},
                 4, "wrong key");
-  ExpectFailure({"restore", "--from", store_, "--to", dir_.Sub("out"), "--key-file",
-                 dir_.Sub("no-such.key")},
-                3, "not found");
+  ExpectFailure(
+      {"restore", "--from", store_, "--to", dir_.Sub("out"), "--key-file", dir_.Sub("no-such.key")},
+      3, "not found");
   WriteFile(dir_.Sub("a-file"), {1, 2, 3});
-  ExpectFailure({"restore", "--from", store_, "--to", dir_.Sub("a-file/out"), "--key-file",
-                 cli_.key_file()},
-                9, "i/o error");
+  ExpectFailure(
+      {"restore", "--from", store_, "--to", dir_.Sub("a-file/out"), "--key-file", cli_.key_file()},
+      9, "i/o error");
   ExpectFailure({"backup", "--to", dir_.Sub("a-file")}, 9, "i/o error");
 
   ClosedPort port;
@@ -183,102 +181,65 @@ TEST_F(CliContract, UnconfirmedKeyIsPermissionDeniedAndBackupWaitsForIt) {
   ExpectFailure({"backup"}, 2, "invalid argument");
   const std::string wrong = std::string(64, '1') + "\n";
   ExpectFailure(cli_, {"init", "--confirm"}, 6, "permission denied", wrong + wrong + wrong);
-  auto confirm = cli_.Run({"init", "--confirm", "--json"}, {},
-                          init.Json()["key"].get<std::string>() + "\n");
+  auto confirm =
+      cli_.Run({"init", "--confirm", "--json"}, {}, init.Json()["key"].get<std::string>() + "\n");
   ASSERT_EQ(confirm.rc, 0) << confirm.err;
-  EXPECT_TRUE(IsSuccessWith(confirm.out, {{"state", T::kText}}));
+  EXPECT_TRUE(IsSuccessWith(confirm.out, "state:text"));
 }
 
 TEST_F(CliContract, JsonOfEachBackupCommand) {
   auto status = cli_.Run({"status", "--json"});
-  EXPECT_TRUE(IsSuccessWith(status.out, {{"state", T::kText}, {"home", T::kText}}));
+  EXPECT_TRUE(IsSuccessWith(status.out, "state:text home:text"));
   EXPECT_EQ(status.Json()["state"], "none");
 
-  auto init = cli_.Run({"init", "--key", "--data", data_, "--to", store_, "--i-saved-the-key",
-                        "--json"});
-  EXPECT_TRUE(IsSuccessWith(init.out, {{"state", T::kText},
-                                       {"protection", T::kText},
-                                       {"key", T::kText},
-                                       {"key_file", T::kText},
-                                       {"key_fingerprint", T::kText},
-                                       {"data_dir", T::kText},
-                                       {"location", T::kText}}));
-  const JsonShape config = {{"state", T::kText},           {"home", T::kText},
-                            {"data_dir", T::kText},        {"location", T::kText},
-                            {"protection", T::kText},      {"key_fingerprint", T::kText},
-                            {"last_sequence", T::kInt},    {"last_backup_unix", T::kInt}};
-  JsonShape no_backup = config;
-  no_backup["current_error"] = T::kText;
-  EXPECT_TRUE(IsSuccessWith(cli_.Run({"status", "--json"}).out, no_backup));
+  auto init =
+      cli_.Run({"init", "--key", "--data", data_, "--to", store_, "--i-saved-the-key", "--json"});
+  EXPECT_TRUE(IsSuccessWith(init.out,
+                            "state:text protection:text key:text key_file:text "
+                            "key_fingerprint:text data_dir:text location:text"));
+  const std::string config =
+      "state:text home:text data_dir:text location:text protection:text key_fingerprint:text "
+      "last_sequence:int last_backup_unix:int ";
+  EXPECT_TRUE(IsSuccessWith(cli_.Run({"status", "--json"}).out, config + "current_error:text"));
 
   auto backup = cli_.Run({"backup", "--json"});
-  EXPECT_TRUE(IsSuccessWith(backup.out, {{"sequence", T::kInt},
-                                         {"location", T::kText},
-                                         {"files", T::kInt},
-                                         {"bytes", T::kInt},
-                                         {"chunks", T::kInt},
-                                         {"new_chunks", T::kInt},
-                                         {"files_unchanged", T::kInt},
-                                         {"bytes_uploaded", T::kInt},
-                                         {"objects_deleted", T::kInt},
-                                         {"seconds", T::kNumber},
-                                         {"warning", T::kText}}));
-  JsonShape with_backup = config;
-  with_backup["current"] = T::kObject;
+  EXPECT_TRUE(IsSuccessWith(backup.out,
+                            "sequence:int location:text files:int bytes:int chunks:int "
+                            "new_chunks:int files_unchanged:int bytes_uploaded:int "
+                            "objects_deleted:int seconds:number warning:text"));
   status = cli_.Run({"status", "--json"});
-  EXPECT_TRUE(IsSuccessWith(status.out, with_backup));
-  EXPECT_TRUE(HasShape(status.Json()["current"], {{"sequence", T::kInt},
-                                                  {"created_unix", T::kInt},
-                                                  {"files", T::kInt},
-                                                  {"bytes", T::kInt},
-                                                  {"chunks", T::kInt}}));
+  EXPECT_TRUE(IsSuccessWith(status.out, config + "current:object"));
+  EXPECT_TRUE(HasShape(status.Json()["current"],
+                       Fields("sequence:int created_unix:int files:int bytes:int chunks:int")));
 
   auto restore = cli_.Run({"restore", "--from", store_, "--to", dir_.Sub("out"), "--key-file",
                            cli_.key_file(), "--json"});
-  EXPECT_TRUE(IsSuccessWith(restore.out, {{"sequence", T::kInt},
-                                          {"created_unix", T::kInt},
-                                          {"files", T::kInt},
-                                          {"bytes", T::kInt},
-                                          {"seconds", T::kNumber},
-                                          {"to", T::kText}}));
+  EXPECT_TRUE(IsSuccessWith(
+      restore.out, "sequence:int created_unix:int files:int bytes:int seconds:number to:text"));
   auto verify = cli_.Run({"verify", "--json"});
-  EXPECT_TRUE(IsSuccessWith(verify.out, {{"sequence", T::kInt},
-                                         {"created_unix", T::kInt},
-                                         {"files", T::kInt},
-                                         {"bytes", T::kInt},
-                                         {"chunks", T::kInt},
-                                         {"seconds", T::kNumber}}));
+  EXPECT_TRUE(IsSuccessWith(
+      verify.out, "sequence:int created_unix:int files:int bytes:int chunks:int seconds:number"));
   EXPECT_EQ(verify.Json()["created_unix"], restore.Json()["created_unix"]);
 }
 
 TEST_F(CliContract, JsonOfEachWhatsAppCommand) {
   const std::string key(64, '5');
   const std::string db = data_ + "/msgstore.db";
-  auto encrypt = cli_.Run({"whatsapp", "encrypt", "--key", key, db, "-o", dir_.Sub("m.crypt15"),
-                           "--json"});
-  EXPECT_TRUE(IsSuccessWith(encrypt.out, {{"out", T::kText},
-                                          {"payload", T::kText},
-                                          {"input_bytes", T::kInt},
-                                          {"output_bytes", T::kInt}}));
+  auto encrypt =
+      cli_.Run({"whatsapp", "encrypt", "--key", key, db, "-o", dir_.Sub("m.crypt15"), "--json"});
+  EXPECT_TRUE(IsSuccessWith(encrypt.out, "out:text payload:text input_bytes:int output_bytes:int"));
   auto decrypt = cli_.Run({"whatsapp", "decrypt", "--key", key, dir_.Sub("m.crypt15"), "--json"});
-  EXPECT_TRUE(IsSuccessWith(decrypt.out, {{"out", T::kText},
-                                          {"format", T::kText},
-                                          {"payload", T::kText},
-                                          {"md5", T::kBool},
-                                          {"input_bytes", T::kInt},
-                                          {"output_bytes", T::kInt},
-                                          {"app_version", T::kText}}));
+  EXPECT_TRUE(IsSuccessWith(decrypt.out,
+                            "out:text format:text payload:text md5:bool input_bytes:int "
+                            "output_bytes:int app_version:text"));
   EXPECT_EQ(decrypt.Json()["out"], dir_.Sub("m"));
   WriteFile(dir_.Sub("chatvault.key"), std::vector<uint8_t>(64, '7'));
-  auto import = cli_.Run({"whatsapp", "import", dir_.Sub("m.crypt15"), "--key", key, "--to",
-                          dir_.Sub("imported"), "--backup-key-file", dir_.Sub("chatvault.key"),
-                          "--json"});
-  EXPECT_TRUE(IsSuccessWith(import.out, {{"sequence", T::kInt},
-                                         {"location", T::kText},
-                                         {"input_format", T::kText},
-                                         {"bytes", T::kInt},
-                                         {"bytes_uploaded", T::kInt},
-                                         {"seconds", T::kNumber}}));
+  auto import =
+      cli_.Run({"whatsapp", "import", dir_.Sub("m.crypt15"), "--key", key, "--to",
+                dir_.Sub("imported"), "--backup-key-file", dir_.Sub("chatvault.key"), "--json"});
+  EXPECT_TRUE(IsSuccessWith(import.out,
+                            "sequence:int location:text input_format:text bytes:int "
+                            "bytes_uploaded:int seconds:number"));
   EXPECT_EQ(import.Json()["input_format"], "crypt15");
 }
 

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 
 namespace chatvault::testing {
@@ -13,13 +14,34 @@ namespace chatvault::testing {
 enum class JsonType { kInt, kNumber, kText, kBool, kObject };
 using JsonShape = std::map<std::string, JsonType>;
 
+// "sequence:int seconds:number to:text md5:bool current:object" as a shape.
+inline JsonShape Fields(const std::string& spec) {
+  static const std::map<std::string, JsonType> kTypes = {{"int", JsonType::kInt},
+                                                         {"number", JsonType::kNumber},
+                                                         {"text", JsonType::kText},
+                                                         {"bool", JsonType::kBool},
+                                                         {"object", JsonType::kObject}};
+  JsonShape shape;
+  std::istringstream words(spec);
+  for (std::string word; words >> word;) {
+    const size_t colon = word.find(':');
+    shape[word.substr(0, colon)] = kTypes.at(word.substr(colon + 1));
+  }
+  return shape;
+}
+
 inline bool HasType(const nlohmann::json& value, JsonType type) {
   switch (type) {
-    case JsonType::kInt: return value.is_number_integer();
-    case JsonType::kNumber: return value.is_number();
-    case JsonType::kText: return value.is_string();
-    case JsonType::kBool: return value.is_boolean();
-    case JsonType::kObject: return value.is_object();
+    case JsonType::kInt:
+      return value.is_number_integer();
+    case JsonType::kNumber:
+      return value.is_number();
+    case JsonType::kText:
+      return value.is_string();
+    case JsonType::kBool:
+      return value.is_boolean();
+    case JsonType::kObject:
+      return value.is_object();
   }
   return false;
 }
@@ -44,7 +66,9 @@ inline ::testing::AssertionResult HasShape(const nlohmann::json& object, const J
 }
 
 // A successful command's output: {"ok": true} plus `fields`.
-inline ::testing::AssertionResult IsSuccessWith(const std::string& out, JsonShape fields) {
+inline ::testing::AssertionResult IsSuccessWith(const std::string& out,
+                                                const std::string& fields_spec) {
+  JsonShape fields = Fields(fields_spec);
   const nlohmann::json j = nlohmann::json::parse(out, nullptr, false);
   if (j.is_discarded()) return ::testing::AssertionFailure() << "not one JSON object: " << out;
   if (j.value("ok", false) != true) return ::testing::AssertionFailure() << "not ok: " << out;
@@ -56,10 +80,10 @@ inline ::testing::AssertionResult IsSuccessWith(const std::string& out, JsonShap
 inline ::testing::AssertionResult IsFailure(const std::string& out, const std::string& code) {
   const nlohmann::json j = nlohmann::json::parse(out, nullptr, false);
   if (j.is_discarded()) return ::testing::AssertionFailure() << "not one JSON object: " << out;
-  if (auto r = HasShape(j, {{"ok", JsonType::kBool}, {"error", JsonType::kObject}}); !r) return r;
+  if (auto r = HasShape(j, Fields("ok:bool error:object")); !r) return r;
   if (j["ok"] != false) return ::testing::AssertionFailure() << "ok is not false: " << out;
   const nlohmann::json& e = j["error"];
-  if (auto r = HasShape(e, {{"code", JsonType::kText}, {"message", JsonType::kText}}); !r) return r;
+  if (auto r = HasShape(e, Fields("code:text message:text")); !r) return r;
   if (e["code"] != code) {
     return ::testing::AssertionFailure() << "code is not " << code << ": " << out;
   }
