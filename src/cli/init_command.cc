@@ -125,20 +125,14 @@ Result<InitReport> SetUpWithKey(const Globals& g, const InitOptions& o) {
   return r;
 }
 
-// Whether the vault refused because the account already has a record. The vault client does not
-// give that case its own code yet, so its sentence is recognised too (until the vault API's
-// machine code reaches the client).
-bool RecordAlreadyExists(const Status& s) {
-  return s.code() == Code::kAlreadyExists || (s.code() == Code::kPermissionDenied &&
-                                              s.message().find("already has") != std::string::npos);
-}
-
+// An account that already has a record belongs to the device that made it (it holds K); another
+// device is told where to go instead (exit 6, as a refusal).
 Status RegisterNewRecord(vaultclient::VaultClient& vault, const VaultSettings& settings,
                          const InitOptions& o, const std::string& password,
                          const key::BackupKey& key) {
   Status s = vault.Register(settings.account, o.vault.token, password, key);
   if (s.ok()) return s;
-  if (RecordAlreadyExists(s)) {
+  if (s.code() == Code::kAlreadyExists) {
     return PermissionDenied(s.message() +
                             ". On the device that made it, use 'chatvault password reset'; "
                             "elsewhere, restore with 'chatvault restore --password'");
