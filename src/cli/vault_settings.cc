@@ -87,8 +87,9 @@ Status RemoveVaultSettings(const std::string& home) {
 Result<std::unique_ptr<vaultclient::VaultClient>> ConnectVault(const VaultSettings& s) {
   if (s.url.empty()) return InvalidArgument("no vault given: pass --vault https://HOST:PORT");
   if (s.account.empty()) return InvalidArgument("no account given: pass --account ID");
-  return vaultclient::VaultClient::Connect({s.url, s.ca_file},
-                                           vaultclient::ClientOptions{s.allow_weak_ksf});
+  vaultclient::ClientOptions options;
+  options.allow_weak_ksf = s.allow_weak_ksf;
+  return vaultclient::VaultClient::Connect({s.url, s.ca_file}, options);
 }
 
 bool PasswordFromScript(const std::string& file, const char* env_var) {
