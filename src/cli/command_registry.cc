@@ -61,6 +61,7 @@ int ExitCodeFor(Code code) {
     case Code::kPermissionDenied: return 6;
     case Code::kLockedOut: return 7;
     case Code::kUnavailable: return 8;
+    case Code::kNoSpace:  // as before it had its own code; a distinct exit code is the CLI's call
     case Code::kIo: return 9;
     default: return 10;
   }

@@ -28,25 +28,31 @@ std::string DirectoryOf(const std::string& path) {
   return path.substr(0, slash);
 }
 
+// Reads straight into a buffer of the file's size (no copy for the common case of a file that
+// does not change), then on to the end: files in /proc say 0, and a file may grow.
 template <typename Buffer>
 Result<Buffer> ReadWhole(const std::string& path) {
   CV_ASSIGN_OR_RETURN(Fd fd, OpenFile(path, O_RDONLY));
   Buffer out;
   struct stat st;
   if (::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode)) {
-    out.reserve(static_cast<size_t>(st.st_size));
+    out.resize(static_cast<size_t>(st.st_size));
   }
-  // Read to the end rather than trust the size: files in /proc say 0, and a file may grow.
-  char chunk[16384];
+  size_t got = 0;
   while (true) {
-    const ssize_t n = ::read(fd.get(), chunk, sizeof(chunk));
+    char more[4096];
+    const bool room = got < out.size();
+    const ssize_t n = room ? ::read(fd.get(), out.data() + got, out.size() - got)
+                           : ::read(fd.get(), more, sizeof(more));
     if (n < 0) {
       if (errno == EINTR) continue;
       return ErrnoStatus(errno, "cannot read " + path);
     }
     if (n == 0) break;
-    out.insert(out.end(), chunk, chunk + n);
+    if (!room) out.insert(out.end(), more, more + n);
+    got += static_cast<size_t>(n);
   }
+  out.resize(got);
   return out;
 }
 
@@ -148,7 +154,7 @@ Result<AtomicFile> AtomicFile::Create(const std::string& final_path,
   const size_t slash = final_path.find_last_of('/');
   const std::string dir = slash == std::string::npos ? "" : final_path.substr(0, slash + 1);
   const std::string name = final_path.substr(dir.size());
-  const std::string prefix = options.temp_prefix.empty() ? "." + name + ".tmp-" : options.temp_prefix;
+  const std::string prefix = options.temp_prefix.empty() ? name + ".partial-" : options.temp_prefix;
   std::string temp = dir + prefix + "XXXXXX";
   const std::string what = "cannot create a temporary file next to " + final_path;
   if (const int e = InjectedFault(FileStep::kCreateTemp, temp)) return ErrnoStatus(e, what);

@@ -157,7 +157,7 @@ TEST(WriteFileAtomically, SyncsTheFileThenRenamesThenSyncsItsDirectory) {
   }
   ASSERT_EQ(log.steps.size(), 5u);
   EXPECT_EQ(log.steps[0].first, FileStep::kCreateTemp);
-  EXPECT_THAT(log.steps[0].second, StartsWith(dir.Sub(".backup.key.tmp-")));
+  EXPECT_THAT(log.steps[0].second, StartsWith(dir.Sub("backup.key.partial-")));
   EXPECT_THAT(std::vector(log.steps.begin() + 1, log.steps.end()),
               ElementsAre(Pair(FileStep::kWrite, path), Pair(FileStep::kSyncFile, path),
                           Pair(FileStep::kRename, path), Pair(FileStep::kSyncDirectory, dir.path())));

@@ -76,7 +76,8 @@ struct AtomicFileOptions {
   // Permission bits of the final file, set exactly (the umask does not apply).
   mode_t mode = 0600;
   // The temporary file is "<directory of the final path>/<temp_prefix><6 random characters>",
-  // created exclusively. Empty means "." + final name + ".tmp-": hidden, and says what it was for.
+  // created exclusively. Empty means final name + ".partial-", which says what it is to a person
+  // who finds one left by a crash. A leading "." hides it from listings.
   std::string temp_prefix;
 };
 
