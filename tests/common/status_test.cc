@@ -27,7 +27,7 @@ Result<int> Quarter(int x) {
 }
 
 TEST(Status, OkAndErrors) {
-  EXPECT_TRUE(OkStatus().ok());
+  EXPECT_THAT(OkStatus(), IsOk());
   Status s = Corrupted("segment 3 failed authentication").Annotate("reading media/abc");
   EXPECT_EQ(s.code(), Code::kCorrupted);
   EXPECT_EQ(s.ToString(), "corrupted: reading media/abc: segment 3 failed authentication");

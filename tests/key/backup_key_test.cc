@@ -6,14 +6,18 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "support/status_matchers.h"
+
 namespace chatvault::key {
 namespace {
+
+using ::chatvault::testing::IsOk;
 
 constexpr char kHex[] = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 
 TEST(BackupKey, DisplayIsSixteenGroupsOfFour) {
   auto k = BackupKey::Parse(kHex);
-  ASSERT_TRUE(k.ok()) << k.status().ToString();
+  ASSERT_THAT(k, IsOk());
   EXPECT_EQ(k->Display(),
             "0001 0203 0405 0607 0809 0a0b 0c0d 0e0f 1011 1213 1415 1617 1819 1a1b 1c1d 1e1f");
   EXPECT_EQ(k->Hex(), kHex);
@@ -26,7 +30,7 @@ TEST(BackupKey, ParsesWhatPeopleType) {
         "0001-0203-0405-0607-0809-0a0b-0c0d-0e0f-1011-1213-1415-1617-1819-1a1b-1c1d-1e1f",
         "  00010203 04050607\n08090a0b0c0d0e0f\t101112131415161718191a1b1c1d1e1f\n"}) {
     auto k = BackupKey::Parse(typed);
-    ASSERT_TRUE(k.ok()) << typed;
+    ASSERT_THAT(k, IsOk()) << typed;
     EXPECT_TRUE(k->secret().Equals(want->secret()));
   }
 }
@@ -54,12 +58,12 @@ TEST(KeyFile, RoundTripWithPrivateMode) {
   std::filesystem::create_directories(dir);
   const std::string path = (dir / "backup.key").string();
   BackupKey k = BackupKey::Generate();
-  ASSERT_TRUE(WriteKeyFile(path, k).ok());
+  ASSERT_THAT(WriteKeyFile(path, k), IsOk());
   struct stat st {};
   ASSERT_EQ(stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   auto back = ReadKeyFile(path);
-  ASSERT_TRUE(back.ok());
+  ASSERT_THAT(back, IsOk());
   EXPECT_EQ(back->Hex(), k.Hex());
   EXPECT_EQ(ReadKeyFile((dir / "missing").string()).status().code(), Code::kNotFound);
   std::filesystem::remove_all(dir);
