@@ -3,15 +3,22 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
+#include <iterator>
+#include <string>
+#include <vector>
 
+#include "chatvault/common/file.h"
 #include "support/status_matchers.h"
+#include "support/temp_dir.h"
 
 namespace chatvault::key {
 namespace {
 
 using ::chatvault::testing::IsOk;
+using ::chatvault::testing::StatusIs;
 
 constexpr char kHex[] = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 
@@ -67,6 +74,36 @@ TEST(KeyFile, RoundTripWithPrivateMode) {
   EXPECT_EQ(back->Hex(), k.Hex());
   EXPECT_EQ(ReadKeyFile((dir / "missing").string()).status().code(), Code::kNotFound);
   std::filesystem::remove_all(dir);
+}
+
+// A power cut right after setup must not lose the key: the rename is made durable by syncing
+// the directory. A failed write keeps the old key and leaves no temporary file.
+TEST(KeyFile, WriteSyncsTheDirectoryAndAFailureKeepsTheOldKey) {
+  chatvault::testing::TempDir dir;
+  const std::string path = dir.Sub("backup.key");
+  const BackupKey old_key = BackupKey::Generate();
+  ASSERT_THAT(WriteKeyFile(path, old_key), IsOk());
+
+  std::vector<std::string> synced_dirs;
+  SetFileFaultHookForTesting([&](FileStep step, const std::string& p) {
+    if (step == FileStep::kSyncDirectory) synced_dirs.push_back(p);
+    return 0;
+  });
+  const BackupKey new_key = BackupKey::Generate();
+  Status written = WriteKeyFile(path, new_key);
+  SetFileFaultHookForTesting([](FileStep step, const std::string&) {
+    return step == FileStep::kWrite ? ENOSPC : 0;
+  });
+  Status full = WriteKeyFile(path, BackupKey::Generate());
+  SetFileFaultHookForTesting(nullptr);
+
+  ASSERT_THAT(written, IsOk());
+  EXPECT_EQ(synced_dirs, std::vector<std::string>{dir.path()});
+  EXPECT_THAT(full, StatusIs(Code::kNoSpace));
+  auto kept = ReadKeyFile(path);
+  ASSERT_THAT(kept, IsOk());
+  EXPECT_EQ(kept->Hex(), new_key.Hex());
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), {}), 1);
 }
 
 }  // namespace
