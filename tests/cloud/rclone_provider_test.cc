@@ -16,9 +16,9 @@
 namespace chatvault::cloud {
 namespace {
 
-using ::chatvault::testing::IsOk;
 using chatvault::testing::CloudScript;
 using chatvault::testing::ConformanceTarget;
+using ::chatvault::testing::IsOk;
 using chatvault::testing::ProviderConformance;
 using chatvault::testing::ServerProcess;
 using chatvault::testing::TempDir;

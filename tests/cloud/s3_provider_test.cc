@@ -20,11 +20,11 @@
 namespace chatvault::cloud {
 namespace {
 
-using ::chatvault::testing::IsOk;
 using chatvault::testing::CloudScript;
 using chatvault::testing::ConformanceTarget;
 using chatvault::testing::Fault;
 using chatvault::testing::FaultProxy;
+using ::chatvault::testing::IsOk;
 using chatvault::testing::ProviderConformance;
 using chatvault::testing::ServerProcess;
 using chatvault::testing::TempDir;

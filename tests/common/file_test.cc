@@ -74,7 +74,8 @@ struct StepLog {
 };
 
 FileFaultHook FailAt(FileStep failing, int error) {
-  return [failing, error](FileStep step, const std::string&) { return step == failing ? error : 0; };
+  return
+      [failing, error](FileStep step, const std::string&) { return step == failing ? error : 0; };
 }
 
 TEST(ErrnoStatus, FullDiskAndQuotaAreNoSpaceEverythingElseIsIo) {
@@ -117,7 +118,8 @@ TEST(ReadFile, ReadsWholeFilesAndTellsMissingFromUnreadable) {
   std::ofstream(dir.Sub("big"), std::ios::binary) << big;
   EXPECT_THAT(ReadFileToString(dir.Sub("big")), IsOkAndHolds(big));
   EXPECT_THAT(ReadFileToBytes(dir.Sub("big")), IsOkAndHolds(Bytes(big.begin(), big.end())));
-  EXPECT_THAT(ReadFileToString(dir.Sub("missing")), StatusIs(Code::kNotFound, HasSubstr("missing")));
+  EXPECT_THAT(ReadFileToString(dir.Sub("missing")),
+              StatusIs(Code::kNotFound, HasSubstr("missing")));
   EXPECT_THAT(ReadFileToString(dir.Sub("big/below")), StatusIs(Code::kNotFound));
   EXPECT_THAT(ReadFileToString(dir.path()), StatusIs(Code::kIo, HasSubstr("cannot read")));
 }
@@ -158,9 +160,10 @@ TEST(WriteFileAtomically, SyncsTheFileThenRenamesThenSyncsItsDirectory) {
   ASSERT_EQ(log.steps.size(), 5u);
   EXPECT_EQ(log.steps[0].first, FileStep::kCreateTemp);
   EXPECT_THAT(log.steps[0].second, StartsWith(dir.Sub("backup.key.partial-")));
-  EXPECT_THAT(std::vector(log.steps.begin() + 1, log.steps.end()),
-              ElementsAre(Pair(FileStep::kWrite, path), Pair(FileStep::kSyncFile, path),
-                          Pair(FileStep::kRename, path), Pair(FileStep::kSyncDirectory, dir.path())));
+  EXPECT_THAT(
+      std::vector(log.steps.begin() + 1, log.steps.end()),
+      ElementsAre(Pair(FileStep::kWrite, path), Pair(FileStep::kSyncFile, path),
+                  Pair(FileStep::kRename, path), Pair(FileStep::kSyncDirectory, dir.path())));
 }
 
 TEST(WriteFileAtomically, AFileInTheWorkingDirectorySyncsTheWorkingDirectory) {
@@ -181,8 +184,8 @@ TEST(WriteFileAtomically, AFileInTheWorkingDirectorySyncsTheWorkingDirectory) {
 
 // A failure at any step before the rename leaves the old file as it was and no temporary file.
 TEST(WriteFileAtomically, AFailedStepLeavesTheOldFileAndNoTemporaryFile) {
-  for (FileStep step : {FileStep::kCreateTemp, FileStep::kWrite, FileStep::kSyncFile,
-                        FileStep::kRename}) {
+  for (FileStep step :
+       {FileStep::kCreateTemp, FileStep::kWrite, FileStep::kSyncFile, FileStep::kRename}) {
     SCOPED_TRACE(static_cast<int>(step));
     TempDir dir;
     ASSERT_THAT(WriteFileAtomically(dir.Sub("config.json"), "old", 0600), IsOk());

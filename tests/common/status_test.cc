@@ -59,7 +59,8 @@ TEST(Result, PropagatesErrors) {
 // instead of reading an empty optional (undefined behaviour that the sanitizers do not catch).
 TEST(ResultDeathTest, ValueOfAnErrorTerminatesWithTheStatus) {
   Result<std::string> r = NotFound("no backup at the location");
-  const char* kPrinted = "the value of a failed Result was read: not found: no backup at the location";
+  const char* kPrinted =
+      "the value of a failed Result was read: not found: no backup at the location";
   EXPECT_DEATH((void)r.value(), kPrinted);
   EXPECT_DEATH((void)*r, kPrinted);
   EXPECT_DEATH((void)r->size(), kPrinted);
@@ -88,8 +89,8 @@ TEST(StatusMatchers, FailuresPrintTheError) {
   EXPECT_EQ(listener.str(), "which is invalid argument: odd");
 
   ::testing::StringMatchResultListener code_listener;
-  EXPECT_FALSE(::testing::ExplainMatchResult(StatusIs(Code::kNotFound), Corrupted("flip"),
-                                             &code_listener));
+  EXPECT_FALSE(
+      ::testing::ExplainMatchResult(StatusIs(Code::kNotFound), Corrupted("flip"), &code_listener));
   EXPECT_EQ(code_listener.str(), "which is corrupted: flip");
 
   ::testing::StringMatchResultListener value_listener;

@@ -164,8 +164,8 @@ TEST_F(Corruption, WrongKeyIsNotCorruption) {
 
 TEST_F(Corruption, WrongPurpose) {
   // Marked, so that a caller can say "swapped" without reading the message.
-  Expect(Decrypt(good_, "manifest"), Code::kCorrupted,
-         "holds a \"chunk\", expected a \"manifest\"", Detail::kWrongPurpose);
+  Expect(Decrypt(good_, "manifest"), Code::kCorrupted, "holds a \"chunk\", expected a \"manifest\"",
+         Detail::kWrongPurpose);
 }
 
 TEST_F(Corruption, UnknownVersion) {

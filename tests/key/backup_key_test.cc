@@ -91,9 +91,8 @@ TEST(KeyFile, WriteSyncsTheDirectoryAndAFailureKeepsTheOldKey) {
   });
   const BackupKey new_key = BackupKey::Generate();
   Status written = WriteKeyFile(path, new_key);
-  SetFileFaultHookForTesting([](FileStep step, const std::string&) {
-    return step == FileStep::kWrite ? ENOSPC : 0;
-  });
+  SetFileFaultHookForTesting(
+      [](FileStep step, const std::string&) { return step == FileStep::kWrite ? ENOSPC : 0; });
   Status full = WriteKeyFile(path, BackupKey::Generate());
   SetFileFaultHookForTesting(nullptr);
 

@@ -8,8 +8,8 @@
 namespace chatvault::crypto {
 namespace {
 
-using ::chatvault::testing::IsOk;
 using chatvault::testing::Hex;
+using ::chatvault::testing::IsOk;
 
 TEST(ExpandMessageXmd, Rfc9380AppendixK3) {
   const auto doc = chatvault::testing::LoadOpaqueVectors("expand_message_xmd_sha512.json");

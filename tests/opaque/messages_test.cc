@@ -11,8 +11,8 @@
 namespace chatvault::opaque {
 namespace {
 
-using ::chatvault::testing::IsOk;
 using chatvault::testing::Hex;
+using ::chatvault::testing::IsOk;
 
 Element ValidPoint() {
   auto p = internal::ScalarMultBase(internal::RandomScalar().view());

@@ -9,8 +9,8 @@
 namespace chatvault::opaque::internal {
 namespace {
 
-using ::chatvault::testing::IsOk;
 using chatvault::testing::Hex;
+using ::chatvault::testing::IsOk;
 using chatvault::testing::ToVec;
 
 TEST(OprfVectors, ContextAndKeyDerivation) {

@@ -12,8 +12,8 @@
 namespace chatvault::opaque {
 namespace {
 
-using ::chatvault::testing::IsOk;
 using chatvault::testing::HexField;
+using ::chatvault::testing::IsOk;
 using chatvault::testing::ToVec;
 using nlohmann::json;
 

@@ -15,8 +15,8 @@
 namespace chatvault::storage {
 namespace {
 
-using ::chatvault::testing::IsOk;
 using chatvault::testing::ConformanceTarget;
+using ::chatvault::testing::IsOk;
 using chatvault::testing::ProviderConformance;
 using chatvault::testing::TempDir;
 

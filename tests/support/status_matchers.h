@@ -57,9 +57,8 @@ MATCHER_P2(StatusIs, code, message_matcher,
                ::testing::DescribeMatcher<std::string>(message_matcher)) {
   const Status& status = StatusOf(arg);
   *result_listener << "which is " << status.ToString();
-  return status.code() == code &&
-         ::testing::Matches(::testing::MatcherCast<const std::string&>(message_matcher))(
-             status.message());
+  const auto message = ::testing::MatcherCast<const std::string&>(message_matcher);
+  return status.code() == code && message.Matches(status.message());
 }
 
 // IsOkAndHolds(m): a Result that is OK and whose value matches m. A class rather than a MATCHER_P

@@ -8,8 +8,8 @@
 namespace chatvault::whatsapp {
 namespace {
 
-using ::chatvault::testing::IsOk;
 using chatvault::testing::Hex;
+using ::chatvault::testing::IsOk;
 
 // The sample msgstore.db.crypt15's header as described in docs/WHATSAPP.md: key type 1, the IV,
 // app version 2.22.5.13, JID suffix 67, backup version 0 and feature flags 5..37.

@@ -11,8 +11,8 @@
 namespace chatvault::whatsapp {
 namespace {
 
-using ::chatvault::testing::IsOk;
 using chatvault::testing::Hex;
+using ::chatvault::testing::IsOk;
 using chatvault::testing::TempDir;
 using namespace chatvault::whatsapp::testing;
 

@@ -11,8 +11,8 @@
 namespace chatvault::whatsapp {
 namespace {
 
-using ::chatvault::testing::IsOk;
 using chatvault::testing::Hex;
+using ::chatvault::testing::IsOk;
 
 constexpr char kRootHex[] = "6730a595a1484d0c39c101dc0ac82ec5e401bb6f0e1b8ee2dc104a6b3687f017";
 

@@ -55,8 +55,8 @@ class [[nodiscard]] Status {
   // "corrupted: segment 3 failed authentication"
   std::string ToString() const;
 
-  // Prefixes context: Status(kIo, "disk full").Annotate("writing manifest") -> "writing manifest: disk full".
-  // The code and the detail stay.
+  // Prefixes context, keeping the code and the detail:
+  // Status(kIo, "disk full").Annotate("writing manifest") -> "writing manifest: disk full".
   Status Annotate(std::string_view context) const;
 
  private:
