@@ -25,6 +25,7 @@ using chatvault::testing::ConformanceTarget;
 using chatvault::testing::Fault;
 using chatvault::testing::FaultProxy;
 using ::chatvault::testing::IsOk;
+using ::chatvault::testing::IsOkAndHolds;
 using chatvault::testing::ProviderConformance;
 using chatvault::testing::ServerProcess;
 using chatvault::testing::TempDir;
@@ -142,9 +143,7 @@ TEST(S3Provider, MultipartUploadRoundTripsAndHonoursPutIfAbsent) {
   auto p = OpenS3Provider(std::move(o));
   const Bytes big = Pattern((11 << 20) + 123, 7);  // three parts, the last one short
   ASSERT_THAT(p->PutIfAbsent("chunks/mp/big", big), IsOk());
-  auto got = p->Get("chunks/mp/big");
-  ASSERT_THAT(got, IsOk());
-  EXPECT_TRUE(*got == big);
+  EXPECT_THAT(p->Get("chunks/mp/big"), IsOkAndHolds(big));
   EXPECT_EQ(p->PutIfAbsent("chunks/mp/big", Pattern(6 << 20, 9)).code(), Code::kAlreadyExists);
 }
 
@@ -178,9 +177,7 @@ TEST(S3Provider, Retries500sAndSlowResponses) {
   auto p = OpenS3Provider(FastOptions(proxy.port()));
   const Bytes data = Pattern(100'000, 3);
   ASSERT_THAT(p->PutIfAbsent("manifests/0001", data), IsOk());
-  auto got = p->Get("manifests/0001");
-  ASSERT_THAT(got, IsOk());
-  EXPECT_TRUE(*got == data);
+  EXPECT_THAT(p->Get("manifests/0001"), IsOkAndHolds(data));
   EXPECT_GE(proxy.Seen().size(), 6u);  // HEAD, PUT, GET each failed once first
 }
 
@@ -225,9 +222,7 @@ TEST(S3Provider, ServerKilledMidUploadThenRestartedLosesNothing) {
   if (restarter.joinable()) restarter.join();
   ASSERT_TRUE(killed.load());
   ASSERT_THAT(put, IsOk());
-  auto got = p->Get("chunks/kk/killed");
-  ASSERT_THAT(got, IsOk());
-  EXPECT_TRUE(*got == big);
+  EXPECT_THAT(p->Get("chunks/kk/killed"), IsOkAndHolds(big));
   // Part 1 went up once: the retry resumed the upload rather than starting over.
   int part1 = 0;
   for (const auto& r : proxy.Seen()) {

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -32,6 +33,7 @@ using ::chatvault::testing::IsOk;
 using ::chatvault::testing::IsOkAndHolds;
 using ::chatvault::testing::StatusIs;
 using ::chatvault::testing::TempDir;
+using ::testing::_;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Pair;
@@ -62,20 +64,31 @@ class FaultHook {
   ~FaultHook() { SetFileFaultHookForTesting(nullptr); }
 };
 
-// Every step the file code takes, in order, with the path it acts on.
-struct StepLog {
-  std::vector<std::pair<FileStep, std::string>> steps;
-  FileFaultHook Hook() {
-    return [this](FileStep step, const std::string& path) {
-      steps.emplace_back(step, path);
-      return 0;
-    };
-  }
-};
+using Steps = std::vector<std::pair<FileStep, std::string>>;
 
-FileFaultHook FailAt(FileStep failing, int error) {
-  return
-      [failing, error](FileStep step, const std::string&) { return step == failing ? error : 0; };
+// Runs `action` and returns its status and the steps the file code took, in order, each with the
+// path it acted on.
+std::pair<Status, Steps> Traced(const std::function<Status()>& action) {
+  Steps steps;
+  FaultHook hook([&steps](FileStep step, const std::string& path) {
+    steps.emplace_back(step, path);
+    return 0;
+  });
+  Status status = action();
+  return {status, steps};
+}
+
+// Runs `action` with the step `failing` made to fail with `error`.
+Status FailingAt(FileStep failing, int error, const std::function<Status()>& action) {
+  FaultHook hook([&](FileStep step, const std::string&) { return step == failing ? error : 0; });
+  return action();
+}
+
+// An AtomicFile for `path` that holds `content` and is not committed yet.
+Result<AtomicFile> Staged(const std::string& path, std::string_view content) {
+  CV_ASSIGN_OR_RETURN(AtomicFile file, AtomicFile::Create(path));
+  CV_RETURN_IF_ERROR(file.Write(AsBytes(content)));
+  return file;
 }
 
 TEST(ErrnoStatus, FullDiskAndQuotaAreNoSpaceEverythingElseIsIo) {
@@ -152,33 +165,22 @@ TEST(WriteFileAtomically, ReplacesTheOldFileAndLeavesNothingElse) {
 TEST(WriteFileAtomically, SyncsTheFileThenRenamesThenSyncsItsDirectory) {
   TempDir dir;
   const std::string path = dir.Sub("backup.key");
-  StepLog log;
-  {
-    FaultHook hook(log.Hook());
-    ASSERT_THAT(WriteFileAtomically(path, "key", 0600), IsOk());
-  }
-  ASSERT_EQ(log.steps.size(), 5u);
-  EXPECT_EQ(log.steps[0].first, FileStep::kCreateTemp);
-  EXPECT_THAT(log.steps[0].second, StartsWith(dir.Sub("backup.key.partial-")));
-  EXPECT_THAT(
-      std::vector(log.steps.begin() + 1, log.steps.end()),
-      ElementsAre(Pair(FileStep::kWrite, path), Pair(FileStep::kSyncFile, path),
-                  Pair(FileStep::kRename, path), Pair(FileStep::kSyncDirectory, dir.path())));
+  auto [status, steps] = Traced([&] { return WriteFileAtomically(path, "key", 0600); });
+  ASSERT_THAT(status, IsOk());
+  EXPECT_THAT(steps, ElementsAre(Pair(FileStep::kCreateTemp, StartsWith(path + ".partial-")),
+                                 Pair(FileStep::kWrite, path), Pair(FileStep::kSyncFile, path),
+                                 Pair(FileStep::kRename, path),
+                                 Pair(FileStep::kSyncDirectory, dir.path())));
 }
 
 TEST(WriteFileAtomically, AFileInTheWorkingDirectorySyncsTheWorkingDirectory) {
   TempDir dir;
   const fs::path before = fs::current_path();
   fs::current_path(dir.path());
-  StepLog log;
-  Status s;
-  {
-    FaultHook hook(log.Hook());
-    s = WriteFileAtomically("here", "x", 0600);
-  }
+  auto [status, steps] = Traced([] { return WriteFileAtomically("here", "x", 0600); });
   fs::current_path(before);
-  ASSERT_THAT(s, IsOk());
-  EXPECT_EQ(log.steps.back(), std::pair(FileStep::kSyncDirectory, std::string(".")));
+  ASSERT_THAT(status, IsOk());
+  EXPECT_EQ(steps.back(), std::pair(FileStep::kSyncDirectory, std::string(".")));
   EXPECT_EQ(Contents(dir.Sub("here")), "x");
 }
 
@@ -189,12 +191,9 @@ TEST(WriteFileAtomically, AFailedStepLeavesTheOldFileAndNoTemporaryFile) {
     SCOPED_TRACE(static_cast<int>(step));
     TempDir dir;
     ASSERT_THAT(WriteFileAtomically(dir.Sub("config.json"), "old", 0600), IsOk());
-    Status s;
-    {
-      FaultHook hook(FailAt(step, EIO));
-      s = WriteFileAtomically(dir.Sub("config.json"), "new", 0600);
-    }
-    EXPECT_THAT(s, StatusIs(Code::kIo, HasSubstr("Input/output error")));
+    EXPECT_THAT(FailingAt(step, EIO,
+                          [&] { return WriteFileAtomically(dir.Sub("config.json"), "new", 0600); }),
+                StatusIs(Code::kIo, HasSubstr("Input/output error")));
     EXPECT_EQ(Contents(dir.Sub("config.json")), "old");
     EXPECT_THAT(Names(dir.path()), ElementsAre("config.json"));
   }
@@ -202,12 +201,9 @@ TEST(WriteFileAtomically, AFailedStepLeavesTheOldFileAndNoTemporaryFile) {
 
 TEST(WriteFileAtomically, AFailedDirectorySyncIsReportedWithTheNewFileInPlace) {
   TempDir dir;
-  Status s;
-  {
-    FaultHook hook(FailAt(FileStep::kSyncDirectory, EIO));
-    s = WriteFileAtomically(dir.Sub("vault.json"), "new", 0600);
-  }
-  EXPECT_THAT(s, StatusIs(Code::kIo, HasSubstr("cannot sync the directory " + dir.path())));
+  EXPECT_THAT(FailingAt(FileStep::kSyncDirectory, EIO,
+                        [&] { return WriteFileAtomically(dir.Sub("vault.json"), "new", 0600); }),
+              StatusIs(Code::kIo, HasSubstr("cannot sync the directory " + dir.path())));
   EXPECT_EQ(Contents(dir.Sub("vault.json")), "new");
   EXPECT_THAT(Names(dir.path()), ElementsAre("vault.json"));
 }
@@ -216,8 +212,9 @@ TEST(WriteFileAtomically, AFullDiskAtWriteOrSyncIsNoSpace) {
   for (FileStep step : {FileStep::kWrite, FileStep::kSyncFile}) {
     for (int error : {ENOSPC, EDQUOT}) {
       TempDir dir;
-      FaultHook hook(FailAt(step, error));
-      EXPECT_THAT(WriteFileAtomically(dir.Sub("f"), "data", 0600), StatusIs(Code::kNoSpace));
+      EXPECT_THAT(
+          FailingAt(step, error, [&] { return WriteFileAtomically(dir.Sub("f"), "d", 0600); }),
+          StatusIs(Code::kNoSpace));
       EXPECT_THAT(Names(dir.path()), ElementsAre());
     }
   }
@@ -302,13 +299,10 @@ TEST(AtomicFile, NothingAppearsUntilCommitAndAnAbandonedFileLeavesNoTrace) {
 
 TEST(AtomicFile, AFailedCommitRemovesTheTemporaryFileAtOnce) {
   TempDir dir;
-  auto file = AtomicFile::Create(dir.Sub("out.db"));
+  auto file = Staged(dir.Sub("out.db"), "all of it");
   ASSERT_THAT(file, IsOk());
-  ASSERT_THAT(file->Write(AsBytes("all of it")), IsOk());
-  {
-    FaultHook hook(FailAt(FileStep::kSyncFile, ENOSPC));
-    EXPECT_THAT(file->Commit(), StatusIs(Code::kNoSpace, HasSubstr("cannot sync")));
-  }
+  EXPECT_THAT(FailingAt(FileStep::kSyncFile, ENOSPC, [&] { return file->Commit(); }),
+              StatusIs(Code::kNoSpace, HasSubstr("cannot sync")));
   EXPECT_THAT(Names(dir.path()), ElementsAre());
   EXPECT_THAT(file->Commit(), StatusIs(Code::kInternal));
 }
@@ -335,78 +329,58 @@ TEST(AtomicFile, StreamsAndPositionedWritesFromSeveralThreads) {
 // Closing early (to set metadata or let another reader check the file) does not lose the fsync.
 TEST(AtomicFile, CommitAfterAnEarlyCloseStillSyncsTheData) {
   TempDir dir;
-  auto file = AtomicFile::Create(dir.Sub("db"));
+  auto file = Staged(dir.Sub("db"), "pages");
   ASSERT_THAT(file, IsOk());
-  ASSERT_THAT(file->Write(AsBytes("pages")), IsOk());
   ASSERT_THAT(file->Close(), IsOk());
   EXPECT_EQ(file->fd(), -1);
   EXPECT_THAT(file->Write(AsBytes("more")), StatusIs(Code::kInternal));
-  StepLog log;
-  {
-    FaultHook hook(log.Hook());
-    ASSERT_THAT(file->Commit(), IsOk());
-  }
-  ASSERT_EQ(log.steps.size(), 3u);
-  EXPECT_EQ(log.steps[0].first, FileStep::kSyncFile);
+  auto [status, steps] = Traced([&] { return file->Commit(); });
+  ASSERT_THAT(status, IsOk());
+  EXPECT_THAT(steps, ElementsAre(Pair(FileStep::kSyncFile, _), Pair(FileStep::kRename, _),
+                                 Pair(FileStep::kSyncDirectory, _)));
   EXPECT_EQ(Contents(dir.Sub("db")), "pages");
 }
 
 TEST(AtomicFile, CommitIfAbsentNeverReplaces) {
   TempDir dir;
   ASSERT_THAT(WriteFileAtomically(dir.Sub("chunk"), "first", 0600), IsOk());
-  auto second = AtomicFile::Create(dir.Sub("chunk"));
+  auto second = Staged(dir.Sub("chunk"), "second");
   ASSERT_THAT(second, IsOk());
-  ASSERT_THAT(second->Write(AsBytes("second")), IsOk());
   EXPECT_THAT(second->CommitIfAbsent(), StatusIs(Code::kAlreadyExists));
   EXPECT_EQ(Contents(dir.Sub("chunk")), "first");
   EXPECT_THAT(Names(dir.path()), ElementsAre("chunk"));
 
-  auto fresh = AtomicFile::Create(dir.Sub("other"));
+  auto fresh = Staged(dir.Sub("other"), "new");
   ASSERT_THAT(fresh, IsOk());
-  ASSERT_THAT(fresh->Write(AsBytes("new")), IsOk());
-  StepLog log;
-  {
-    FaultHook hook(log.Hook());
-    ASSERT_THAT(fresh->CommitIfAbsent(), IsOk());
-  }
-  EXPECT_EQ(log.steps.back(), std::pair(FileStep::kSyncDirectory, dir.path()));
+  auto [status, steps] = Traced([&] { return fresh->CommitIfAbsent(); });
+  ASSERT_THAT(status, IsOk());
+  EXPECT_EQ(steps.back(), std::pair(FileStep::kSyncDirectory, dir.path()));
   EXPECT_EQ(Contents(dir.Sub("other")), "new");
   EXPECT_THAT(Names(dir.path()), ElementsAre("chunk", "other"));
 }
 
 TEST(AtomicFile, CommitWithoutSyncLeavesTheSyncToTheCaller) {
   TempDir dir;
-  auto file = AtomicFile::Create(dir.Sub("photo.jpg"));
+  auto file = Staged(dir.Sub("photo.jpg"), "jpeg");
   ASSERT_THAT(file, IsOk());
-  ASSERT_THAT(file->Write(AsBytes("jpeg")), IsOk());
-  StepLog log;
-  {
-    FaultHook hook(log.Hook());
-    ASSERT_THAT(file->CommitWithoutSync(), IsOk());
-  }
-  ASSERT_EQ(log.steps.size(), 1u);
-  EXPECT_EQ(log.steps[0].first, FileStep::kRename);
+  auto [status, steps] = Traced([&] { return file->CommitWithoutSync(); });
+  ASSERT_THAT(status, IsOk());
+  EXPECT_THAT(steps, ElementsAre(Pair(FileStep::kRename, dir.Sub("photo.jpg"))));
   EXPECT_EQ(Contents(dir.Sub("photo.jpg")), "jpeg");
 }
 
 TEST(CreateDirectories, CreatesMissingParentsAndSyncsEachParentItChanged) {
   TempDir dir;
-  StepLog log;
-  {
-    FaultHook hook(log.Hook());
-    ASSERT_THAT(CreateDirectories(dir.Sub("a/b/c/"), 0700), IsOk());
-  }
+  auto [created, steps] = Traced([&] { return CreateDirectories(dir.Sub("a/b/c/"), 0700); });
+  ASSERT_THAT(created, IsOk());
   EXPECT_TRUE(fs::is_directory(dir.Sub("a/b/c")));
   EXPECT_EQ(ModeOf(dir.Sub("a/b")), 0700u);
-  EXPECT_THAT(log.steps, ElementsAre(Pair(FileStep::kSyncDirectory, dir.path()),
-                                     Pair(FileStep::kSyncDirectory, dir.Sub("a")),
-                                     Pair(FileStep::kSyncDirectory, dir.Sub("a/b"))));
-  log.steps.clear();
-  {
-    FaultHook hook(log.Hook());
-    EXPECT_THAT(CreateDirectories(dir.Sub("a/b"), 0700), IsOk());
-  }
-  EXPECT_THAT(log.steps, ElementsAre());
+  EXPECT_THAT(steps, ElementsAre(Pair(FileStep::kSyncDirectory, dir.path()),
+                                 Pair(FileStep::kSyncDirectory, dir.Sub("a")),
+                                 Pair(FileStep::kSyncDirectory, dir.Sub("a/b"))));
+  auto [existing, no_steps] = Traced([&] { return CreateDirectories(dir.Sub("a/b"), 0700); });
+  EXPECT_THAT(existing, IsOk());
+  EXPECT_THAT(no_steps, ElementsAre());
   std::ofstream(dir.Sub("a/file")) << "x";
   EXPECT_THAT(CreateDirectories(dir.Sub("a/file"), 0700),
               StatusIs(Code::kIo, HasSubstr("is not a directory")));

@@ -11,13 +11,14 @@
 namespace chatvault::format {
 namespace {
 
-using ::chatvault::testing::IsOk;
 using testing::Decrypt;
 using testing::Encrypt;
 using testing::RandomData;
 using testing::Small;
 using testing::TestKey;
 using testing::TextData;
+
+using ::chatvault::testing::IsOk;
 
 // Feeds `data` to `write` in pieces of random length (including empty ones).
 template <typename WriteFn>

@@ -10,11 +10,12 @@
 namespace chatvault::format {
 namespace {
 
-using ::chatvault::testing::IsOk;
 using testing::Decrypt;
 using testing::Encrypt;
 using testing::RandomData;
 using testing::TestKey;
+
+using ::chatvault::testing::IsOk;
 
 constexpr size_t kSeg = 1024;                        // Small() segments
 constexpr size_t kUnit = kSeg + internal::kTagSize;  // one sealed segment

@@ -17,6 +17,7 @@ namespace {
 
 using chatvault::testing::ConformanceTarget;
 using ::chatvault::testing::IsOk;
+using ::chatvault::testing::IsOkAndHolds;
 using chatvault::testing::ProviderConformance;
 using chatvault::testing::TempDir;
 
@@ -99,9 +100,7 @@ TEST(OpenProvider, PlainPathsAndFileUrlsAreLocal) {
   ASSERT_THAT((*a)->PutIfAbsent("obj", ToBytes("1")), IsOk());
   auto b = OpenProvider("file://" + dir.path());
   ASSERT_THAT(b, IsOk());
-  auto got = (*b)->Get("obj");
-  ASSERT_THAT(got, IsOk());
-  EXPECT_EQ(*got, ToBytes("1"));
+  EXPECT_THAT((*b)->Get("obj"), IsOkAndHolds(ToBytes("1")));
   EXPECT_EQ((*b)->Describe(), "local:" + dir.path());
   EXPECT_EQ(OpenProvider("file://relative").status().code(), Code::kInvalidArgument);
   EXPECT_EQ(OpenProvider("").status().code(), Code::kInvalidArgument);

@@ -69,33 +69,25 @@ TEST_P(ProviderConformance, GetOfMissingObjectIsNotFound) {
 TEST_P(ProviderConformance, PutIfAbsentThenGetRoundTrips) {
   const Bytes data = Data("hello, chunk");
   ASSERT_THAT(p().PutIfAbsent("chunks/ab/abcdef", data), IsOk());
-  auto got = p().Get("chunks/ab/abcdef");
-  ASSERT_THAT(got, IsOk());
-  EXPECT_EQ(*got, data);
+  EXPECT_THAT(p().Get("chunks/ab/abcdef"), IsOkAndHolds(data));
 }
 
 TEST_P(ProviderConformance, EmptyObjectRoundTrips) {
   ASSERT_THAT(p().PutIfAbsent("empty", {}), IsOk());
-  auto got = p().Get("empty");
-  ASSERT_THAT(got, IsOk());
-  EXPECT_TRUE(got->empty());
+  EXPECT_THAT(p().Get("empty"), IsOkAndHolds(::testing::IsEmpty()));
 }
 
 TEST_P(ProviderConformance, PutIfAbsentRefusesExistingNameAndKeepsOldData) {
   ASSERT_THAT(p().PutIfAbsent("current/0001", Data("first")), IsOk());
   Status second = p().PutIfAbsent("current/0001", Data("second"));
   EXPECT_EQ(second.code(), Code::kAlreadyExists) << second.ToString();
-  auto got = p().Get("current/0001");
-  ASSERT_THAT(got, IsOk());
-  EXPECT_EQ(*got, Data("first"));
+  EXPECT_THAT(p().Get("current/0001"), IsOkAndHolds(Data("first")));
 }
 
 TEST_P(ProviderConformance, PutReplaces) {
   ASSERT_THAT(p().Put("current", Data("one")), IsOk());
   ASSERT_THAT(p().Put("current", Data("two, longer")), IsOk());
-  auto got = p().Get("current");
-  ASSERT_THAT(got, IsOk());
-  EXPECT_EQ(*got, Data("two, longer"));
+  EXPECT_THAT(p().Get("current"), IsOkAndHolds(Data("two, longer")));
 }
 
 TEST_P(ProviderConformance, ListIsSortedFilteredAndSized) {
@@ -151,9 +143,7 @@ TEST_P(ProviderConformance, LargerObjectRoundTrips) {
   Bytes big(3 * 1024 * 1024 + 17);
   for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<uint8_t>(i * 131 + (i >> 9));
   ASSERT_THAT(p().PutIfAbsent("chunks/bb/big", big), IsOk());
-  auto got = p().Get("chunks/bb/big");
-  ASSERT_THAT(got, IsOk());
-  EXPECT_TRUE(*got == big);
+  EXPECT_THAT(p().Get("chunks/bb/big"), IsOkAndHolds(big));
   auto listed = p().List("chunks/bb/");
   ASSERT_THAT(listed, IsOk());
   ASSERT_EQ(listed->size(), 1u);

@@ -11,14 +11,9 @@
 namespace chatvault::whatsapp {
 namespace {
 
-using chatvault::testing::Hex;
 using ::chatvault::testing::IsOk;
 using chatvault::testing::TempDir;
 using namespace chatvault::whatsapp::testing;
-
-constexpr char kRootHex[] = "6730a595a1484d0c39c101dc0ac82ec5e401bb6f0e1b8ee2dc104a6b3687f017";
-
-WhatsAppKey TestKey() { return std::move(WhatsAppKey::FromRoot(Hex(kRootHex))).value(); }
 
 class Crypt15Corruption : public ::testing::Test {
  protected:

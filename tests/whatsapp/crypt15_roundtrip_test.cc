@@ -19,10 +19,6 @@ using ::chatvault::testing::IsOk;
 using chatvault::testing::TempDir;
 using namespace chatvault::whatsapp::testing;
 
-constexpr char kRootHex[] = "6730a595a1484d0c39c101dc0ac82ec5e401bb6f0e1b8ee2dc104a6b3687f017";
-
-WhatsAppKey TestKey() { return std::move(WhatsAppKey::FromRoot(Hex(kRootHex))).value(); }
-
 TEST(Crypt15RoundTrip, DatabaseWithMd5) {
   TempDir dir;
   MakeDatabase(dir.Sub("msgstore.db"), 200, 100);
