@@ -2,8 +2,8 @@
 # Checks C++ formatting against .clang-format without changing any file.
 #
 #   tools/check-format.sh FILE...          the given files, whole
-#   tools/check-format.sh --changed [BASE] only the lines changed since BASE (default: main), in
-#                                          commits and in the working tree (tracked files only)
+#   tools/check-format.sh --changed [BASE] only the lines changed since this branch left BASE
+#                                          (default: main), committed or not (tracked files only)
 #
 # Prints what clang-format would change and exits 1 if anything is off, 0 if all is formatted,
 # 2 on a usage error. --changed lets a change be checked before the whole tree has been formatted.
@@ -28,7 +28,8 @@ if [[ $1 == --changed ]]; then
   base=${2:-main}
   git rev-parse --verify --quiet "$base^{commit}" >/dev/null ||
     { echo "check-format: no commit named $base" >&2; exit 2; }
-  out=$(git clang-format --diff --extensions "$extensions" "$base" --)
+  fork=$(git merge-base "$base" HEAD)
+  out=$(git clang-format --diff --extensions "$extensions" "$fork" --)
   case $out in
     "" | "no modified files to format" | "clang-format did not modify any files") exit 0 ;;
   esac
