@@ -62,14 +62,10 @@ int ExitCodeFor(Code code) {
     case Code::kLockedOut: return 7;
     case Code::kUnavailable: return 8;
     case Code::kIo: return 9;
-    case Code::kForeignBackup:
-      return 11;
-    case Code::kSuspiciousData:
-      return 12;
-    case Code::kRolledBack:
-      return 13;
-    case Code::kNoSpace:
-      return 14;
+    case Code::kForeignBackup: return 11;
+    case Code::kSuspiciousData: return 12;
+    case Code::kRolledBack: return 13;
+    case Code::kNoSpace: return 14;
     default: return 10;
   }
 }

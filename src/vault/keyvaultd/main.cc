@@ -5,10 +5,10 @@
 #include <csignal>
 #include <cstdio>
 #include <ctime>
-#include <fstream>
 #include <iostream>
 #include <thread>
 
+#include "chatvault/common/file.h"
 #include "chatvault/vault/account_token.h"
 #include "chatvault/vault/hsm.h"
 #include "chatvault/vault/http_server.h"
@@ -40,23 +40,18 @@ int Fail(const Status& s) {
 }
 
 Result<std::string> ReadSmallFile(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return IoError(std::string("cannot read the ") + what + " file " + path);
-  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto read = ReadFileToString(path);
+  if (!read.ok()) {
+    return IoError(std::string("cannot read the ") + what + " file: " + read.status().message());
+  }
+  std::string s = std::move(read).value();
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
   return s;
 }
 
 // Written whole and renamed into place, so a test polling for it never reads half a number.
 Status WritePortFile(const std::string& path, int port) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << port << "\n";
-    if (!out) return IoError("cannot write the port file " + tmp);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) return IoError("cannot write the port file " + path);
-  return OkStatus();
+  return WriteFileAtomically(path, std::to_string(port) + "\n", 0644);
 }
 
 int Serve(const ServeFlags& f) {
