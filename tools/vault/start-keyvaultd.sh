@@ -8,8 +8,10 @@
 #   tools/vault/start-keyvaultd.sh KEYVAULTD_BINARY DIR [extra keyvaultd serve flags...]
 #
 # On success prints the URL (https://127.0.0.1:PORT) and leaves DIR/pid, DIR/port,
-# DIR/tls/cert.pem (clients pass it as --ca), DIR/token-secret (for keyvaultd issue-token) and
-# DIR/keyvaultd.log. Stop it with tools/vault/stop-keyvaultd.sh DIR.
+# DIR/tls/cert.pem (clients pass it as --ca), DIR/token-secret (for keyvaultd issue-token),
+# DIR/metrics-token (GET /metrics wants "Authorization: Bearer <it>", unless the flags name
+# another --metrics-token-file) and DIR/keyvaultd.log. Stop it with
+# tools/vault/stop-keyvaultd.sh DIR.
 set -euo pipefail
 bin=${1:?usage: start-keyvaultd.sh KEYVAULTD_BINARY DIR [flags...]}
 dir=${2:?usage: start-keyvaultd.sh KEYVAULTD_BINARY DIR [flags...]}
@@ -22,11 +24,16 @@ dir=$(cd "$dir" && pwd)
 if [ ! -f "$dir/token-secret" ]; then
   (umask 077 && openssl rand -hex 32 >"$dir/token-secret")
 fi
+[ -f "$dir/metrics-token" ] || (umask 077 && openssl rand -hex 32 >"$dir/metrics-token")
+metrics=(--metrics-token-file "$dir/metrics-token")
+for flag in "$@"; do
+  [ "$flag" = --metrics-token-file ] && metrics=()
+done
 rm -f "$dir/port"
 SOFTHSM2_CONF="$dir/hsm/softhsm2.conf" "$bin" serve --listen 127.0.0.1:0 --port-file "$dir/port" \
   --store "sqlite:$dir/records.db" --tls-cert "$dir/tls/cert.pem" --tls-key "$dir/tls/key.pem" \
   --pkcs11-module "$(cat "$dir/hsm/module")" --hsm-pin-file "$dir/hsm/pin" \
-  --token-secret-file "$dir/token-secret" "$@" >>"$dir/keyvaultd.log" 2>&1 &
+  --token-secret-file "$dir/token-secret" "${metrics[@]}" "$@" >>"$dir/keyvaultd.log" 2>&1 &
 pid=$!
 echo "$pid" >"$dir/pid"
 # Wait (up to 60 s: sanitizer builds start slowly) for the port file, or for an early exit.
