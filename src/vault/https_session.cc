@@ -114,20 +114,27 @@ void HttpsSession::OnHeader(error_code ec) {
   if (ec) return OnReadError(ec);
   ++requests_;
   keep_alive_ = parser_->keep_alive() && requests_ < context_.limits.max_requests_per_connection;
-  if (!parser_->content_encoding().empty() &&
-      !beast::iequals(Trimmed(parser_->content_encoding()), "identity")) {
-    ++context_.counters.refused_requests;
-    ++context_.metrics.rejected_requests;
-    return Write(UnsupportedEncodingReply(), /*reject=*/true);
-  }
-  if (!parser_->transfer_encoding().empty() &&
-      !beast::iequals(Trimmed(parser_->transfer_encoding()), "chunked")) {
-    ++context_.counters.refused_requests;
-    ++context_.metrics.rejected_requests;
-    return Write(UnsupportedTransferReply(), /*reject=*/true);
-  }
+  if (RefuseEncodings()) return;
   if (parser_->expects_continue() && !parser_->is_done()) return SendContinue();
   ReadBody();
+}
+
+bool HttpsSession::RefuseEncodings() {
+  const std::string& content = parser_->content_encoding();
+  const std::string& transfer = parser_->transfer_encoding();
+  ApiReply reply;
+  if (!content.empty() && !beast::iequals(Trimmed(content), "identity")) {
+    reply = UnsupportedEncodingReply();
+  } else if (!transfer.empty() && !beast::iequals(Trimmed(transfer), "chunked")) {
+    reply = UnsupportedTransferReply();
+  } else {
+    return false;
+  }
+  ++context_.counters.refused_requests;
+  ++context_.metrics.rejected_requests;
+  keep_alive_ = false;
+  Write(std::move(reply), /*reject=*/true);
+  return true;
 }
 
 // A client that sent "Expect: 100-continue" waits for this before its body (curl waits a second).
@@ -173,6 +180,9 @@ void HttpsSession::OnReadError(error_code ec) {
     ++context_.metrics.rejected_requests;
     return refuse(HeadersTooLargeReply());
   }
+  // A compressed body with a Content-Length over the limit is refused for its encoding: the
+  // answer that tells the client what to change.
+  if (ec == http::error::body_limit && in_header && RefuseEncodings()) return;
   if (ec == http::error::body_limit || ec == http::error::buffer_overflow) {
     return refuse(context_.routes.TransportError(413));
   }

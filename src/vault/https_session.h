@@ -60,6 +60,10 @@ class HttpsSession final : public TrackedConnection,
   void OnHandshake(error_code ec);
   void ReadHeader();
   void OnHeader(error_code ec);
+  // Refuses (415, 501) a body compressed or framed other than by Content-Length or chunks,
+  // before reading any of it: a compressed body could expand far beyond the limit. True when
+  // the refusal is being written.
+  bool RefuseEncodings();
   void SendContinue();
   void ReadBody();
   void OnBody(error_code ec);

@@ -12,8 +12,8 @@ WorkerPool::~WorkerPool() { Shutdown(); }
 bool WorkerPool::TryPost(std::function<void()> task) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    // Tasks beyond the idle threads wait; at most max_queued_ of them.
-    if (stopping_ || queue_.size() >= idle_ + max_queued_) return false;
+    // Tasks beyond the threads wait in the queue; at most max_queued_ of them.
+    if (stopping_ || running_ + queue_.size() >= threads_.size() + max_queued_) return false;
     queue_.push_back(std::move(task));
   }
   ready_.notify_one();
@@ -36,7 +36,8 @@ void WorkerPool::Shutdown() {
 
 size_t WorkerPool::queued() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return queue_.size() > idle_ ? queue_.size() - idle_ : 0;
+  const size_t free = threads_.size() - running_;
+  return queue_.size() > free ? queue_.size() - free : 0;
 }
 
 void WorkerPool::Work() {
@@ -44,14 +45,16 @@ void WorkerPool::Work() {
     std::function<void()> task;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      ++idle_;
       ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      --idle_;
       if (stopping_) return;
       task = std::move(queue_.front());
       queue_.pop_front();
+      ++running_;
     }
     task();
+    task = nullptr;  // what it owns goes before the thread counts as free again
+    std::lock_guard<std::mutex> lock(mu_);
+    --running_;
   }
 }
 

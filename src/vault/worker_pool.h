@@ -20,7 +20,7 @@ class WorkerPool {
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
 
-  // Runs `task` on an idle thread, or queues it unless max_queued tasks already wait for one
+  // Runs `task` on a free thread, or queues it unless max_queued tasks already wait for one
   // (or the pool is shut down).
   bool TryPost(std::function<void()> task);
   // Lets running tasks finish, drops queued ones, joins the threads.
@@ -35,7 +35,7 @@ class WorkerPool {
   mutable std::mutex mu_;
   std::condition_variable ready_;
   std::deque<std::function<void()>> queue_;
-  size_t idle_ = 0;  // threads waiting for a task
+  size_t running_ = 0;  // tasks being run
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };
