@@ -196,6 +196,7 @@ void HttpsSession::Dispatch() {
   ApiRequest request{parser_->method(), parser_->path(), std::move(parser_->body())};
   const std::string authorization = parser_->authorization();
   parser_.reset();
+  head_only_ = request.method == "HEAD";  // answered, but without a body (RFC 9110 9.3.2)
   if (request.method == "GET" && request.path == "/metrics") {
     return ServeMetrics(request, authorization);
   }
@@ -242,7 +243,7 @@ void HttpsSession::Write(ApiReply reply, bool reject, bool bearer_challenge) {
   response_->set(http::field::content_type, reply.content_type);
   if (reply.status == 503) response_->set(http::field::retry_after, "1");
   if (bearer_challenge) response_->set(http::field::www_authenticate, "Bearer");
-  response_->body() = std::move(reply.body);
+  response_->body() = head_only_ ? std::string() : std::move(reply.body);
   response_->keep_alive(keep_alive_);
   response_->prepare_payload();
   Tcp().expires_after(context_.limits.write_timeout);

@@ -96,6 +96,7 @@ class HttpsSession final : public TrackedConnection,
   bool keep_alive_ = true;
   bool reject_ = false;
   bool draining_ = false;
+  bool head_only_ = false;
 };
 
 }  // namespace chatvault::vault

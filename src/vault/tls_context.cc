@@ -28,6 +28,9 @@ Result<std::unique_ptr<ssl::context>> MakeServerTlsContext(const std::string& ce
   }
   // A connection waiting for its client holds no OpenSSL read/write buffers (about 34 KiB).
   SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
+  // A TLS 1.2 client could otherwise make the vault repeat the handshake's public-key work as
+  // often as it likes on one connection, outside every deadline.
+  SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION);
   SSL_CTX_sess_set_cache_size(native, kSessionCacheSize);
   const std::string what = "cannot load the TLS certificate " + cert_file + " and key " + key_file;
   tls->use_certificate_chain_file(cert_file, ec);

@@ -5,6 +5,7 @@
 // deployed vault. Deadlines are shortened with keyvaultd's flags so the tests can wait them out.
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <openssl/ssl.h>
 #include <signal.h>
 
 #include <chrono>
@@ -489,6 +490,37 @@ TEST_F(TransportTest, ExpectContinueAndPipelinedRequests) {
   const std::string health = "GET /v1/health HTTP/1.1\r\nHost: v\r\n\r\n";
   ASSERT_TRUE((*c)->Write(health + health + health).ok());
   for (int i = 0; i < 3; ++i) EXPECT_EQ((*c)->ReadReply(milliseconds(5000)), 200) << i;
+  // A HEAD reply carries no body, or the next reply on the connection would be misread.
+  ASSERT_TRUE((*c)->Write("HEAD /v1/health HTTP/1.1\r\nHost: v\r\n\r\n" + health).ok());
+  std::string body;
+  EXPECT_EQ((*c)->ReadReply(milliseconds(5000), &body), 404);
+  EXPECT_EQ(body, "");
+  EXPECT_EQ((*c)->ReadReply(milliseconds(5000)), 200);
+}
+
+// TLS as before: 1.2 and newer only.
+TEST_F(TransportTest, TlsBelow1Point2IsRefused) {
+  StartVault();
+  auto handshake = [this](int max_version) {
+    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_set_security_level(ctx, 0);  // let this client offer old versions at all
+    SSL_CTX_set_cipher_list(ctx, "DEFAULT:@SECLEVEL=0");
+    SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION);
+    SSL_CTX_set_max_proto_version(ctx, max_version);
+    auto c = RawConnection::Open(target_, "", milliseconds(5000));
+    bool ok = false;
+    if (c.ok()) {
+      SSL* ssl = SSL_new(ctx);
+      SSL_set_fd(ssl, (*c)->fd());
+      ok = SSL_connect(ssl) == 1;
+      SSL_free(ssl);
+    }
+    SSL_CTX_free(ctx);
+    return ok;
+  };
+  EXPECT_FALSE(handshake(TLS1_1_VERSION));
+  EXPECT_FALSE(handshake(TLS1_VERSION));
+  EXPECT_TRUE(handshake(TLS1_2_VERSION));
 }
 
 // SIGTERM: no new connection, idle ones closed at once, the process gone in well under the
