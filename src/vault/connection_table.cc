@@ -71,10 +71,11 @@ void ConnectionTable::RemoveLocked(std::unordered_map<Id, Entry>::iterator it) {
   entries_.erase(it);
 }
 
-void ConnectionTable::Attach(Id id, std::weak_ptr<TrackedConnection> connection) {
+bool ConnectionTable::Attach(Id id, std::weak_ptr<TrackedConnection> connection) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = entries_.find(id);
   if (it != entries_.end()) it->second.connection = std::move(connection);
+  return !draining_;
 }
 
 void ConnectionTable::SetIdle(Id id) {

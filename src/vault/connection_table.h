@@ -40,8 +40,9 @@ class ConnectionTable {
   // A slot for a new connection from `source`, or 0 when its cap is full and nothing idle can
   // make room. Idle connections chosen to make room are told to Evict().
   Id Admit(const std::string& source);
-  // Called once the connection object exists, so Evict/Drain can reach it.
-  void Attach(Id id, std::weak_ptr<TrackedConnection> connection);
+  // Called once the connection object exists, so Evict/Drain can reach it. False when the table
+  // is draining already: the caller drains the connection itself.
+  bool Attach(Id id, std::weak_ptr<TrackedConnection> connection);
   // Between two requests: the connection may be evicted from now on.
   void SetIdle(Id id);
   // A request started arriving. False when the connection was evicted meanwhile: close it.

@@ -83,7 +83,7 @@ void HttpsSession::Drain() {
 }
 
 void HttpsSession::Handshake() {
-  state_ = State::kHandshake;
+  if (state_ == State::kClosed) return;  // drained before it started
   Tcp().expires_after(context_.limits.handshake_timeout);
   stream_.async_handshake(net::ssl::stream_base::server,
                           [self = shared_from_this()](error_code ec) { self->OnHandshake(ec); });
@@ -260,7 +260,7 @@ void HttpsSession::OnWritten(error_code ec) {
     return Close();
   }
   if (reject_) return LingeringClose();
-  if (!keep_alive_) return GracefulClose();
+  if (!keep_alive_ || draining_) return GracefulClose();
   WaitForNextRequest();
 }
 

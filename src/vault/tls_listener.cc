@@ -106,7 +106,8 @@ void TlsListener::OnAccept(boost::beast::error_code ec, tcp::socket socket) {
   } else {
     socket.set_option(tcp::no_delay(true), ec);  // small replies must not wait for an ACK
     auto session = std::make_shared<HttpsSession>(std::move(socket), tls_, context_, id);
-    context_.table.Attach(id, session);
+    // Admitted just before the server began to stop: it stops too, having missed DrainAll.
+    if (!context_.table.Attach(id, session)) session->Drain();
     session->Start();
   }
   Accept();

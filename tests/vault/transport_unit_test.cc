@@ -84,11 +84,13 @@ TEST(ConnectionTable, DrainReachesEveryConnectionAndRefusesNewOnes) {
   ConnectionTable table({10, 10});
   auto a = std::make_shared<FakeConnection>();
   auto b = std::make_shared<FakeConnection>();
-  table.Attach(table.Admit(V4(1)), a);
-  table.Attach(table.Admit(V4(1)), b);
+  EXPECT_TRUE(table.Attach(table.Admit(V4(1)), a));
+  EXPECT_TRUE(table.Attach(table.Admit(V4(1)), b));
+  const auto late = table.Admit(V4(3));  // admitted, its connection not yet made
   table.DrainAll();
   EXPECT_EQ(a->drained + b->drained, 2);
   EXPECT_EQ(table.Admit(V4(2)), 0u);
+  EXPECT_FALSE(table.Attach(late, std::make_shared<FakeConnection>()));  // it must drain itself
 }
 
 TEST(ConnectionTable, IPv6CountsPerSlash64AndMappedIPv4AsIPv4) {
