@@ -316,9 +316,10 @@ TEST_F(TransportTest, AtTheTotalCapIdleConnectionsMakeRoomThenNewOnesAreReset) {
   auto attack = std::async(std::launch::async, [&] { return HoldConnections(target_, flood); });
   EXPECT_TRUE((*kept)->ClosedByPeer(milliseconds(4000))) << "the idle connection kept its slot";
   std::this_thread::sleep_for(milliseconds(500));
+  // Reset at once: the connect itself may already see it, else the TLS handshake does.
   auto late = RawConnection::Open(target_, "127.0.0.3", milliseconds(5000));
-  ASSERT_TRUE(late.ok());
-  EXPECT_FALSE((*late)->Handshake(**tls, milliseconds(5000)).ok()) << "over the cap, yet served";
+  EXPECT_FALSE(late.ok() && (*late)->Handshake(**tls, milliseconds(5000)).ok())
+      << "over the cap, yet served";
   EXPECT_GE(Metric("connections_evicted_total", metrics_port), 1u);
   EXPECT_GE(Metric("connections_refused_total", metrics_port), 1u);
   const HoldReport held = attack.get();
