@@ -39,7 +39,7 @@ class KeyvaultdTest : public ::testing::Test {
   }
 
   uint64_t Metric(const std::string& name) {
-    auto res = Raw()->Get("/metrics");
+    auto res = Raw()->Get("/metrics", {{"Authorization", "Bearer " + vault_.metrics_token()}});
     EXPECT_TRUE(res && res->status == 200);
     if (!res) return 0;
     const std::string needle = "\nkeyvaultd_" + name + " ";
