@@ -55,7 +55,8 @@ class HttpsServer final : public HttpServer {
   // Every request goes to the API routes; the transport only decides whether it was readable.
   void Routes() {
     auto handle = [this](const httplib::Request& req, httplib::Response& res) {
-      ApiReply reply = routes_.Handle(ApiRequest{req.method, req.path, req.body});
+      ApiReply reply = routes_.Handle(
+          ApiRequest{req.method, req.path, req.body, req.get_header_value("X-Request-Id")});
       res.status = reply.status;
       res.set_content(reply.body, reply.content_type.c_str());
     };

@@ -9,7 +9,10 @@
 #include <iostream>
 #include <thread>
 
+#include <unistd.h>
+
 #include "chatvault/vault/account_token.h"
+#include "chatvault/vault/audit_log.h"
 #include "chatvault/vault/hsm.h"
 #include "chatvault/vault/http_server.h"
 #include "chatvault/vault/server_secrets.h"
@@ -31,6 +34,9 @@ struct ServeFlags {
   uint32_t ksf_memory_kib = opaque::KsfParams::Default().memory_kib;
   uint32_t ksf_iterations = opaque::KsfParams::Default().iterations;
   int login_ttl = 600;
+  std::string audit_log;
+  bool audit_sync = false;
+  std::string instance_id;
   int threads = 64;
 };
 
@@ -57,6 +63,13 @@ Status WritePortFile(const std::string& path, int port) {
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) return IoError("cannot write the port file " + path);
   return OkStatus();
+}
+
+// host name and listen address: unique per process in a fleet, stable across restarts.
+std::string DefaultInstanceId(const std::string& listen) {
+  char host[256] = {0};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = 0;
+  return std::string(host) + "/" + listen;
 }
 
 int Serve(const ServeFlags& f) {
@@ -107,9 +120,17 @@ int Serve(const ServeFlags& f) {
   options.login_ttl = std::chrono::seconds(f.login_ttl);
   options.challenge_ttl = options.login_ttl;
   if (Status s = options.ksf.Validate(); !s.ok()) return Fail(s.Annotate("--ksf-*"));
+  std::unique_ptr<vault::JsonLinesAuditLog> audit;
+  if (!f.audit_log.empty()) {
+    auto opened = vault::JsonLinesAuditLog::Open(
+        f.audit_log, f.audit_sync, vault::VaultService::AuditAccountKey(secrets->sealing_key),
+        f.instance_id.empty() ? DefaultInstanceId(f.listen) : f.instance_id);
+    if (!opened.ok()) return Fail(opened.status());
+    audit = std::move(*opened);
+  }
   vault::Metrics metrics;
   vault::VaultService service(**store, std::move(secrets->setup), secrets->sealing_key,
-                              std::move(*token_secret), options, metrics);
+                              std::move(*token_secret), options, metrics, audit.get());
   auto server = vault::HttpServer::Create(service, metrics, http);
   if (!server.ok()) return Fail(server.status());
   const int port = (*server)->BoundPort();
@@ -180,6 +201,13 @@ int main(int argc, char** argv) {
                     "Seconds a client may take between the two requests of a login (its password "
                     "stretching on a slow phone); the same bound applies to registration challenges")
       ->capture_default_str()->check(CLI::Range(10, 3600));
+  serve->add_option("--audit-log", f.audit_log,
+                    "Append one JSON line per security event to FILE ('-': stdout); each is "
+                    "written before the client hears of the event (docs/OPERATIONS.md)");
+  serve->add_flag("--audit-sync", f.audit_sync,
+                  "Also fdatasync each audit line, so it survives a power cut, not only a crash");
+  serve->add_option("--instance-id", f.instance_id,
+                    "This instance's name in the audit log (default: host name and --listen)");
   serve->add_option("--threads", f.threads, "Connections served at once")
       ->capture_default_str()->check(CLI::Range(1, 1024));
 
