@@ -193,7 +193,8 @@ void HttpsSession::OnReadError(error_code ec) {
 }
 
 void HttpsSession::Dispatch() {
-  ApiRequest request{parser_->method(), parser_->path(), std::move(parser_->body())};
+  ApiRequest request{parser_->method(), parser_->path(), std::move(parser_->body()),
+                     parser_->request_id()};
   const std::string authorization = parser_->authorization();
   parser_.reset();
   head_only_ = request.method == "HEAD";  // answered, but without a body (RFC 9110 9.3.2)

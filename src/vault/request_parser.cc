@@ -27,7 +27,7 @@ void Join(std::string& to, boost::beast::string_view value) {
 
 }  // namespace
 
-void RequestParser::on_field_impl(http::field name, string_view, string_view value,
+void RequestParser::on_field_impl(http::field name, string_view name_text, string_view value,
                                   boost::beast::error_code& ec) {
   // Counted for the header and for a chunked body's trailer alike.
   if (++fields_ > max_fields_) {
@@ -49,6 +49,10 @@ void RequestParser::on_field_impl(http::field name, string_view, string_view val
       expects_continue_ = boost::beast::iequals(value, "100-continue");
       break;
     default:
+      // Kept only when short; the routes decide whether it is plain enough for the audit log.
+      if (boost::beast::iequals(name_text, "x-request-id") && value.size() <= 64) {
+        request_id_.assign(value.data(), value.size());
+      }
       break;
   }
 }

@@ -29,6 +29,7 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
   const std::string& content_encoding() const { return content_encoding_; }
   const std::string& transfer_encoding() const { return transfer_encoding_; }
   const std::string& authorization() const { return authorization_; }
+  const std::string& request_id() const { return request_id_; }
   bool expects_continue() const { return expects_continue_; }
   // The field count went over the limit (reported as error::header_limit).
   bool too_many_fields() const { return too_many_fields_; }
@@ -58,6 +59,7 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
   std::string content_encoding_;
   std::string transfer_encoding_;
   std::string authorization_;
+  std::string request_id_;
   std::string body_;
 };
 

@@ -10,8 +10,11 @@
 #include <iostream>
 #include <thread>
 
+#include <unistd.h>
+
 #include "chatvault/common/file.h"
 #include "chatvault/vault/account_token.h"
+#include "chatvault/vault/audit_log.h"
 #include "chatvault/vault/hsm.h"
 #include "chatvault/vault/http_server.h"
 #include "chatvault/vault/server_secrets.h"
@@ -33,6 +36,9 @@ struct ServeFlags {
   uint32_t ksf_memory_kib = opaque::KsfParams::Default().memory_kib;
   uint32_t ksf_iterations = opaque::KsfParams::Default().iterations;
   int login_ttl = 600;
+  std::string audit_log;
+  bool audit_sync = false;
+  std::string instance_id;
   int threads = 64;
   int io_threads = 0;
   vault::TransportLimits limits;
@@ -107,6 +113,13 @@ std::string MetricsMode(const vault::HttpServerOptions& http, int metrics_port) 
   return "off (give --metrics-token-file or --metrics-listen)";
 }
 
+// host name and listen address: unique per process in a fleet, stable across restarts.
+std::string DefaultInstanceId(const std::string& listen) {
+  char host[256] = {0};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = 0;
+  return std::string(host) + "/" + listen;
+}
+
 int Serve(const ServeFlags& f) {
   // glibc hands freed memory at the top of each thread's arena back to the kernel as soon as it
   // exceeds 128 KiB; with dozens of connection threads that madvise() ran on every few requests
@@ -162,9 +175,17 @@ int Serve(const ServeFlags& f) {
   options.login_ttl = std::chrono::seconds(f.login_ttl);
   options.challenge_ttl = options.login_ttl;
   if (Status s = options.ksf.Validate(); !s.ok()) return Fail(s.Annotate("--ksf-*"));
+  std::unique_ptr<vault::JsonLinesAuditLog> audit;
+  if (!f.audit_log.empty()) {
+    auto opened = vault::JsonLinesAuditLog::Open(
+        f.audit_log, f.audit_sync, vault::VaultService::AuditAccountKey(secrets->sealing_key),
+        f.instance_id.empty() ? DefaultInstanceId(f.listen) : f.instance_id);
+    if (!opened.ok()) return Fail(opened.status());
+    audit = std::move(*opened);
+  }
   vault::Metrics metrics;
   vault::VaultService service(**store, std::move(secrets->setup), secrets->sealing_key,
-                              std::move(*token_secret), options, metrics);
+                              std::move(*token_secret), options, metrics, audit.get());
   auto server = vault::HttpServer::Create(service, metrics, http);
   if (!server.ok()) return Fail(server.status());
   const int port = (*server)->BoundPort();
@@ -275,6 +296,13 @@ int main(int argc, char** argv) {
                     "Seconds a client may take between the two requests of a login (its password "
                     "stretching on a slow phone); the same bound applies to registration challenges")
       ->capture_default_str()->check(CLI::Range(10, 3600));
+  serve->add_option("--audit-log", f.audit_log,
+                    "Append one JSON line per security event to FILE ('-': stdout); each is "
+                    "written before the client hears of the event (docs/OPERATIONS.md)");
+  serve->add_flag("--audit-sync", f.audit_sync,
+                  "Also fdatasync each audit line, so it survives a power cut, not only a crash");
+  serve->add_option("--instance-id", f.instance_id,
+                    "This instance's name in the audit log (default: host name and --listen)");
   serve->add_option("--threads", f.threads,
                     "Requests handled at once (workers; each may wait for the record store)")
       ->capture_default_str()->check(CLI::Range(1, 1024));
