@@ -1,22 +1,23 @@
-// RunBackup: snapshot, chunk, upload what is new, commit, then clean up (docs/BACKUP.md).
+// RunBackup: survey the location, snapshot, plan, upload what is new, judge, commit, then clean
+// up (docs/BACKUP.md).
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
-#include <deque>
 #include <filesystem>
 #include <future>
-#include <mutex>
+#include <optional>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "backup/catalog.h"
 #include "backup/chunk_codec.h"
+#include "backup/chunk_uploader.h"
 #include "backup/crash_point.h"
 #include "backup/file_reader.h"
 #include "backup/layout.h"
+#include "backup/source_files.h"
 #include "backup/sqlite_snapshot.h"
-#include "backup/work_pool.h"
 #include "chatvault/backup/engine.h"
 #include "chatvault/crypto/random.h"
 
@@ -24,42 +25,11 @@ namespace chatvault::backup {
 namespace fs = std::filesystem;
 namespace {
 
-struct SourceFile {
-  std::string rel;       // path in the manifest
-  std::string read_from; // where the bytes come from (the snapshot for the database)
-  struct stat st {};
-};
+// The media shrink check needs a collection worth the name: a user clearing three photos is not
+// a disaster, thousands vanishing at once is.
+constexpr uint64_t kMinMediaForShrinkCheck = 10;
 
-// SQLite's side files belong to the live database, not to the backup: the snapshot already
-// holds their committed content.
-bool IsDatabaseSideFile(const std::string& rel) {
-  const std::string db = kDatabaseName;
-  return rel == db + "-wal" || rel == db + "-shm" || rel == db + "-journal";
-}
-
-Result<std::vector<SourceFile>> ListMedia(const std::string& data_dir) {
-  std::vector<SourceFile> files;
-  std::error_code ec;
-  fs::recursive_directory_iterator it(data_dir, fs::directory_options::none, ec);
-  if (ec) return IoError("cannot read the chat data directory " + data_dir + ": " + ec.message());
-  for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec) return IoError("cannot list " + data_dir + ": " + ec.message());
-    const fs::path& p = it->path();
-    if (!it->is_regular_file(ec) || it->is_symlink(ec)) continue;
-    std::string rel = fs::relative(p, data_dir).generic_string();
-    if (rel == kDatabaseName || IsDatabaseSideFile(rel)) continue;
-    SourceFile f;
-    f.rel = rel;
-    f.read_from = p.string();
-    if (::lstat(f.read_from.c_str(), &f.st) != 0) continue;  // vanished while we listed
-    files.push_back(std::move(f));
-  }
-  std::sort(files.begin(), files.end(),
-            [](const SourceFile& a, const SourceFile& b) { return a.rel < b.rel; });
-  return files;
-}
-
-// Deletes the staged snapshot however RunBackup ends.
+// Deletes the staged snapshot however the backup ends.
 struct TempFile {
   std::string path;
   ~TempFile() {
@@ -67,235 +37,364 @@ struct TempFile {
   }
 };
 
-// Enough to keep eight workers busy with 4 MiB media chunks (docs/BACKUP.md).
-constexpr uint64_t kMaxBytesInFlight = 32 << 20;
+// What the snapshot says about the data, learnt beside the upload.
+struct DatabaseFacts {
+  Status integrity;
+  Result<std::optional<uint64_t>> messages = std::optional<uint64_t>();
+};
 
-int64_t MtimeNs(const struct stat& st) {
-  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+DatabaseFacts InspectSnapshot(const std::string& path) {
+  return {CheckDatabaseIntegrity(path), CountMessages(path)};
 }
+
+// May a backup under this key be written to the location? A location belongs to the key of its
+// newest backup; and one that is older than what is known to be committed there was rolled back.
+Status CheckOwnership(const LocationSurvey& survey, const BackupOptions& options) {
+  const PointerEntry* newest = survey.NewestValid();
+  if (newest && newest->kind == PointerEntry::Kind::kOtherKey) {
+    if (options.replace_other_backup) return OkStatus();  // this key's history there is moot
+    return ForeignBackup("the backup at " + survey.location + " (backup " +
+                         std::to_string(newest->sequence) +
+                         ") was made with a different key, and backing up here would replace it");
+  }
+  if (options.min_sequence == 0 || options.accept_rollback) return OkStatus();
+  const PointerEntry* ours = survey.NewestOurs();
+  if (!ours) {
+    return RolledBack("the location " + survey.location + " holds no backup, but backup " +
+                      std::to_string(options.min_sequence) +
+                      " was committed there: its backups were deleted");
+  }
+  if (ours->sequence < options.min_sequence) {
+    return RolledBack("the newest backup at " + survey.location + " is backup " +
+                      std::to_string(ours->sequence) + ", older than backup " +
+                      std::to_string(options.min_sequence) +
+                      " that was committed there: the location was rolled back or its newer "
+                      "backups were deleted");
+  }
+  return OkStatus();
+}
+
+// One backup, step by step; each step is a method over the state the steps share.
+class BackupRun {
+ public:
+  BackupRun(const std::string& data_dir, storage::Provider& provider, const key::BackupKey& key,
+            const BackupOptions& options)
+      : data_dir_(data_dir),
+        db_path_(data_dir + "/" + kDatabaseName),
+        provider_(provider),
+        key_(key),
+        options_(options),
+        codec_(key) {}
+
+  Result<BackupSummary> Run() {
+    CV_RETURN_IF_ERROR(Survey());
+    CV_RETURN_IF_ERROR(Snapshot());
+    CrashPoint("snapshot");
+    CV_RETURN_IF_ERROR(Plan());
+    CV_RETURN_IF_ERROR(Upload());
+    CrashPoint("chunks");
+    CV_RETURN_IF_ERROR(Judge());
+    CV_RETURN_IF_ERROR(Commit());
+    CleanUp();
+    CopyTotals(manifest_, summary_);
+    summary_.messages = manifest_.messages;
+    summary_.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    return summary_;
+  }
+
+ private:
+  // What the location holds: whose backups, the next sequence number, the stored chunks (neither
+  // encrypted nor uploaded again), and the current backup, for the carry-over and the checks.
+  Status Survey() {
+    if (::stat(db_path_.c_str(), &db_stat_) != 0 || !S_ISREG(db_stat_.st_mode)) {
+      return NotFound(data_dir_ + " is not a chat data directory: it has no " + kDatabaseName);
+    }
+    CV_ASSIGN_OR_RETURN(survey_, SurveyLocation(provider_, key_));
+    CV_RETURN_IF_ERROR(CheckOwnership(survey_, options_));
+    const uint64_t next = std::max(survey_.highest_in_use, options_.min_sequence) + 1;
+    if (next > kMaxSequence) {
+      return Unsupported("the backup numbers at " + survey_.location + " are used up");
+    }
+    manifest_.sequence = next;
+    CV_ASSIGN_OR_RETURN(auto listed, provider_.List(kChunkPrefix));
+    stored_.emplace(listed);
+    if (const PointerEntry* newest = survey_.NewestOurs()) {
+      auto current = LoadManifest(provider_, key_, *newest);
+      if (current.ok()) {
+        current_ = std::move(current).value();
+      } else {
+        summary_.warnings.push_back("the current backup " + std::to_string(newest->sequence) +
+                                    " cannot be read (" + current.status().message() +
+                                    "), so every file was read again and not compared with it");
+      }
+    }
+    if (current_ && !options_.reread_all) {
+      for (const FileEntry& f : current_->files) {
+        if (f.path != kDatabaseName) previous_.emplace(f.path, &f);
+      }
+    }
+    return OkStatus();
+  }
+
+  // 1. A consistent copy of the live database, then its check and message count beside the
+  // upload.
+  Status Snapshot() {
+    const std::string temp_dir =
+        options_.temp_dir.empty() ? fs::temp_directory_path().string() : options_.temp_dir;
+    snapshot_.path = temp_dir + "/chatvault-snapshot-" + HexEncode(crypto::RandomBytes(8)) + ".db";
+    progress_.phase = "snapshot";
+    CV_RETURN_IF_ERROR(
+        SnapshotDatabase(db_path_, snapshot_.path, [&](uint64_t done, uint64_t total) {
+          progress_.bytes_done = done;
+          progress_.bytes_total = total;
+          Report();
+        }));
+    database_facts_ = std::async(std::launch::async, InspectSnapshot, snapshot_.path);
+    return OkStatus();
+  }
+
+  // The files this backup reads: the snapshot under the database's name, then the media.
+  Status Plan() {
+    SourceFile db;
+    db.rel = kDatabaseName;
+    db.read_from = snapshot_.path;
+    if (::stat(snapshot_.path.c_str(), &db.st) != 0) return IoError("the snapshot vanished");
+    db.st.st_mode = db_stat_.st_mode;  // the live file's mode and mtime, the snapshot's size
+    db.st.st_mtim = db_stat_.st_mtim;
+    sources_.push_back(std::move(db));
+    CV_ASSIGN_OR_RETURN(MediaListing media, ListMedia(data_dir_));
+    for (auto& m : media.files) sources_.push_back(std::move(m));
+    for (auto& s : media.skipped) summary_.skipped.push_back(std::move(s));
+    manifest_.created_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+    return OkStatus();
+  }
+
+  // 2. Chunks: this thread reads; the uploader's workers id, encrypt and upload what is new.
+  Status Upload() {
+    progress_ = Progress{"upload", 0, 0, 0, sources_.size()};
+    for (const auto& s : sources_) progress_.bytes_total += static_cast<uint64_t>(s.st.st_size);
+    Report();
+    {
+      ChunkUploader uploader(provider_, codec_, *stored_, options_.threads,
+                             [this](const ChunkUploader::Stored& s) { Record(s); });
+      for (const SourceFile& src : sources_) {
+        Status s = UploadFile(src, uploader);
+        if (!s.ok()) {
+          (void)uploader.Finish();
+          return s;
+        }
+      }
+      CV_RETURN_IF_ERROR(uploader.Finish());
+    }
+    // Files that failed half-way leave the manifest now that none of their chunks is in flight.
+    for (auto it = skipped_entries_.rbegin(); it != skipped_entries_.rend(); ++it) {
+      manifest_.files.erase(manifest_.files.begin() + static_cast<ptrdiff_t>(*it));
+    }
+    for (const auto& s : summary_.skipped) manifest_.skipped.push_back(s.path);
+    return OkStatus();
+  }
+
+  // Reads one file into the uploader. Only a failure of the database or of the upload itself is
+  // returned; a media file that cannot be read is skipped.
+  Status UploadFile(const SourceFile& src, ChunkUploader& uploader) {
+    FileEntry entry;
+    entry.path = src.rel;
+    entry.mode = src.st.st_mode & 07777;
+    entry.mtime_ns = MtimeNs(src.st);
+    entry.size = static_cast<uint64_t>(src.st.st_size);
+    const bool is_db = src.rel == kDatabaseName;
+    if (const FileEntry* old = is_db ? nullptr : CarriedOver(entry)) {
+      entry.chunks = old->chunks;
+      ++summary_.files_unchanged;
+      manifest_.files.push_back(std::move(entry));
+      FileDone();
+      return OkStatus();
+    }
+    auto reader = FileReader::Open(src.read_from);
+    if (!reader.ok()) {
+      if (is_db) return reader.status();
+      Skip(src, reader.status());
+      return OkStatus();
+    }
+    const size_t file_index = manifest_.files.size();
+    manifest_.files.push_back(std::move(entry));
+    uint64_t read_bytes = 0;
+    const size_t chunk_size = is_db ? kDatabaseChunkSize : kMediaChunkSize;
+    for (;;) {
+      Bytes data = uploader.TakeBuffer();
+      if (Status read = reader->Read(chunk_size, data); !read.ok()) {
+        if (is_db) return read;
+        skipped_entries_.push_back(file_index);
+        Skip(src, read);
+        return OkStatus();
+      }
+      if (data.empty()) break;
+      read_bytes += data.size();
+      progress_.bytes_done += data.size();
+      Status s = uploader.Submit(file_index, std::move(data));
+      Report();
+      CV_RETURN_IF_ERROR(s);
+    }
+    // The size actually read: a file that grew or shrank since it was listed is backed up as it
+    // was read.
+    manifest_.files[file_index].size = read_bytes;
+    FileDone();
+    return OkStatus();
+  }
+
+  // A media file that cannot be read is left out and reported; one deleted since it was listed
+  // is simply not part of this backup.
+  void Skip(const SourceFile& src, const Status& why) {
+    struct stat st;
+    FileDone();
+    if (::lstat(src.read_from.c_str(), &st) != 0 && errno == ENOENT) return;
+    summary_.skipped.push_back({src.rel, why.message()});
+  }
+
+  void FileDone() {
+    ++progress_.files_done;
+    Report();
+  }
+
+  // A chunk came back from the uploader (in submission order).
+  void Record(const ChunkUploader::Stored& s) {
+    manifest_.files[s.file].chunks.push_back(s.ref);
+    summary_.bytes_uploaded += s.uploaded;
+    if (s.is_new) ++summary_.new_chunks;
+    if (s.uploaded > 0 && !first_chunk_reported_) {
+      first_chunk_reported_ = true;
+      CrashPoint("chunk");
+    }
+  }
+
+  // A media file the current backup already holds unchanged (same path, size, mtime and mode) is
+  // not read again: its chunk list carries over, provided every chunk is still on the provider.
+  const FileEntry* CarriedOver(const FileEntry& entry) const {
+    auto it = previous_.find(entry.path);
+    if (it == previous_.end()) return nullptr;
+    const FileEntry& old = *it->second;
+    if (old.size != entry.size || old.mtime_ns != entry.mtime_ns || old.mode != entry.mode) {
+      return nullptr;
+    }
+    return stored_->ContainsAll(old.chunks) ? &old : nullptr;
+  }
+
+  // 3. Does the new backup look like a disaster? Then it does not become current unless the
+  // caller said so: the database fails its check, or more than half of the messages or (in a
+  // real collection) of the media files are gone compared with the current backup.
+  Status Judge() {
+    DatabaseFacts facts = database_facts_.get();
+    std::vector<std::string> reasons;
+    if (!facts.integrity.ok()) reasons.push_back(facts.integrity.message());
+    if (facts.messages.ok()) {
+      manifest_.messages = *facts.messages;
+    } else if (facts.integrity.ok()) {
+      reasons.push_back(facts.messages.status().message());
+    }
+    if (current_) {
+      const std::string previous = "backup " + std::to_string(current_->sequence);
+      if (current_->messages && manifest_.messages &&
+          *manifest_.messages * 2 < *current_->messages) {
+        reasons.push_back("it holds " + std::to_string(*manifest_.messages) + " messages where " +
+                          previous + " holds " + std::to_string(*current_->messages));
+      }
+      const uint64_t media_before = current_->MediaFileCount();
+      const uint64_t media_now = manifest_.MediaFileCount();
+      if (media_before >= kMinMediaForShrinkCheck && media_now * 2 < media_before) {
+        reasons.push_back("it holds " + std::to_string(media_now) + " media files where " +
+                          previous + " holds " + std::to_string(media_before));
+      }
+    }
+    if (reasons.empty()) return OkStatus();
+    std::string why;
+    for (const auto& r : reasons) why += (why.empty() ? "" : "; ") + r;
+    // With no backup yet there is nothing good to protect: a damaged copy beats none.
+    if (options_.allow_shrink || !current_) {
+      summary_.warnings.push_back("committed although it looks wrong: " + why);
+      return OkStatus();
+    }
+    return SuspiciousData("the new backup looks like lost data (" + why + "), so backup " +
+                          std::to_string(current_->sequence) + " stays the current one");
+  }
+
+  // 4. Commit: manifest, then the pointer. An object that is not a backup may sit at the new
+  // names (it was not counted when numbering); it goes first.
+  Status Commit() {
+    progress_.phase = "commit";
+    Report();
+    const uint64_t seq = manifest_.sequence;
+    if (const PointerEntry* p = survey_.Find(seq); p && p->kind == PointerEntry::Kind::kInvalid) {
+      CV_RETURN_IF_ERROR(provider_.Delete(PointerName(seq)));
+    }
+    const auto& invalid = survey_.invalid_manifests;
+    if (std::find(invalid.begin(), invalid.end(), seq) != invalid.end()) {
+      CV_RETURN_IF_ERROR(provider_.Delete(ManifestName(seq)));
+    }
+    return CommitBackup(provider_, key_, manifest_);
+  }
+
+  // 5. Only now may what the kept backups do not need go. A failure here does not fail the
+  // backup: it is committed, and the next backup retries.
+  void CleanUp() {
+    progress_.phase = "cleanup";
+    Report();
+    std::map<uint64_t, const Manifest*> loaded;
+    if (current_) loaded[current_->sequence] = &*current_;
+    auto cleanup = CollectGarbage(provider_, key_, manifest_, options_.keep, loaded, started_wall_);
+    if (!cleanup.ok()) {
+      summary_.cleanup_warning = "older backups were not fully removed (" +
+                                 cleanup.status().ToString() + "); the next backup retries";
+      return;
+    }
+    summary_.objects_deleted = cleanup->deleted;
+    summary_.backups_kept = cleanup->kept;
+    summary_.cleanup_warning = cleanup->warning;
+  }
+
+  void Report() {
+    if (options_.progress) options_.progress(progress_);
+  }
+
+  const std::string data_dir_;
+  const std::string db_path_;
+  storage::Provider& provider_;
+  const key::BackupKey& key_;
+  const BackupOptions& options_;
+  const ChunkCodec codec_;
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  // For leftovers of older runs: writes that started before this backup are abandoned.
+  const std::chrono::system_clock::time_point started_wall_ = std::chrono::system_clock::now();
+
+  struct stat db_stat_ {};
+  LocationSurvey survey_;
+  std::optional<StoredChunks> stored_;
+  std::optional<Manifest> current_;
+  std::unordered_map<std::string, const FileEntry*> previous_;  // into current_
+  TempFile snapshot_;
+  // After snapshot_: waits for the check to finish before the snapshot file is deleted.
+  std::future<DatabaseFacts> database_facts_;
+  std::vector<SourceFile> sources_;
+  std::vector<size_t> skipped_entries_;  // manifest_.files indexes of files that failed midway
+  Manifest manifest_;
+  BackupSummary summary_;
+  Progress progress_;
+  bool first_chunk_reported_ = false;
+};
 
 }  // namespace
 
 Result<BackupSummary> RunBackup(const std::string& data_dir, storage::Provider& provider,
                                 const key::BackupKey& key, const BackupOptions& options) {
-  const auto started = std::chrono::steady_clock::now();
-  const auto started_wall = std::chrono::system_clock::now();  // for leftovers of older runs
-  Progress progress;
-  auto report = [&] {
-    if (options.progress) options.progress(progress);
-  };
+  return BackupRun(data_dir, provider, key, options).Run();
+}
 
-  const std::string db_path = data_dir + "/" + kDatabaseName;
-  struct stat db_stat;
-  if (::stat(db_path.c_str(), &db_stat) != 0 || !S_ISREG(db_stat.st_mode)) {
-    return NotFound(data_dir + " is not a chat data directory: it has no " + kDatabaseName);
-  }
-
-  // What the provider already has: those chunks are neither encrypted nor uploaded again.
-  CV_ASSIGN_OR_RETURN(auto existing_objects, provider.List(kChunkPrefix));
-  std::unordered_set<std::string> stored;
-  std::mutex stored_mu;  // the workers add to `stored` while this thread still reads it
-  for (const auto& o : existing_objects) stored.insert(o.name);
-  existing_objects.clear();
-  CV_ASSIGN_OR_RETURN(uint64_t highest, HighestSequence(provider));
-  // Media files the current backup already holds unchanged (same path, size, mtime and mode) are
-  // not read again: their chunk lists carry over, provided every chunk is still on the provider.
-  // Any problem with the previous manifest just means reading everything.
-  std::unordered_map<std::string, FileEntry> previous;
-  if (!options.reread_all) {
-    auto current = LoadCurrentManifest(provider, key);
-    if (current.ok()) {
-      for (FileEntry& f : current->files) {
-        if (f.path != kDatabaseName) previous.emplace(f.path, std::move(f));
-      }
-    }
-  }
-  auto carried_over = [&](const FileEntry& entry) -> const FileEntry* {
-    auto it = previous.find(entry.path);
-    if (it == previous.end()) return nullptr;
-    const FileEntry& old = it->second;
-    if (old.size != entry.size || old.mtime_ns != entry.mtime_ns || old.mode != entry.mode) {
-      return nullptr;
-    }
-    std::lock_guard<std::mutex> lock(stored_mu);
-    for (const ChunkRef& c : old.chunks) {
-      if (!stored.contains(ChunkName(c.id))) return nullptr;
-    }
-    return &old;
-  };
-
-  // 1. A consistent copy of the live database.
-  TempFile snapshot;
-  const std::string temp_dir =
-      options.temp_dir.empty() ? fs::temp_directory_path().string() : options.temp_dir;
-  snapshot.path = temp_dir + "/chatvault-snapshot-" + HexEncode(crypto::RandomBytes(8)) + ".db";
-  progress.phase = "snapshot";
-  CV_RETURN_IF_ERROR(SnapshotDatabase(db_path, snapshot.path, [&](uint64_t done, uint64_t total) {
-    progress.bytes_done = done;
-    progress.bytes_total = total;
-    report();
-  }));
-  CrashPoint("snapshot");
-
-  std::vector<SourceFile> sources;
-  {
-    SourceFile db;
-    db.rel = kDatabaseName;
-    db.read_from = snapshot.path;
-    if (::stat(snapshot.path.c_str(), &db.st) != 0) return IoError("the snapshot vanished");
-    db.st.st_mode = db_stat.st_mode;  // the live file's mode and mtime, the snapshot's size
-    db.st.st_mtim = db_stat.st_mtim;
-    sources.push_back(std::move(db));
-  }
-  CV_ASSIGN_OR_RETURN(auto media, ListMedia(data_dir));
-  for (auto& m : media) sources.push_back(std::move(m));
-
-  progress = Progress{"upload", 0, 0, 0, sources.size()};
-  for (const auto& s : sources) progress.bytes_total += static_cast<uint64_t>(s.st.st_size);
-  report();
-
-  // 2. Chunks: this thread reads; the pool ids (keyed hash), encrypts and uploads what is new.
-  // At most `window` chunks and kMaxBytesInFlight plaintext bytes are in memory at once (so the
-  // peak does not depend on how many large media chunks happen to come together), and results
-  // are taken in submission order so each file's chunk list comes out in order.
-  ChunkCodec codec(key);
-  BackupSummary summary;
-  Manifest manifest;
-  manifest.sequence = highest + 1;
-  manifest.created_unix = std::chrono::duration_cast<std::chrono::seconds>(
-                              std::chrono::system_clock::now().time_since_epoch())
-                              .count();
-  const int threads = std::max(1, options.threads);
-  const size_t window = static_cast<size_t>(threads) * 2;
-  BufferRecycler buffers;
-  struct Stored {
-    ChunkRef ref;
-    uint64_t uploaded = 0;
-    bool is_new = false;
-  };
-  struct InFlight {
-    size_t file;  // index into manifest.files
-    uint64_t bytes;
-    std::future<Result<Stored>> done;
-  };
-  std::deque<InFlight> in_flight;
-  uint64_t bytes_in_flight = 0;
-  Status failure;
-  bool first_chunk_reported = false;
-  auto drain_one = [&] {
-    InFlight job = std::move(in_flight.front());
-    in_flight.pop_front();
-    bytes_in_flight -= job.bytes;
-    auto r = job.done.get();
-    if (!r.ok()) {
-      if (failure.ok()) failure = r.status();
-      return;
-    }
-    manifest.files[job.file].chunks.push_back(r->ref);
-    summary.bytes_uploaded += r->uploaded;
-    if (r->is_new) ++summary.new_chunks;
-    if (r->uploaded > 0 && !first_chunk_reported) {
-      first_chunk_reported = true;
-      CrashPoint("chunk");
-    }
-  };
-  auto store_chunk = [&codec, &provider, &stored, &stored_mu,
-                      &buffers](std::shared_ptr<Bytes> data) -> Result<Stored> {
-    Stored out;
-    out.ref = {codec.IdOf(*data), data->size()};
-    {
-      std::lock_guard<std::mutex> lock(stored_mu);
-      out.is_new = stored.insert(ChunkName(out.ref.id)).second;
-    }
-    if (out.is_new) {
-      auto uploaded = codec.Store(provider, out.ref.id, *data);
-      if (!uploaded.ok()) return uploaded.status();
-      out.uploaded = *uploaded;
-    }
-    buffers.Give(std::move(*data));
-    return out;
-  };
-  {
-    WorkPool pool(threads);
-    for (const SourceFile& src : sources) {
-      if (!failure.ok()) break;
-      FileEntry entry;
-      entry.path = src.rel;
-      entry.mode = src.st.st_mode & 07777;
-      entry.mtime_ns = MtimeNs(src.st);
-      const bool is_db = src.rel == kDatabaseName;
-      entry.size = static_cast<uint64_t>(src.st.st_size);
-      const FileEntry* old = is_db ? nullptr : carried_over(entry);
-      if (old) {
-        entry.chunks = old->chunks;
-        ++summary.files_unchanged;
-      }
-      const size_t file_index = manifest.files.size();
-      manifest.files.push_back(std::move(entry));
-      if (old) {
-        progress.bytes_done += manifest.files[file_index].size;
-        ++progress.files_done;
-        report();
-        continue;
-      }
-      uint64_t read_bytes = 0;
-      const size_t chunk_size = is_db ? kDatabaseChunkSize : kMediaChunkSize;
-      auto reader = FileReader::Open(src.read_from);
-      if (!reader.ok()) {
-        failure = reader.status();
-        break;
-      }
-      for (;;) {
-        auto data = std::make_shared<Bytes>(buffers.Take());
-        Status s = reader->Read(chunk_size, *data);
-        if (!s.ok()) {
-          failure = s;
-          break;
-        }
-        if (data->empty()) break;
-        read_bytes += data->size();
-        progress.bytes_done += data->size();
-        while (!in_flight.empty() && (in_flight.size() >= window ||
-                                      bytes_in_flight + data->size() > kMaxBytesInFlight)) {
-          drain_one();
-        }
-        bytes_in_flight += data->size();
-        in_flight.push_back({file_index, data->size(),
-                             pool.Submit([&store_chunk, data] { return store_chunk(data); })});
-        report();
-        if (!failure.ok()) break;
-      }
-      // The size actually read: a file that grew or shrank since it was listed is backed up as
-      // it was read.
-      manifest.files[file_index].size = read_bytes;
-      ++progress.files_done;
-      report();
-    }
-    while (!in_flight.empty()) drain_one();
-  }
-  if (!failure.ok()) return failure;
-  CrashPoint("chunks");
-
-  // 3. Commit: manifest, then the pointer.
-  progress.phase = "commit";
-  report();
-  CV_RETURN_IF_ERROR(CommitBackup(provider, key, manifest));
-
-  // 4. Only now may older backups' objects go.
-  progress.phase = "cleanup";
-  report();
-  auto deleted = CollectGarbage(provider, manifest, started_wall);
-  if (deleted.ok()) {
-    summary.objects_deleted = *deleted;
-  } else {
-    summary.cleanup_warning = "older backups were not fully removed (" +
-                              deleted.status().ToString() + "); the next backup retries";
-  }
-
-  CopyTotals(manifest, summary);
-  summary.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  return summary;
+Status CheckLocation(storage::Provider& provider, const key::BackupKey& key,
+                     const BackupOptions& options) {
+  CV_ASSIGN_OR_RETURN(LocationSurvey survey, SurveyLocation(provider, key));
+  return CheckOwnership(survey, options);
 }
 
 }  // namespace chatvault::backup

@@ -1,7 +1,8 @@
 // Test hook for crash-safety tests: when CHATVAULT_TEST_CRASH_AFTER names a step, the process
 // ends abruptly (_exit, no cleanup, like kill -9) right after that step. Steps, in commit order:
 // "snapshot", "chunk" (first new chunk stored), "chunks" (all stored), "manifest", "pointer",
-// "cleanup" (first old object deleted).
+// "cleanup" (first old object deleted); and in a restore "restore-chunk" (first chunk written to
+// its temp file).
 #pragma once
 
 #include <string_view>

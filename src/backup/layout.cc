@@ -23,12 +23,13 @@ std::string PointerName(uint64_t sequence) { return std::string(kPointerPrefix) 
 std::optional<uint64_t> SequenceOf(std::string_view name, std::string_view prefix) {
   if (!name.starts_with(prefix)) return std::nullopt;
   const std::string_view digits = name.substr(prefix.size());
-  if (digits.empty() || digits.size() > 19) return std::nullopt;
+  if (digits.size() != 10) return std::nullopt;
   uint64_t v = 0;
   for (char c : digits) {
     if (c < '0' || c > '9') return std::nullopt;
     v = v * 10 + static_cast<uint64_t>(c - '0');
   }
+  if (v == 0) return std::nullopt;
   return v;
 }
 

@@ -19,10 +19,14 @@ inline constexpr size_t kMediaChunkSize = 4 << 20;
 
 // "chunks/ab/ab12...": a two-hex-digit fan-out keeps directories small on local disks.
 std::string ChunkName(std::string_view id_hex);
-// "manifests/0000000042", "current/0000000042": zero-padded so name order is sequence order.
+// "manifests/0000000042", "current/0000000042": zero-padded to exactly 10 digits so that name
+// order is sequence order. Sequences run from 1 to kMaxSequence.
+inline constexpr uint64_t kMaxSequence = 9999999999;
 std::string ManifestName(uint64_t sequence);
 std::string PointerName(uint64_t sequence);
-// Parses the sequence back out of a manifest or pointer name; nullopt for foreign names.
+// Parses the sequence back out of a manifest or pointer name. nullopt for every name the engine
+// does not write (other prefixes, not exactly 10 digits, 0): such objects are ignored, never read
+// as backups and never deleted.
 std::optional<uint64_t> SequenceOf(std::string_view name, std::string_view prefix);
 
 }  // namespace chatvault::backup

@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 #include <unordered_set>
 
+#include "chatvault/backup/engine.h"
+
 namespace chatvault::backup {
 namespace {
 
@@ -22,6 +24,12 @@ uint64_t Manifest::TotalBytes() const {
   uint64_t total = 0;
   for (const auto& f : files) total += f.size;
   return total;
+}
+
+uint64_t Manifest::MediaFileCount() const {
+  uint64_t n = 0;
+  for (const auto& f : files) n += f.path != kDatabaseName;
+  return n;
 }
 
 uint64_t Manifest::ChunkCount() const {
@@ -63,6 +71,8 @@ Bytes SerializeManifest(const Manifest& manifest) {
                         {"file_count", manifest.files.size()},
                         {"total_bytes", manifest.TotalBytes()},
                         {"files", std::move(files)}};
+  if (manifest.messages) doc["messages"] = *manifest.messages;
+  if (!manifest.skipped.empty()) doc["skipped"] = manifest.skipped;
   return ToBytes(doc.dump());
 }
 
@@ -95,6 +105,8 @@ Result<Manifest> ParseManifest(ByteView bytes) {
       if (sum != f.size) return Corrupted("the manifest's chunk sizes do not add up for " + f.path);
       m.files.push_back(std::move(f));
     }
+    if (doc.contains("messages")) m.messages = doc.at("messages").get<uint64_t>();
+    if (doc.contains("skipped")) m.skipped = doc.at("skipped").get<std::vector<std::string>>();
     if (doc.at("file_count").get<uint64_t>() != m.files.size()) {
       return Corrupted("the manifest's file count does not match its file list");
     }

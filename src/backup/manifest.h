@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,8 +30,14 @@ struct Manifest {
   uint64_t sequence = 0;
   int64_t created_unix = 0;
   std::vector<FileEntry> files;
+  // Rows of the snapshot's message table, when it has one: what the next backup's shrink guard
+  // compares against. Absent in manifests written before it was recorded.
+  std::optional<uint64_t> messages;
+  // Media files that could not be read when this backup was made (relative paths).
+  std::vector<std::string> skipped;
 
   uint64_t TotalBytes() const;
+  uint64_t MediaFileCount() const;  // every file but the database
   uint64_t ChunkCount() const;  // references, counting repeats once
 };
 

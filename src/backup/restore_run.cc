@@ -7,130 +7,132 @@
 
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <future>
+#include <optional>
 
 #include "backup/catalog.h"
 #include "backup/chunk_codec.h"
+#include "backup/crash_point.h"
+#include "backup/layout.h"
+#include "backup/restore_target.h"
 #include "backup/sqlite_snapshot.h"
 #include "backup/work_pool.h"
 #include "chatvault/backup/engine.h"
-#include "chatvault/crypto/random.h"
+#include "chatvault/common/file.h"
 
 namespace chatvault::backup {
 namespace fs = std::filesystem;
 namespace {
 
-Status Errno(const std::string& what) { return IoError(what + ": " + std::strerror(errno)); }
 
 // One restored file: written at chunk offsets by the workers (pwrite) to a hidden temp name
 // beside its final place, then published by the restore loop once every chunk is in.
 class StagedFile {
  public:
-  ~StagedFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!tmp_.empty()) ::unlink(tmp_.c_str());
-  }
   Status Open(const std::string& final_path) {
-    final_ = final_path;
-    const fs::path p(final_path);
-    tmp_ = (p.parent_path() / (".chatvault-restore-" + HexEncode(crypto::RandomBytes(6)) + "-" +
-                               p.filename().string()))
-               .string();
-    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd_ < 0) {
-      tmp_.clear();
-      return Errno("cannot create a file in " + p.parent_path().string());
-    }
+    AtomicFileOptions options;
+    options.temp_name = RestoreTempFileName(fs::path(final_path).filename().string());
+    CV_ASSIGN_OR_RETURN(AtomicFile file, AtomicFile::Create(final_path, options));
+    file_.emplace(std::move(file));
     return OkStatus();
   }
   // Safe from several threads at once for disjoint ranges.
-  Status WriteAt(ByteView data, uint64_t offset) const {
-    size_t done = 0;
-    while (done < data.size()) {
-      const ssize_t n = ::pwrite(fd_, data.data() + done, data.size() - done,
-                                 static_cast<off_t>(offset + done));
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return Errno("cannot write " + final_);
-      }
-      done += static_cast<size_t>(n);
-    }
-    return OkStatus();
-  }
+  Status WriteAt(ByteView data, uint64_t offset) const { return file_->WriteAt(data, offset); }
   // Mode and mtime, then closes the temp file. A file that replaces an existing one is synced
   // first, so a power cut cannot swap good data for a half-written copy; new files are synced
   // together at the end of the restore (SyncFileSystem).
   Status Close(uint32_t mode, int64_t mtime_ns) {
+    const std::string& final_path = file_->final_path();
     struct stat existing;
-    if (::lstat(final_.c_str(), &existing) == 0) {
-      if (::fsync(fd_) != 0) return Errno("cannot sync " + final_);
+    replaces_ = ::lstat(final_path.c_str(), &existing) == 0;
+    if (replaces_) {
+      CV_RETURN_IF_ERROR(file_->Sync());
     } else {
       // Start writing this file to disk now, without waiting, so the flush at the end finds
       // little left to do and the disk works while later chunks are decrypted.
-      (void)::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
+      (void)::sync_file_range(file_->fd(), 0, 0, SYNC_FILE_RANGE_WRITE);
     }
-    if (::fchmod(fd_, mode & 07777) != 0) return Errno("cannot set the mode of " + final_);
+    if (::fchmod(file_->fd(), mode & 07777) != 0) {
+      return ErrnoStatus(errno, "cannot set the mode of " + final_path);
+    }
     struct timespec times[2];
     times[0].tv_sec = 0;
     times[0].tv_nsec = UTIME_OMIT;
     times[1].tv_sec = mtime_ns / 1000000000;
     times[1].tv_nsec = mtime_ns % 1000000000;
-    if (::futimens(fd_, times) != 0) return Errno("cannot set the time of " + final_);
-    const int rc = ::close(fd_);
-    fd_ = -1;
-    if (rc != 0) return Errno("cannot close " + final_);
-    return OkStatus();
+    if (::futimens(file_->fd(), times) != 0) {
+      return ErrnoStatus(errno, "cannot set the time of " + final_path);
+    }
+    return file_->Close();
   }
-  Status Rename() {
-    if (::rename(tmp_.c_str(), final_.c_str()) != 0) return Errno("cannot put " + final_ + " in place");
-    tmp_.clear();
-    return OkStatus();
-  }
-  const std::string& temp_path() const { return tmp_; }
+  // Durable only after SyncFileSystem, which the restore runs before it reports success.
+  Status Rename() { return file_->CommitWithoutSync(); }
+  const std::string& temp_path() const { return file_->temp_path(); }
+  const std::string& final_path() const { return file_->final_path(); }
+  bool replaces() const { return replaces_; }
 
  private:
-  int fd_ = -1;
-  std::string tmp_;
-  std::string final_;
+  std::optional<AtomicFile> file_;
+  bool replaces_ = false;
 };
 
 // Flushes everything written under `dir` (the restored files and their directory entries) with
 // one syncfs(2) instead of a wait per file.
 Status SyncFileSystem(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Errno("cannot open " + dir);
-  const int rc = ::syncfs(fd);
-  ::close(fd);
-  if (rc != 0) return Errno("cannot flush the restored files in " + dir + " to disk");
+  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoStatus(errno, "cannot open " + dir);
+  if (::syncfs(fd.get()) != 0) {
+    return ErrnoStatus(errno, "cannot flush the restored files in " + dir + " to disk");
+  }
   return OkStatus();
 }
 
+// Damage to stored objects names the file it hurts; other failures (a full disk, the network)
+// say what they are.
 Status Damaged(const Status& s, const std::string& path) {
-  if (s.code() == Code::kWrongKey) return s;
-  return Status(s.code(), "the backup copy of " + path + " is damaged: " + s.message());
+  if (s.code() == Code::kCorrupted || s.code() == Code::kTruncated) {
+    return Status(s.code(), "the backup copy of " + path + " is damaged: " + s.message());
+  }
+  return s;
+}
+
+// The backup to read, and what the reader should be told about the location.
+Result<Manifest> ChooseAndLoad(storage::Provider& provider, const key::BackupKey& key,
+                               const RestoreOptions& options, std::vector<std::string>& warnings) {
+  CV_ASSIGN_OR_RETURN(LocationSurvey survey, SurveyLocation(provider, key));
+  CV_ASSIGN_OR_RETURN(const PointerEntry* chosen, ChooseBackup(survey, options.sequence));
+  warnings = survey.WarningsAbove(chosen->sequence);
+  const PointerEntry* newest = survey.NewestOurs();
+  if (options.min_sequence > 0 && newest->sequence < options.min_sequence) {
+    warnings.push_back("the newest backup at " + survey.location + " is backup " +
+                       std::to_string(newest->sequence) + ", older than backup " +
+                       std::to_string(options.min_sequence) +
+                       " that was committed there: the location was rolled back or its newer "
+                       "backups were deleted");
+  }
+  return LoadManifest(provider, key, *chosen);
 }
 
 Result<RestoreSummary> Run(storage::Provider& provider, const key::BackupKey& key,
                            const std::string* target_dir, const RestoreOptions& options) {
   const auto started = std::chrono::steady_clock::now();
   const bool writing = target_dir != nullptr;
+  // Declared before the staged files and the pool: if the restore fails, it removes what was put
+  // in place only after every temp file is gone and every worker has stopped.
+  std::optional<RestoreTarget> target;
   if (writing) {
-    std::error_code ec;
-    if (fs::exists(*target_dir, ec) && !fs::is_directory(*target_dir, ec)) {
-      return InvalidArgument(*target_dir + " exists and is not a directory");
-    }
-    if (!options.allow_nonempty && fs::exists(*target_dir, ec) &&
-        !fs::is_empty(*target_dir, ec)) {
-      return InvalidArgument(*target_dir + " is not empty; restore into an empty directory");
-    }
-    fs::create_directories(*target_dir, ec);
-    if (ec) return IoError("cannot create " + *target_dir + ": " + ec.message());
+    target.emplace(*target_dir);
+    CV_RETURN_IF_ERROR(target->Inspect(options.allow_nonempty));
   }
 
-  CV_ASSIGN_OR_RETURN(Manifest manifest, LoadCurrentManifest(provider, key));
+  RestoreSummary summary;
+  CV_ASSIGN_OR_RETURN(Manifest manifest, ChooseAndLoad(provider, key, options, summary.warnings));
+  if (writing) {
+    CV_RETURN_IF_ERROR(target->CheckSpace(manifest));
+    CV_RETURN_IF_ERROR(target->MakeParentsOf(kDatabaseName));
+  }
   Progress progress{writing ? "restore" : "verify", 0, manifest.TotalBytes(), 0,
                     manifest.files.size()};
   auto report = [&] {
@@ -154,7 +156,13 @@ Result<RestoreSummary> Run(storage::Provider& provider, const key::BackupKey& ke
     std::future<Result<uint64_t>> done;
   };
   std::deque<InFlight> in_flight;
+  bool first_chunk_written = false;
 
+  auto put_in_place = [&](StagedFile& out) -> Status {
+    CV_RETURN_IF_ERROR(out.Rename());
+    target->Published(out.final_path(), out.replaces());
+    return OkStatus();
+  };
   auto publish = [&](size_t index) -> Status {
     const FileEntry& file = manifest.files[index];
     ++progress.files_done;
@@ -166,7 +174,7 @@ Result<RestoreSummary> Run(storage::Provider& provider, const key::BackupKey& ke
       database_check = std::async(std::launch::async, CheckDatabaseIntegrity, out.temp_path());
       return OkStatus();
     }
-    CV_RETURN_IF_ERROR(out.Rename());
+    CV_RETURN_IF_ERROR(put_in_place(out));
     staged[index].reset();
     return OkStatus();
   };
@@ -175,6 +183,10 @@ Result<RestoreSummary> Run(storage::Provider& provider, const key::BackupKey& ke
     in_flight.pop_front();
     auto written = job.done.get();
     if (!written.ok()) return Damaged(written.status(), manifest.files[job.file].path);
+    if (writing && !first_chunk_written) {
+      first_chunk_written = true;
+      CrashPoint("restore-chunk");
+    }
     progress.bytes_done += *written;
     if (job.last) CV_RETURN_IF_ERROR(publish(job.file));
     report();
@@ -188,13 +200,11 @@ Result<RestoreSummary> Run(storage::Provider& provider, const key::BackupKey& ke
   for (size_t index = 0; index < manifest.files.size() && failure.ok(); ++index) {
     const FileEntry& file = manifest.files[index];
     if (writing) {
-      const std::string final_path = *target_dir + "/" + file.path;
-      const std::string parent = fs::path(final_path).parent_path().string();
-      std::error_code ec;
-      fs::create_directories(parent, ec);
-      if (ec) return IoError("cannot create " + parent + ": " + ec.message());
+      failure = target->MakeParentsOf(file.path);
+      if (!failure.ok()) break;
       staged[index] = std::make_unique<StagedFile>();
-      CV_RETURN_IF_ERROR(staged[index]->Open(final_path));
+      failure = staged[index]->Open(target->PathOf(file.path));
+      if (!failure.ok()) break;
     }
     if (file.chunks.empty()) {
       // Everything before this file is published first, so files appear in manifest order.
@@ -219,13 +229,13 @@ Result<RestoreSummary> Run(storage::Provider& provider, const key::BackupKey& ke
   while (!in_flight.empty() && failure.ok()) failure = finish_one();
   if (database_check.valid()) {
     Status checked = database_check.get();
-    if (failure.ok()) failure = checked;
-    if (failure.ok()) failure = staged[database_index]->Rename();
+    if (failure.ok()) failure = Damaged(checked, kDatabaseName);
+    if (failure.ok()) failure = put_in_place(*staged[database_index]);
   }
-  if (!failure.ok()) return failure;
-  if (writing) CV_RETURN_IF_ERROR(SyncFileSystem(*target_dir));
+  if (failure.ok() && writing) failure = SyncFileSystem(*target_dir);
+  if (!failure.ok()) return writing ? target->ExplainNoSpace(failure) : failure;
+  if (writing) target->Keep();
 
-  RestoreSummary summary;
   CopyTotals(manifest, summary);
   summary.created_unix = manifest.created_unix;
   summary.seconds =
@@ -245,12 +255,48 @@ Result<RestoreSummary> RunVerify(storage::Provider& provider, const key::BackupK
   return Run(provider, key, nullptr, options);
 }
 
-Result<BackupInfo> LatestBackup(storage::Provider& provider, const key::BackupKey& key) {
-  CV_ASSIGN_OR_RETURN(Manifest manifest, LoadCurrentManifest(provider, key));
+namespace {
+
+BackupInfo InfoOf(const Manifest& manifest) {
   BackupInfo info;
   CopyTotals(manifest, info);
   info.created_unix = manifest.created_unix;
+  info.messages = manifest.messages;
+  info.skipped_files = manifest.skipped.size();
   return info;
+}
+
+}  // namespace
+
+Result<BackupInfo> LatestBackup(storage::Provider& provider, const key::BackupKey& key) {
+  CV_ASSIGN_OR_RETURN(LocationSurvey survey, SurveyLocation(provider, key));
+  CV_ASSIGN_OR_RETURN(const PointerEntry* newest, ChooseBackup(survey, 0));
+  CV_ASSIGN_OR_RETURN(Manifest manifest, LoadManifest(provider, key, *newest));
+  return InfoOf(manifest);
+}
+
+Result<LocationContents> ListBackups(storage::Provider& provider, const key::BackupKey& key) {
+  CV_ASSIGN_OR_RETURN(LocationSurvey survey, SurveyLocation(provider, key));
+  LocationContents out;
+  for (const auto& p : survey.pointers) {
+    if (p.kind == PointerEntry::Kind::kOtherKey) {
+      ++out.other_key_backups;
+    } else if (p.kind == PointerEntry::Kind::kInvalid) {
+      out.ignored.push_back(PointerName(p.sequence) + ": " + p.problem);
+    } else if (auto manifest = LoadManifest(provider, key, p); manifest.ok()) {
+      out.backups.push_back(InfoOf(*manifest));
+    } else if (manifest.status().code() != Code::kIo &&
+               manifest.status().code() != Code::kUnavailable) {
+      // A backup that cannot be read is listed as such; only a provider failure fails the list.
+      BackupInfo damaged;
+      damaged.sequence = p.sequence;
+      damaged.problem = manifest.status().message();
+      out.backups.push_back(std::move(damaged));
+    } else {
+      return manifest.status();
+    }
+  }
+  return out;
 }
 
 }  // namespace chatvault::backup

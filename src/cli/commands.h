@@ -38,6 +38,7 @@ void AddInitCommand(CLI::App& app, CommandRunner& runner);
 void AddBackupCommand(CLI::App& app, CommandRunner& runner);
 void AddRestoreCommand(CLI::App& app, CommandRunner& runner);
 void AddVerifyCommand(CLI::App& app, CommandRunner& runner);
+void AddBackupsCommand(CLI::App& app, CommandRunner& runner);
 void AddPasswordCommand(CLI::App& app, CommandRunner& runner);
 void AddDisableCommand(CLI::App& app, CommandRunner& runner);
 void AddStatusCommand(CLI::App& app, CommandRunner& runner);

@@ -1,7 +1,6 @@
 // chatvault init: creates the backup key K on this device and keeps it either as a 64-digit key
 // the user writes down (--key) or behind a password in the Backup Key Vault (--password).
 // Setup completes only once the user proves they kept it.
-#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -11,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/device_config.h"
 #include "cli/key_source.h"
+#include "cli/location_check.h"
 #include "cli/password_proof.h"
 #include "cli/terminal.h"
 #include "cli/vault_settings.h"
@@ -26,6 +26,7 @@ struct InitOptions {
   bool saved = false;     // --i-saved-the-key
   bool confirm = false;   // finish a pending --key setup
   bool force = false;
+  bool replace_other_backup = false;  // agree now that the first backup replaces another key's
   std::string data_dir;
   std::string location;
   VaultFlags vault;  // with --password
@@ -70,15 +71,9 @@ Status CheckPreconditions(const Globals& g, const InitOptions& o) {
 }
 
 DeviceConfig NewConfig(const InitOptions& o, const key::BackupKey& key) {
-  DeviceConfig config;
-  config.state = "pending";
-  config.protection = o.password ? "password" : "key";
-  config.data_dir = std::filesystem::absolute(o.data_dir).lexically_normal().string();
-  config.location = NormalizeLocation(o.location);
-  config.key_fingerprint = HexEncode(key.Fingerprint());
-  config.created_unix = std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
+  DeviceConfig config =
+      NewDeviceConfig(o.data_dir, o.location, key, o.password ? "password" : "key");
+  config.replace_other_backup = o.replace_other_backup;
   return config;
 }
 
@@ -109,8 +104,7 @@ void ShowKeyToWriteDown(const key::BackupKey& key) {
   std::cout.flush();
 }
 
-Result<InitReport> SetUpWithKey(const Globals& g, const InitOptions& o) {
-  key::BackupKey key = key::BackupKey::Generate();
+Result<InitReport> SetUpWithKey(const Globals& g, const InitOptions& o, key::BackupKey key) {
   InitReport r;
   r.key_file = KeyFilePath(g.home);
   CV_RETURN_IF_ERROR(key::WriteKeyFile(r.key_file, key));
@@ -156,10 +150,10 @@ Status StoreKeyInVault(const Globals& g, const InitOptions& o, const VaultSettin
   return OkStatus();
 }
 
-Result<InitReport> SetUpWithPassword(const Globals& g, const InitOptions& o) {
+Result<InitReport> SetUpWithPassword(const Globals& g, const InitOptions& o,
+                                     const key::BackupKey& key) {
   InitReport r;
   CV_ASSIGN_OR_RETURN(r.vault, o.vault.Resolve(g.home));
-  const key::BackupKey key = key::BackupKey::Generate();
   CV_RETURN_IF_ERROR(StoreKeyInVault(g, o, r.vault, key));
   r.key_file = KeyFilePath(g.home);
   CV_RETURN_IF_ERROR(key::WriteKeyFile(r.key_file, key));
@@ -172,7 +166,9 @@ Result<InitReport> SetUpWithPassword(const Globals& g, const InitOptions& o) {
 
 Result<InitReport> RunInit(const Globals& g, const InitOptions& o) {
   CV_RETURN_IF_ERROR(CheckPreconditions(g, o));
-  return o.password ? SetUpWithPassword(g, o) : SetUpWithKey(g, o);
+  key::BackupKey key = key::BackupKey::Generate();
+  CV_RETURN_IF_ERROR(CheckLocationForNewKey(g, o.location, key, o.replace_other_backup));
+  return o.password ? SetUpWithPassword(g, o, key) : SetUpWithKey(g, o, std::move(key));
 }
 
 Result<ConfirmReport> RunConfirm(const Globals& g) {
@@ -240,6 +236,9 @@ void AddInitCommand(CLI::App& app, CommandRunner& runner) {
                 "Skip typing the key back (for scripts that store the key themselves)");
   cmd->add_flag("--confirm", o->confirm, "Finish a pending setup by typing the key back");
   cmd->add_flag("--force", o->force, "Replace an existing setup (and its key) on this device");
+  cmd->add_flag("--replace-other-backup", o->replace_other_backup,
+                "Let backups replace a backup made with a different key at the location (on a\n"
+                "terminal you type REPLACE to agree)");
   cmd->add_flag("--password", o->password,
                 "Keep the backup key in the Backup Key Vault behind a password (with --vault, "
                 "--account, --token)");

@@ -33,6 +33,7 @@ void AddCommands(CLI::App& app, CommandRunner& runner) {
   AddBackupCommand(app, runner);
   AddRestoreCommand(app, runner);
   AddVerifyCommand(app, runner);
+  AddBackupsCommand(app, runner);
   AddPasswordCommand(app, runner);
   AddDisableCommand(app, runner);
   AddStatusCommand(app, runner);
@@ -71,7 +72,10 @@ int main(int argc, char** argv) {
   app.footer(
       "Exit codes: 0 ok, 1 usage, 2 invalid argument, 3 not found, 4 wrong key, 5 corrupted or\n"
       "truncated data, 6 permission denied, 7 locked out, 8 service unavailable, 9 i/o error,\n"
-      "10 other (docs/CLI.md).\nRun 'chatvault <command> --help' for a command's options.");
+      "10 other, 11 the location holds another key's backup, 12 the new backup looks like lost\n"
+      "data (not made current), 13 the location was rolled back, 14 not enough space, 15 backup\n"
+      "completed with skipped files (docs/CLI.md).\n"
+      "Run 'chatvault <command> --help' for a command's options.");
   CommandRunner runner(globals);
   AddCommands(app, runner);
   try {

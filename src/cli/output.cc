@@ -23,8 +23,13 @@ constexpr ExitCode kExitCodes[] = {
     {Code::kLockedOut, 7},
     {Code::kUnavailable, 8},
     {Code::kIo, 9},
+    {Code::kForeignBackup, 11},
+    {Code::kSuspiciousData, 12},
+    {Code::kRolledBack, 13},
+    {Code::kNoSpace, 14},
 };
 constexpr int kExitOther = 10;
+constexpr int kExitCompletedWithSkippedFiles = 15;
 
 void PrintJsonFailure(const std::string& code, const std::string& message) {
   nlohmann::json out = {{"ok", false}, {"error", {{"code", code}, {"message", message}}}};
@@ -40,6 +45,14 @@ int ExitCodeFor(Code code) {
   return kExitOther;
 }
 
+int ExitCodeFor(Completion completion) {
+  switch (completion) {
+    case Completion::kComplete: return 0;
+    case Completion::kWithSkippedFiles: return kExitCompletedWithSkippedFiles;
+  }
+  return kExitOther;
+}
+
 int PrintFailure(const Globals& globals, const Status& status) {
   if (globals.json) {
     PrintJsonFailure(std::string(CodeName(status.code())), status.message());
@@ -47,6 +60,10 @@ int PrintFailure(const Globals& globals, const Status& status) {
     std::cerr << "chatvault: " << status.ToString() << std::endl;
   }
   return ExitCodeFor(status.code());
+}
+
+void PrintWarnings(const std::vector<std::string>& warnings) {
+  for (const std::string& w : warnings) std::cerr << "WARNING: " << w << "\n";
 }
 
 void PrintUsageFailure(const std::string& message) { PrintJsonFailure("usage", message); }

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "chatvault/common/status.h"
 #include "cli/globals.h"
@@ -15,14 +16,24 @@ namespace chatvault::cli {
 
 inline constexpr int kExitUsage = 1;  // the command line did not parse (CLI11)
 
-// The exit code for a failure of kind `code`: stable for scripts, listed in docs/CLI.md.
+// How a command that did its work ended, when scripts must see a caveat in the exit code.
+enum class Completion {
+  kComplete,
+  kWithSkippedFiles,  // a backup that left out files it could not read
+};
+
+// The exit code for a failure of kind `code`, or for a completion: stable for scripts, listed in
+// docs/CLI.md.
 int ExitCodeFor(Code code);
+int ExitCodeFor(Completion completion);
 
 // The part every report shares.
 struct Report {
-  // Not OK when the command did its work with a caveat that scripts must see in the exit code
-  // (such as files it had to skip); the report is still printed as a success.
-  Code completion = Code::kOk;
+  Completion completion = Completion::kComplete;
+  // Things the user must know although the command succeeded (a location that looks rolled
+  // back, a vault that could not be told about a backup): "WARNING: ..." lines on stderr. A
+  // report whose JSON carries them says so in its ToJson.
+  std::vector<std::string> warnings;
 };
 
 // A failure as one sentence on stderr ("chatvault: wrong key: ..."), or with --json as
@@ -31,6 +42,9 @@ int PrintFailure(const Globals& globals, const Status& status);
 
 // With --json, a command line that did not parse: {"ok":false,"error":{"code":"usage",...}}.
 void PrintUsageFailure(const std::string& message);
+
+// "WARNING: ..." on stderr, one line each.
+void PrintWarnings(const std::vector<std::string>& warnings);
 
 // {"ok":true, ...fields} on stdout.
 void PrintJson(const nlohmann::json& fields);
@@ -42,6 +56,7 @@ int Emit(const Globals& globals, const Result<R>& result) {
   if (globals.json) {
     PrintJson(ToJson(*result));
   } else {
+    PrintWarnings(result->warnings);
     PrintText(*result);
   }
   return ExitCodeFor(result->completion);

@@ -6,6 +6,7 @@
 
 #include "chatvault/backup/engine.h"
 #include "chatvault/storage/provider.h"
+#include "cli/backup_source.h"
 #include "cli/commands.h"
 #include "cli/device_config.h"
 #include "cli/key_source.h"
@@ -17,7 +18,8 @@ namespace {
 struct RestoreOptions {
   std::string from;
   std::string to;
-  bool force = false;  // restore into a directory that is not empty
+  bool force = false;   // restore into a directory that is not empty
+  uint64_t backup = 0;  // --backup N; 0: the newest
   KeySource key;
 };
 
@@ -27,8 +29,8 @@ struct RestoreReport : Report {
 };
 
 struct VerifyOptions {
-  std::string from;  // empty: this device's location
-  KeySource key;     // none given: this device's key file
+  BackupSource source;
+  uint64_t backup = 0;
 };
 
 struct VerifyReport : Report {
@@ -48,10 +50,20 @@ Result<backup::RestoreSummary> WithProgress(const Globals& g, backup::RestoreOpt
   return summary;
 }
 
+// The engine's options: which backup, and the newest one known to exist there (so a location
+// that went back in time is warned about).
+backup::RestoreOptions EngineOptions(const Globals& g, const std::string& from, uint64_t backup,
+                                     const key::BackupKey& key) {
+  backup::RestoreOptions options;
+  options.sequence = backup;
+  options.min_sequence = KnownSequence(g.home, from, key);
+  return options;
+}
+
 Result<RestoreReport> RunRestore(const Globals& g, const RestoreOptions& o) {
   CV_ASSIGN_OR_RETURN(key::BackupKey key, ResolveKey(g, o.key));
   CV_ASSIGN_OR_RETURN(auto provider, storage::OpenProvider(o.from));
-  backup::RestoreOptions options;
+  backup::RestoreOptions options = EngineOptions(g, o.from, o.backup, key);
   options.allow_nonempty = o.force;
   auto summary = WithProgress(g, options, [&](const backup::RestoreOptions& with_progress) {
     return backup::RunRestore(*provider, key, o.to, with_progress);
@@ -59,43 +71,30 @@ Result<RestoreReport> RunRestore(const Globals& g, const RestoreOptions& o) {
   if (!summary.ok()) return summary.status().Annotate("restore failed");
   RestoreReport r;
   r.summary = *summary;
+  r.warnings = summary->warnings;
   r.to = o.to;
   return r;
 }
 
-// Without --from or a key, verify checks this device's own backup.
-Result<VerifyOptions> WithDeviceDefaults(const Globals& g, VerifyOptions o) {
-  if (!o.from.empty() && o.key.given()) return o;
-  auto config = LoadConfig(g.home);
-  if (!config.ok()) {
-    return InvalidArgument(
-        "verify needs --from LOCATION and --key-file FILE when this device is not set up");
-  }
-  if (o.from.empty()) o.from = config->location;
-  if (!o.key.given()) o.key.file = KeyFilePath(g.home);
-  return o;
-}
-
 Result<VerifyReport> RunVerify(const Globals& g, const VerifyOptions& given) {
-  CV_ASSIGN_OR_RETURN(VerifyOptions o, WithDeviceDefaults(g, given));
-  CV_ASSIGN_OR_RETURN(key::BackupKey key, ResolveKey(g, o.key));
-  CV_ASSIGN_OR_RETURN(auto provider, storage::OpenProvider(o.from));
-  auto summary = WithProgress(g, {}, [&](const backup::RestoreOptions& with_progress) {
-    return backup::RunVerify(*provider, key, with_progress);
-  });
+  CV_ASSIGN_OR_RETURN(BackupSource source, WithDeviceDefaults(g, given.source, "verify"));
+  CV_ASSIGN_OR_RETURN(key::BackupKey key, ResolveKey(g, source.key));
+  CV_ASSIGN_OR_RETURN(auto provider, storage::OpenProvider(source.from));
+  auto summary = WithProgress(g, EngineOptions(g, source.from, given.backup, key),
+                              [&](const backup::RestoreOptions& with_progress) {
+                                return backup::RunVerify(*provider, key, with_progress);
+                              });
   if (!summary.ok()) return summary.status().Annotate("verify failed");
   VerifyReport r;
   r.summary = *summary;
+  r.warnings = summary->warnings;
   return r;
 }
 
 // What restore and verify both say about the backup they read.
 nlohmann::json SummaryJson(const backup::RestoreSummary& s) {
-  return {{"sequence", s.sequence},
-          {"created_unix", s.created_unix},
-          {"files", s.files},
-          {"bytes", s.bytes},
-          {"seconds", s.seconds}};
+  return {{"sequence", s.sequence}, {"created_unix", s.created_unix}, {"files", s.files},
+          {"bytes", s.bytes},       {"warnings", s.warnings},         {"seconds", s.seconds}};
 }
 
 nlohmann::json ToJson(const RestoreReport& r) {
@@ -135,6 +134,8 @@ void AddRestoreCommand(CLI::App& app, CommandRunner& runner) {
   cmd->add_option("--from", o->from, "Where the backup is (directory, file://, cloud)")->required();
   cmd->add_option("--to", o->to, "Directory to restore into (created if missing)")->required();
   cmd->add_flag("--force", o->force, "Restore into a directory that is not empty");
+  cmd->add_option("--backup", o->backup,
+                  "Restore this backup instead of the newest ('chatvault backups' lists them)");
   o->key.AddFlags(cmd);
   runner.OnRun(cmd, [o](const Globals& g) { return RunRestore(g, *o); });
 }
@@ -145,8 +146,8 @@ void AddVerifyCommand(CLI::App& app, CommandRunner& runner) {
       "verify",
       "Download and authenticate the whole current backup without writing anything.\n"
       "Defaults to this device's location and key.");
-  cmd->add_option("--from", o->from, "Where the backup is (default: the configured location)");
-  o->key.AddFlags(cmd);
+  o->source.AddFlags(cmd, "Where the backup is (default: the configured location)");
+  cmd->add_option("--backup", o->backup, "Verify this backup instead of the newest");
   runner.OnRun(cmd, [o](const Globals& g) { return RunVerify(g, *o); });
 }
 

@@ -33,6 +33,13 @@ std::optional<std::string> ReadLine(const std::string& prompt, bool echo) {
   return line;
 }
 
+bool ConfirmByTyping(const std::string& what_happens, const std::string& word) {
+  if (!StdinIsTerminal()) return true;
+  std::cerr << what_happens << "\n";
+  auto line = ReadLine("Type " + word + " to go on: ", /*echo=*/true);
+  return line && *line == word;
+}
+
 std::string HumanBytes(uint64_t bytes) {
   static const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   double v = static_cast<double>(bytes);

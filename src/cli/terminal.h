@@ -16,6 +16,10 @@ bool StderrIsTerminal();
 // and `echo` is false. nullopt at end of input.
 std::optional<std::string> ReadLine(const std::string& prompt, bool echo);
 
+// Replacing another key's backup deletes it: on a terminal the user types `word` to agree
+// (a flag in a script is agreement enough). True when agreed.
+bool ConfirmByTyping(const std::string& what_happens, const std::string& word);
+
 // A one-line progress bar on stderr, redrawn at most ten times a second. Does nothing unless
 // stderr is a terminal and output is not quiet.
 class ProgressBar {

@@ -10,9 +10,9 @@
 namespace chatvault::cli {
 
 struct VaultSettings {
-  std::string url;      // https://host:port
-  std::string account;  // the chat account id
-  std::string ca_file;  // pinned certificate or CA (absolute path); empty: system CAs
+  std::string url;              // https://host:port
+  std::string account;          // the chat account id
+  std::string ca_file;          // pinned certificate or CA (absolute path); empty: system CAs
   bool allow_weak_ksf = false;  // only ever set by tests
 };
 

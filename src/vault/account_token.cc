@@ -1,9 +1,7 @@
 #include "chatvault/vault/account_token.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "chatvault/common/bytes.h"
+#include "chatvault/common/file.h"
 #include "chatvault/crypto/hash.h"
 
 namespace chatvault::vault {
@@ -53,11 +51,9 @@ Status VerifyAccountToken(const crypto::Secret& secret, std::string_view account
 }
 
 Result<crypto::Secret> ReadTokenSecretFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return IoError("cannot read the token secret file " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  std::string s = text.str();
+  auto text = ReadFileToString(path);
+  if (!text.ok()) return IoError("cannot read the token secret file: " + text.status().message());
+  std::string s = std::move(text).value();
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
   crypto::Secret secret = crypto::Secret::FromBytes(AsBytes(s));
   crypto::Wipe({reinterpret_cast<uint8_t*>(s.data()), s.size()});

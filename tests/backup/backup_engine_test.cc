@@ -6,53 +6,12 @@
 #include <iterator>
 #include <thread>
 
-#include "chatvault/backup/engine.h"
-#include "chatvault/storage/local_provider.h"
-#include "support/chat_dir.h"
-#include "support/temp_dir.h"
+#include "backup/engine_fixture.h"
 
 namespace chatvault::backup {
 namespace {
 
-using chatvault::testing::TempDir;
 namespace fs = std::filesystem;
-
-class BackupEngine : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ASSERT_TRUE(chatvault::testing::MakeChatDir(data_));
-    provider_ = storage::OpenLocalProvider(store_);
-    options_.temp_dir = dir_.path();
-  }
-
-  Result<BackupSummary> Backup() { return RunBackup(data_, *provider_, key_, options_); }
-
-  std::vector<std::string> ObjectNames(std::string_view prefix) {
-    std::vector<std::string> out;
-    auto listed = provider_->List(prefix);
-    EXPECT_TRUE(listed.ok());
-    if (listed.ok()) for (auto& o : *listed) out.push_back(o.name);
-    return out;
-  }
-
-  void ExpectSameMedia(const std::string& restored) {
-    for (const auto& e : fs::recursive_directory_iterator(data_)) {
-      if (!e.is_regular_file()) continue;
-      const std::string rel = fs::relative(e.path(), data_).string();
-      if (rel.starts_with("msgstore.db")) continue;
-      EXPECT_EQ(chatvault::testing::ReadFile(e.path()),
-                chatvault::testing::ReadFile(restored + "/" + rel))
-          << rel;
-    }
-  }
-
-  TempDir dir_;
-  std::string data_ = dir_.Sub("data");
-  std::string store_ = dir_.Sub("store");
-  key::BackupKey key_ = key::BackupKey::Generate();
-  std::unique_ptr<storage::Provider> provider_;
-  BackupOptions options_;
-};
 
 TEST_F(BackupEngine, RoundTripRestoresEveryFile) {
   auto summary = Backup();
@@ -93,15 +52,27 @@ TEST_F(BackupEngine, IncrementalUploadsOnlyWhatChangedAndCollectsGarbage) {
   EXPECT_EQ(again->new_chunks, 0u);
   EXPECT_EQ(again->bytes_uploaded, 0u);
 
-  // Replace one media file: exactly one new chunk, and the old one is deleted after the commit.
+  // Replace one media file: exactly one new chunk. Backup 2 is kept too (two by default), so
+  // the old chunk stays; once backup 2 is no longer kept, it goes.
   chatvault::testing::WriteFile(data_ + "/Media/Voice/file0.bin",
                                 chatvault::testing::PseudoRandom(40 * 1024, 999));
   auto third = Backup();
   ASSERT_TRUE(third.ok());
   EXPECT_EQ(third->new_chunks, 1u);
-  EXPECT_EQ(ObjectNames("chunks/").size(), third->chunks);
-  EXPECT_EQ(ObjectNames("current/"), std::vector<std::string>{"current/0000000003"});
-  EXPECT_EQ(ObjectNames("manifests/"), std::vector<std::string>{"manifests/0000000003"});
+  EXPECT_EQ(third->backups_kept, 2u);
+  EXPECT_EQ(ObjectNames("chunks/").size(), third->chunks + 1);
+  EXPECT_EQ(ObjectNames("current/"),
+            (std::vector<std::string>{"current/0000000002", "current/0000000003"}));
+  EXPECT_EQ(ObjectNames("manifests/"),
+            (std::vector<std::string>{"manifests/0000000002", "manifests/0000000003"}));
+  options_.keep = 1;
+  auto only = Backup();
+  ASSERT_TRUE(only.ok());
+  EXPECT_EQ(only->backups_kept, 1u);
+  EXPECT_EQ(ObjectNames("chunks/").size(), only->chunks);
+  EXPECT_EQ(ObjectNames("current/"), std::vector<std::string>{"current/0000000004"});
+  EXPECT_EQ(ObjectNames("manifests/"), std::vector<std::string>{"manifests/0000000004"});
+  options_.keep = 2;
 
   // A few new messages touch only the database's last chunk(s).
   ASSERT_TRUE(chatvault::testing::AddMessages(data_ + "/msgstore.db", 20));

@@ -206,7 +206,9 @@ TEST_F(CliContract, JsonOfEachBackupCommand) {
   EXPECT_TRUE(IsSuccessWith(backup.out,
                             "sequence:int location:text files:int bytes:int chunks:int "
                             "new_chunks:int files_unchanged:int bytes_uploaded:int "
-                            "objects_deleted:int seconds:number warning:text"));
+                            "objects_deleted:int backups_kept:int messages:int skipped:array "
+                            "completed_with_skipped_files:bool warnings:array seconds:number "
+                            "warning:text"));
   status = cli_.Run({"status", "--json"});
   EXPECT_TRUE(IsSuccessWith(status.out, config + "current:object"));
   EXPECT_TRUE(HasShape(status.Json()["current"],
@@ -214,11 +216,20 @@ TEST_F(CliContract, JsonOfEachBackupCommand) {
 
   auto restore = cli_.Run({"restore", "--from", store_, "--to", dir_.Sub("out"), "--key-file",
                            cli_.key_file(), "--json"});
-  EXPECT_TRUE(IsSuccessWith(
-      restore.out, "sequence:int created_unix:int files:int bytes:int seconds:number to:text"));
+  EXPECT_TRUE(IsSuccessWith(restore.out,
+                            "sequence:int created_unix:int files:int bytes:int warnings:array "
+                            "seconds:number to:text"));
   auto verify = cli_.Run({"verify", "--json"});
-  EXPECT_TRUE(IsSuccessWith(
-      verify.out, "sequence:int created_unix:int files:int bytes:int chunks:int seconds:number"));
+  EXPECT_TRUE(IsSuccessWith(verify.out,
+                            "sequence:int created_unix:int files:int bytes:int chunks:int "
+                            "warnings:array seconds:number"));
+  auto backups = cli_.Run({"backups", "--json"});
+  EXPECT_TRUE(IsSuccessWith(backups.out,
+                            "location:text backups:array other_key_backups:int ignored:array"));
+  ASSERT_EQ(backups.Json()["backups"].size(), 1u);
+  EXPECT_TRUE(HasShape(backups.Json()["backups"][0],
+                       Fields("sequence:int created_unix:int messages:int files:int bytes:int "
+                              "skipped_files:int")));
   EXPECT_EQ(verify.Json()["created_unix"], restore.Json()["created_unix"]);
 }
 

@@ -11,16 +11,14 @@
 
 namespace chatvault::testing {
 
-enum class JsonType { kInt, kNumber, kText, kBool, kObject };
+enum class JsonType { kInt, kNumber, kText, kBool, kObject, kArray };
 using JsonShape = std::map<std::string, JsonType>;
 
-// "sequence:int seconds:number to:text md5:bool current:object" as a shape.
+// "sequence:int seconds:number to:text md5:bool current:object warnings:array" as a shape.
 inline JsonShape Fields(const std::string& spec) {
-  static const std::map<std::string, JsonType> kTypes = {{"int", JsonType::kInt},
-                                                         {"number", JsonType::kNumber},
-                                                         {"text", JsonType::kText},
-                                                         {"bool", JsonType::kBool},
-                                                         {"object", JsonType::kObject}};
+  static const std::map<std::string, JsonType> kTypes = {
+      {"int", JsonType::kInt},   {"number", JsonType::kNumber}, {"text", JsonType::kText},
+      {"bool", JsonType::kBool}, {"object", JsonType::kObject}, {"array", JsonType::kArray}};
   JsonShape shape;
   std::istringstream words(spec);
   for (std::string word; words >> word;) {
@@ -32,16 +30,12 @@ inline JsonShape Fields(const std::string& spec) {
 
 inline bool HasType(const nlohmann::json& value, JsonType type) {
   switch (type) {
-    case JsonType::kInt:
-      return value.is_number_integer();
-    case JsonType::kNumber:
-      return value.is_number();
-    case JsonType::kText:
-      return value.is_string();
-    case JsonType::kBool:
-      return value.is_boolean();
-    case JsonType::kObject:
-      return value.is_object();
+    case JsonType::kInt: return value.is_number_integer();
+    case JsonType::kNumber: return value.is_number();
+    case JsonType::kText: return value.is_string();
+    case JsonType::kBool: return value.is_boolean();
+    case JsonType::kObject: return value.is_object();
+    case JsonType::kArray: return value.is_array();
   }
   return false;
 }

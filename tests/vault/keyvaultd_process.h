@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 
@@ -52,6 +53,10 @@ class KeyvaultdProcess {
   const std::string& url() const { return url_; }
   std::string ca_file() const { return dir_.Sub("vault/tls/cert.pem"); }
   std::string dir() const { return dir_.Sub("vault"); }
+  int port() const { return std::atoi(ReadLine(dir_.Sub("vault/port")).c_str()); }
+  int pid() const { return std::atoi(ReadLine(dir_.Sub("vault/pid")).c_str()); }
+  // What GET /metrics wants after "Authorization: Bearer " (start-keyvaultd.sh makes it).
+  std::string metrics_token() const { return ReadLine(dir_.Sub("vault/metrics-token")); }
 
   std::string Token(const std::string& account, int ttl = 3600) const {
     int rc = 0;
@@ -70,6 +75,13 @@ class KeyvaultdProcess {
   static std::string Binary() { return std::string(CHATVAULT_BINARY_DIR) + "/src/vault/keyvaultd"; }
 
  private:
+  static std::string ReadLine(const std::string& path) {
+    std::ifstream in(path);
+    std::string line;
+    std::getline(in, line);
+    return line;
+  }
+
   static std::string Script(const char* name) {
     return std::string(CHATVAULT_SOURCE_DIR) + "/tools/vault/" + name;
   }

@@ -11,7 +11,7 @@ namespace {
 
 // restore prints the same fields whichever way the key came (docs/CLI.md).
 constexpr char kRestored[] =
-    "sequence:int created_unix:int files:int bytes:int seconds:number to:text";
+    "sequence:int created_unix:int files:int bytes:int warnings:array seconds:number to:text";
 
 class PasswordCliTest : public ::testing::Test {
  protected:

@@ -6,7 +6,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "chatvault/common/status.h"
 #include "chatvault/key/backup_key.h"
@@ -38,7 +40,30 @@ struct BackupOptions {
   // (nanoseconds) and mode match the current backup keeps that backup's chunks without being
   // read; the database is always snapshotted and read in full.
   bool reread_all = false;
+  // How many backups of this key stay at the location, the new one included (at least 1).
+  // Older ones are deleted after the commit; a chunk a kept backup uses is never deleted.
+  int keep = 2;
+  // A location whose newest backup was made with another key is refused (kForeignBackup)
+  // unless this is set; then every object of that key's backups is deleted once the new backup
+  // is complete.
+  bool replace_other_backup = false;
+  // A backup that looks like a disaster (the database snapshot fails PRAGMA quick_check, it
+  // holds less than half the messages of the current backup, or most media files disappeared)
+  // is refused (kSuspiciousData) unless this is set.
+  bool allow_shrink = false;
+  // The highest backup number known to have been committed at this location under this key: the
+  // device's own record, or one held elsewhere (a vault). A location whose newest backup is older
+  // (rolled back, or backups deleted) is refused (kRolledBack) unless accept_rollback is set. New
+  // backups are always numbered above it.
+  uint64_t min_sequence = 0;
+  bool accept_rollback = false;
   ProgressFn progress;
+};
+
+// A media file the backup could not read; the backup goes on without it.
+struct SkippedFile {
+  std::string path;    // relative to the data directory ("Media/x/" for a directory)
+  std::string reason;  // one sentence, e.g. "cannot open ...: Permission denied"
 };
 
 struct BackupSummary {
@@ -50,21 +75,43 @@ struct BackupSummary {
   uint64_t files_unchanged = 0; // media files carried over from the previous backup unread
   uint64_t bytes_uploaded = 0;  // encrypted bytes written for those
   uint64_t objects_deleted = 0; // older backups' objects removed after the commit
+  uint64_t backups_kept = 0;    // this key's backups at the location after the cleanup
+  std::optional<uint64_t> messages;  // rows of the database's message table, when it has one
+  // Media files left out because they could not be read: the backup completed without them.
+  std::vector<SkippedFile> skipped;
   // Set when the backup committed but removing older objects failed (the next backup retries).
   std::string cleanup_warning;
+  // Things the user should know that did not stop the backup (a suspicious backup committed
+  // with allow_shrink, for instance).
+  std::vector<std::string> warnings;
   double seconds = 0;
+
+  bool CompletedWithSkippedFiles() const { return !skipped.empty(); }
 };
 
 // Backs up `data_dir` to `provider` under `key`. Commits only when everything is uploaded; on any
 // failure (or a crash) the previous backup stays the current one, and running again completes
 // the work, reusing the chunks already uploaded.
+// Refusals, each before anything is committed: kForeignBackup, kRolledBack, kSuspiciousData (see
+// BackupOptions). A media file that cannot be read is skipped and listed in the summary; the
+// database itself must be readable.
 Result<BackupSummary> RunBackup(const std::string& data_dir, storage::Provider& provider,
                                 const key::BackupKey& key, const BackupOptions& options);
+
+// The checks RunBackup makes of the location before it reads anything (kForeignBackup,
+// kRolledBack), for a setup that is about to point a new key at a location.
+Status CheckLocation(storage::Provider& provider, const key::BackupKey& key,
+                     const BackupOptions& options);
 
 struct RestoreOptions {
   int threads = 3;
   // Restore into a directory that already holds files (they are replaced file by file).
   bool allow_nonempty = false;
+  // Which backup: 0 for the newest one made with this key, else its number.
+  uint64_t sequence = 0;
+  // As BackupOptions::min_sequence: a newer backup is known to exist. Restore and verify go on
+  // but warn when the location's newest backup is older.
+  uint64_t min_sequence = 0;
   ProgressFn progress;
 };
 
@@ -74,20 +121,26 @@ struct RestoreSummary {
   uint64_t files = 0;
   uint64_t bytes = 0;
   uint64_t chunks = 0;
+  // Worth saying loudly: the location looks rolled back, a newer backup there is made with
+  // another key, or objects that look like backups but are not were ignored.
+  std::vector<std::string> warnings;
   double seconds = 0;
 };
 
-// Restores the current backup into `target_dir`. Every chunk is authenticated (and bound to its
-// keyed id) before a byte of it is written; each file appears via temp file + rename, msgstore.db
-// must pass PRAGMA quick_check before it is put in place, and everything is flushed to disk
-// (syncfs) before RunRestore returns. A file that replaces an existing one is synced before its
-// rename, so a crash never leaves less than was there before.
-// Errors: kNotFound (no backup there), kWrongKey (made with another key), kCorrupted/kTruncated
-// (stored objects were damaged, swapped or deleted; the message names the file).
+// Restores a backup (the newest made with this key, or options.sequence) into `target_dir`.
+// Every chunk is authenticated (and bound to its keyed id) before a byte of it is written; each
+// file appears via temp file + rename, msgstore.db must pass PRAGMA quick_check before it is put
+// in place, and everything is flushed to disk (syncfs) before RunRestore returns. A file that
+// replaces an existing one is synced before its rename, so a crash never leaves less than was
+// there before. A restore that fails removes what it wrote (and the target directory if it made
+// it); temp files a killed restore left in `target_dir` are removed by the next one.
+// Errors: kNotFound (no such backup there), kWrongKey (made with another key), kCorrupted/
+// kTruncated (stored objects were damaged, swapped or deleted; the message names the file),
+// kNoSpace (checked before the first byte is written, and when the disk fills up meanwhile).
 Result<RestoreSummary> RunRestore(storage::Provider& provider, const key::BackupKey& key,
                                   const std::string& target_dir, const RestoreOptions& options);
 
-// Downloads and authenticates the whole current backup without writing anything.
+// Downloads and authenticates a whole backup without writing anything.
 Result<RestoreSummary> RunVerify(storage::Provider& provider, const key::BackupKey& key,
                                  const RestoreOptions& options);
 
@@ -97,9 +150,25 @@ struct BackupInfo {
   uint64_t files = 0;
   uint64_t bytes = 0;
   uint64_t chunks = 0;
+  std::optional<uint64_t> messages;  // absent for backups that did not record it
+  uint64_t skipped_files = 0;        // media files that could not be read when it was made
+  // Empty when the backup's manifest is intact; else why it cannot be restored.
+  std::string problem;
 };
 
-// Reads the current backup's pointer and manifest. kNotFound when the location holds no backup.
+// The newest backup made with this key. kNotFound when the location holds no backup, kWrongKey
+// when it holds only backups made with other keys.
 Result<BackupInfo> LatestBackup(storage::Provider& provider, const key::BackupKey& key);
+
+struct LocationContents {
+  std::vector<BackupInfo> backups;  // made with this key, oldest first
+  uint64_t other_key_backups = 0;   // made with other keys
+  // Objects named like backup pointers that are not backups (damaged, renamed or planted); they
+  // are never taken for the newest backup.
+  std::vector<std::string> ignored;
+};
+
+// Every backup at the location, for `chatvault backups`.
+Result<LocationContents> ListBackups(storage::Provider& provider, const key::BackupKey& key);
 
 }  // namespace chatvault::backup

@@ -1,0 +1,81 @@
+// The upload half of a backup: worker threads compute each chunk's keyed id, decide whether the
+// provider already has it, and encrypt and upload it if not. The reading thread submits chunks in
+// file order and gets the results back in that order, so each file's chunk list comes out right.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_set>
+
+#include "backup/chunk_codec.h"
+#include "backup/manifest.h"
+#include "backup/work_pool.h"
+#include "chatvault/storage/provider.h"
+
+namespace chatvault::backup {
+
+// The chunk objects the provider holds, as listed at the start of a backup plus those this backup
+// stored since. Read by the planning thread while the workers add to it.
+class StoredChunks {
+ public:
+  explicit StoredChunks(const std::vector<storage::ObjectInfo>& listed);
+  // True when `name` was not there yet (and now counts as stored).
+  bool Insert(const std::string& name);
+  bool ContainsAll(const std::vector<ChunkRef>& chunks) const;
+
+ private:
+  mutable std::mutex mu_;
+  std::unordered_set<std::string> names_;
+};
+
+class ChunkUploader {
+ public:
+  struct Stored {
+    size_t file = 0;  // what the caller passed to Submit
+    ChunkRef ref;
+    uint64_t uploaded = 0;  // encrypted bytes written (0 when the chunk was there)
+    bool is_new = false;
+  };
+  using OnStored = std::function<void(const Stored&)>;
+
+  // At most 2 x `threads` chunks and kMaxBytesInFlight plaintext bytes are in flight, so the peak
+  // memory does not depend on how many large media chunks happen to come together.
+  ChunkUploader(storage::Provider& provider, const ChunkCodec& codec, StoredChunks& stored,
+                int threads, OnStored on_stored);
+
+  // A buffer to read the next chunk into (one the workers handed back, when there is one).
+  Bytes TakeBuffer() { return buffers_.Take(); }
+  // Queues a chunk of `file`, first waiting for earlier ones while the window is full. Returns
+  // the first failure of any chunk so far; stop submitting then.
+  Status Submit(size_t file, Bytes data);
+  // Waits for every queued chunk; returns the first failure, if any.
+  Status Finish();
+
+ private:
+  struct InFlight {
+    size_t file;
+    uint64_t bytes;
+    std::future<Result<Stored>> done;
+  };
+  void TakeOldest();
+  Result<Stored> Store(size_t file, Bytes& data);
+
+  storage::Provider& provider_;
+  const ChunkCodec& codec_;
+  StoredChunks& stored_;
+  OnStored on_stored_;
+  size_t window_;
+  BufferRecycler buffers_;
+  std::deque<InFlight> in_flight_;
+  uint64_t bytes_in_flight_ = 0;
+  Status failure_;
+  // Last: destroyed first, so queued jobs finish while everything they use still exists.
+  WorkPool pool_;
+};
+
+}  // namespace chatvault::backup
