@@ -14,6 +14,7 @@
 #include "cli/device_config.h"
 #include "cli/key_source.h"
 #include "cli/terminal.h"
+#include "cli/vault_settings.h"
 
 namespace chatvault::cli {
 namespace {
@@ -134,6 +135,23 @@ Status RecordBackup(const Globals& g, DeviceConfig config, const backup::BackupS
   return SaveConfig(g.home, config);
 }
 
+// In password mode the vault keeps the newest backup's number (signed with the device key), so
+// a new phone that recovers K notices a location that went back in time. A vault that cannot be
+// told now costs a warning, not the backup: the next backup tells it.
+std::optional<std::string> TellVault(const Globals& g, const key::BackupKey& key,
+                                     uint64_t sequence) {
+  auto settings = LoadVaultSettings(g.home);
+  Status s = settings.status();
+  if (s.ok()) {
+    auto vault = ConnectVault(*settings, kQuickVaultRetry);
+    s = vault.ok() ? (*vault)->SetBackupSequence(settings->account, key, sequence) : vault.status();
+  }
+  if (s.ok()) return std::nullopt;
+  return "the vault was not told about backup " + std::to_string(sequence) + " (" + s.ToString() +
+         "); a new device restoring with the password cannot notice a rollback "
+         "of the location until a later backup reaches it";
+}
+
 Result<BackupReport> RunBackup(const Globals& g, const BackupOptions& o) {
   CV_ASSIGN_OR_RETURN(DeviceConfig config, LoadReadyConfig(g.home));
   auto key = ResolveKey(g, KeySource::DeviceKeyFile(g.home));
@@ -153,7 +171,12 @@ Result<BackupReport> RunBackup(const Globals& g, const BackupOptions& o) {
   r.location = provider->Describe();
   r.warnings = summary->warnings;
   if (summary->CompletedWithSkippedFiles()) r.completion = Completion::kWithSkippedFiles;
-  if (IsConfiguredLocation(o, config)) CV_RETURN_IF_ERROR(RecordBackup(g, config, *summary));
+  if (IsConfiguredLocation(o, config)) {
+    CV_RETURN_IF_ERROR(RecordBackup(g, config, *summary));
+    if (config.protection == "password") {
+      if (auto warning = TellVault(g, *key, summary->sequence)) r.warnings.push_back(*warning);
+    }
+  }
   return r;
 }
 

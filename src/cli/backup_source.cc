@@ -1,5 +1,7 @@
 #include "cli/backup_source.h"
 
+#include <algorithm>
+
 #include "cli/device_config.h"
 
 namespace chatvault::cli {
@@ -24,13 +26,14 @@ Result<BackupSource> WithDeviceDefaults(const Globals& globals, BackupSource giv
 }
 
 uint64_t KnownSequence(const std::string& home, const std::string& location,
-                       const key::BackupKey& key) {
+                       const UnlockedKey& unlocked) {
+  uint64_t known = unlocked.vault_sequence.value_or(0);
   auto config = LoadConfig(home);
-  if (!config.ok() || NormalizeLocation(location) != config->location ||
-      config->key_fingerprint != HexEncode(key.Fingerprint())) {
-    return 0;
+  if (config.ok() && NormalizeLocation(location) == config->location &&
+      config->key_fingerprint == HexEncode(unlocked.key.Fingerprint())) {
+    known = std::max(known, config->last_sequence);
   }
-  return config->last_sequence;
+  return known;
 }
 
 }  // namespace chatvault::cli

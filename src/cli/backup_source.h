@@ -1,5 +1,5 @@
 // Where restore, verify and backups read backups from, and what is known about the newest one
-// there.
+// there: this device's own record of its last backup and, in password mode, the vault's.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -25,10 +25,10 @@ struct BackupSource {
 Result<BackupSource> WithDeviceDefaults(const Globals& globals, BackupSource given,
                                         const std::string& command);
 
-// The newest backup known to have been committed at `location` under `key`: this device's
-// record, when it backs up there with that key; else 0. The engine warns or refuses when the
-// location is older.
+// The newest backup known to have been committed at `location` under `unlocked.key`: this
+// device's record (when it backs up there with that key) or the vault's, whichever is higher;
+// 0 when neither knows. The engine warns or refuses when the location is older.
 uint64_t KnownSequence(const std::string& home, const std::string& location,
-                       const key::BackupKey& key);
+                       const UnlockedKey& unlocked);
 
 }  // namespace chatvault::cli

@@ -18,8 +18,6 @@
 namespace chatvault::cli {
 namespace {
 
-constexpr int kConfirmTries = 3;
-
 struct InitOptions {
   bool key = false;       // --key
   bool password = false;  // --password
@@ -77,26 +75,6 @@ DeviceConfig NewConfig(const InitOptions& o, const key::BackupKey& key) {
   return config;
 }
 
-// Asks for the key until it matches (at most kConfirmTries times). True when proven.
-bool ProveKeySaved(const key::BackupKey& expected) {
-  for (int attempt = 1; attempt <= kConfirmTries; ++attempt) {
-    auto line = ReadLine("Type the 64-digit key you saved, to prove you have it: ", true);
-    if (!line) return false;
-    auto typed = key::BackupKey::Parse(*line);
-    if (!typed.ok()) {
-      std::cerr << "That is not a backup key: " << typed.status().message() << ".\n";
-    } else if (typed->secret().Equals(expected.secret())) {
-      return true;
-    } else {
-      std::cerr << "That key does not match the one shown above.\n";
-    }
-    if (attempt < kConfirmTries) {
-      std::cerr << "Try again (" << kConfirmTries - attempt << " left).\n";
-    }
-  }
-  return false;
-}
-
 void ShowKeyToWriteDown(const key::BackupKey& key) {
   std::cout << "Your backup key (write it down and keep it somewhere safe; without it your\n"
                "backups cannot be restored, and nobody can recover it for you):\n\n    "
@@ -119,8 +97,8 @@ Result<InitReport> SetUpWithKey(const Globals& g, const InitOptions& o, key::Bac
   return r;
 }
 
-// An account that already has a record belongs to the device that made it (it holds K); another
-// device is told where to go instead (exit 6, as a refusal).
+// An account that already has a record belongs to the devices holding its K; a device without it
+// is told where to go instead (exit 6, as a refusal).
 Status RegisterNewRecord(vaultclient::VaultClient& vault, const VaultSettings& settings,
                          const InitOptions& o, const std::string& password,
                          const key::BackupKey& key) {
@@ -128,8 +106,9 @@ Status RegisterNewRecord(vaultclient::VaultClient& vault, const VaultSettings& s
   if (s.ok()) return s;
   if (s.code() == Code::kAlreadyExists) {
     return PermissionDenied(s.message() +
-                            ". On the device that made it, use 'chatvault password reset'; "
-                            "elsewhere, restore with 'chatvault restore --password'");
+                            ". On a device that backs up with that key, use 'chatvault password "
+                            "reset'; on a new device, restore with 'chatvault restore --password "
+                            "--set-up-device', which sets it up with that record");
   }
   return s.Annotate("registering with the vault");
 }
@@ -140,10 +119,13 @@ Status StoreKeyInVault(const Globals& g, const InitOptions& o, const VaultSettin
                        const key::BackupKey& key) {
   CV_ASSIGN_OR_RETURN(auto vault, ConnectVault(settings));
   CV_RETURN_IF_ERROR(vault->Health());
-  CV_ASSIGN_OR_RETURN(std::string password, ReadNewPassword(o.vault.password_file, kPasswordEnv));
+  auto password = ChooseNewPassword(o.vault);
+  if (!password.ok()) return password.status().Annotate("nothing was set up");
   if (!g.quiet && !g.json) std::cerr << "Storing the backup key in the vault...\n";
-  CV_RETURN_IF_ERROR(RegisterNewRecord(*vault, settings, o, password, key));
-  if (Status s = ProvePassword(*vault, settings.account, key, o.vault, password); !s.ok()) {
+  CV_RETURN_IF_ERROR(RegisterNewRecord(*vault, settings, o, *password, key));
+  Status s = ProvePassword(*vault, settings.account, key, *password);
+  WipeString(*password);
+  if (!s.ok()) {
     (void)vault->Delete(settings.account, o.vault.token, key);
     return Status(s.code(), s.message() + "; nothing was set up, run init again");
   }

@@ -2,7 +2,6 @@
 
 #include <filesystem>
 
-#include "chatvault/crypto/secret.h"
 #include "cli/device_config.h"
 #include "cli/terminal.h"
 
@@ -17,13 +16,19 @@ Result<key::BackupKey> TypedKey() {
   return key::BackupKey::Parse(*line);
 }
 
-Result<key::BackupKey> KeyFromVault(const Globals& globals, const VaultFlags& flags) {
+Result<UnlockedKey> KeyFromVault(const Globals& globals, const VaultFlags& flags) {
   CV_ASSIGN_OR_RETURN(VaultSettings settings, flags.Resolve(globals.home));
   CV_ASSIGN_OR_RETURN(auto vault, ConnectVault(settings));
-  auto key = RecoverKey(*vault, settings.account,
-                        {"Password for your backup key: ", flags.password_file, kPasswordEnv});
-  if (!key.ok()) return key.status().Annotate("getting the key from the vault");
-  return key;
+  auto recovered =
+      RecoverKey(*vault, settings.account,
+                 {"Password for your backup key: ", flags.password_file, kPasswordEnv});
+  if (!recovered.ok()) return recovered.status().Annotate("getting the key from the vault");
+  return UnlockedKey{std::move(recovered->key), std::move(settings), recovered->backup_sequence};
+}
+
+Result<UnlockedKey> Unlocked(Result<key::BackupKey> key) {
+  if (!key.ok()) return key.status();
+  return UnlockedKey{std::move(key).value(), std::nullopt, std::nullopt};
 }
 
 }  // namespace
@@ -72,22 +77,27 @@ void KeySource::AddFlags(CLI::App* cmd) {
   vault.Add(cmd, /*with_token=*/false);
 }
 
-Result<key::BackupKey> ResolveKey(const Globals& globals, const KeySource& source) {
+Result<UnlockedKey> UnlockKey(const Globals& globals, const KeySource& source) {
   const int given = !source.digits.empty() + !source.file.empty() + source.password;
   if (given > 1) return InvalidArgument("choose one of --key, --key-file and --password");
-  if (!source.digits.empty()) return key::BackupKey::Parse(source.digits);
-  if (!source.file.empty()) return key::ReadKeyFile(source.file);
+  if (!source.digits.empty()) return Unlocked(key::BackupKey::Parse(source.digits));
+  if (!source.file.empty()) return Unlocked(key::ReadKeyFile(source.file));
   if (source.password) return KeyFromVault(globals, source.vault);
-  return TypedKey();
+  return Unlocked(TypedKey());
 }
 
-Result<key::BackupKey> RecoverKey(vaultclient::VaultClient& vault, const std::string& account,
-                                  const PasswordInput& input) {
+Result<key::BackupKey> ResolveKey(const Globals& globals, const KeySource& source) {
+  CV_ASSIGN_OR_RETURN(UnlockedKey unlocked, UnlockKey(globals, source));
+  return std::move(unlocked.key);
+}
+
+Result<vaultclient::RecoverResult> RecoverKey(vaultclient::VaultClient& vault,
+                                              const std::string& account,
+                                              const PasswordInput& input) {
   CV_ASSIGN_OR_RETURN(std::string password, ReadPassword(input.prompt, input.file, input.env_var));
   auto recovered = vault.Recover(account, password);
-  crypto::Wipe({reinterpret_cast<uint8_t*>(password.data()), password.size()});
-  if (!recovered.ok()) return recovered.status();
-  return std::move(recovered->key);
+  WipeString(password);
+  return recovered;
 }
 
 }  // namespace chatvault::cli

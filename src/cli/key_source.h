@@ -3,6 +3,8 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "chatvault/common/status.h"
@@ -49,10 +51,21 @@ struct KeySource {
   void AddFlags(CLI::App* cmd);
 };
 
+// K, and with --password what the vault said along with it.
+struct UnlockedKey {
+  key::BackupKey key;
+  std::optional<VaultSettings> vault;  // --password: the vault and account that gave K
+  // --password: the newest backup a device holding K reported to the vault (signature checked).
+  std::optional<uint64_t> vault_sequence;
+};
+
+Result<UnlockedKey> UnlockKey(const Globals& globals, const KeySource& source);
 Result<key::BackupKey> ResolveKey(const Globals& globals, const KeySource& source);
 
-// An OPAQUE login with the password from `input`; K once the vault accepts it.
-Result<key::BackupKey> RecoverKey(vaultclient::VaultClient& vault, const std::string& account,
-                                  const PasswordInput& input);
+// An OPAQUE login with the password from `input`; K (and what came with it) once the vault
+// accepts it.
+Result<vaultclient::RecoverResult> RecoverKey(vaultclient::VaultClient& vault,
+                                              const std::string& account,
+                                              const PasswordInput& input);
 
 }  // namespace chatvault::cli

@@ -11,6 +11,7 @@
 #include "cli/device_config.h"
 #include "cli/key_source.h"
 #include "cli/password_proof.h"
+#include "cli/terminal.h"
 #include "cli/vault_settings.h"
 
 namespace chatvault::cli {
@@ -28,6 +29,7 @@ struct PasswordReport : Report {
 };
 
 struct DisableOptions {
+  bool yes = false;  // agreed without a terminal to type the key back on
   VaultFlags vault;
 };
 
@@ -64,7 +66,7 @@ Status CheckCurrentPassword(RecordOwner& owner, const PasswordOptions& o) {
   auto got = RecoverKey(*owner.vault, owner.settings.account,
                         {"Current password: ", o.old_password_file, kOldPasswordEnv});
   if (!got.ok()) return got.status().Annotate("checking the current password");
-  if (!got->secret().Equals(owner.key->secret())) {
+  if (!got->key.secret().Equals(owner.key->secret())) {
     return WrongKey("the vault holds a different backup key than this device");
   }
   return OkStatus();
@@ -75,15 +77,18 @@ Result<PasswordReport> RunPassword(const Globals& g, const PasswordOptions& o) {
       RecordOwner owner,
       OpenRecordOwner(g, o.vault, "this needs --token (an account token from the chat service)"));
   if (o.know_old) CV_RETURN_IF_ERROR(CheckCurrentPassword(owner, o));
-  CV_ASSIGN_OR_RETURN(std::string password, ReadNewPassword(o.vault.password_file, kPasswordEnv));
+  auto password = ChooseNewPassword(o.vault);
+  if (!password.ok()) return password.status().Annotate("the password is unchanged");
   const std::string& account = owner.settings.account;
-  if (Status s = owner.vault->Register(account, o.vault.token, password, *owner.key); !s.ok()) {
+  if (Status s = owner.vault->Register(account, o.vault.token, *password, *owner.key); !s.ok()) {
     return s.Annotate("storing the key under the new password");
   }
-  if (Status s = ProvePassword(*owner.vault, account, *owner.key, o.vault, password); !s.ok()) {
-    return Status(s.code(), s.message() +
-                                "; the new password is set, but run 'chatvault "
-                                "password reset' if you are unsure of it");
+  Status proven = ProvePassword(*owner.vault, account, *owner.key, *password);
+  WipeString(*password);
+  if (!proven.ok()) {
+    return Status(proven.code(), proven.message() +
+                                     "; the new password is set, but run 'chatvault "
+                                     "password reset' if you are unsure of it");
   }
   CV_RETURN_IF_ERROR(SaveVaultSettings(g.home, owner.settings));
   PasswordReport r;
@@ -101,11 +106,32 @@ Status ForgetVault(const Globals& g) {
   return SaveConfig(g.home, *config);
 }
 
+// Deleting the record makes the 64 digits the only way to restore elsewhere: on a terminal the
+// user sees them and types them back first (as init --key asks); a script says --yes.
+Status AgreeToDisable(const DisableOptions& o, const RecordOwner& owner) {
+  if (o.yes) return OkStatus();
+  if (!StdinIsTerminal()) {
+    return InvalidArgument(
+        "disable deletes your backup key from the vault; with no terminal to "
+        "confirm on, pass --yes");
+  }
+  std::cerr << "This deletes your backup key from " << owner.settings.url << " for "
+            << owner.settings.account
+            << ". Backups go on from this device with the same key,\nbut your password will no "
+               "longer restore them: on another device you will need this 64-digit key:\n\n    "
+            << owner.key->Display() << "\n\n";
+  if (!ProveKeySaved(*owner.key)) {
+    return Cancelled("the key was not typed back, so the vault still holds it");
+  }
+  return OkStatus();
+}
+
 Result<DisableReport> RunDisable(const Globals& g, const DisableOptions& o) {
   CV_ASSIGN_OR_RETURN(
       RecordOwner owner,
       OpenRecordOwner(g, o.vault,
                       "disable needs --token (an account token from the chat service)"));
+  CV_RETURN_IF_ERROR(AgreeToDisable(o, owner));
   Status s = owner.vault->Delete(owner.settings.account, o.vault.token, *owner.key);
   if (!s.ok() && s.code() != Code::kNotFound) return s.Annotate("deleting the vault record");
   CV_RETURN_IF_ERROR(ForgetVault(g));
@@ -166,7 +192,10 @@ void AddDisableCommand(CLI::App& app, CommandRunner& runner) {
   CLI::App* cmd = app.add_subcommand(
       "disable",
       "Delete your backup key from the vault. Backups go on with the key on this device; it is\n"
-      "shown once as 64 digits, which you then need to restore elsewhere");
+      "shown as 64 digits, which you then need to restore elsewhere. On a terminal you type\n"
+      "them back before anything is deleted; without one, pass --yes");
+  cmd->add_flag("--yes", o->yes,
+                "Agree without typing the key back (for scripts; a terminal asks for the key)");
   o->vault.Add(cmd, /*with_token=*/true);
   runner.OnRun(cmd, [o](const Globals& g) { return RunDisable(g, *o); });
 }

@@ -9,6 +9,7 @@
 #include "cli/device_config.h"
 #include "cli/key_source.h"
 #include "cli/terminal.h"
+#include "cli/vault_settings.h"
 
 namespace chatvault::cli {
 namespace {
@@ -16,6 +17,7 @@ namespace {
 struct StatusReport : Report {
   std::string home;
   std::optional<DeviceConfig> config;         // none: not set up on this device
+  std::optional<VaultSettings> vault;         // password mode: where K is kept
   std::optional<backup::BackupInfo> current;  // the location's current backup, when readable
   std::string current_error;                  // why there is none
 };
@@ -36,6 +38,9 @@ Result<StatusReport> RunStatus(const Globals& g) {
     return r;
   }
   r.config = *config;
+  if (config->protection == "password") {
+    if (auto vault = LoadVaultSettings(g.home); vault.ok()) r.vault = *vault;
+  }
   auto current = CurrentBackup(g, *config);
   if (current.ok()) {
     r.current = *current;
@@ -56,6 +61,10 @@ nlohmann::json ToJson(const StatusReport& r) {
                         {"key_fingerprint", c.key_fingerprint},
                         {"last_sequence", c.last_sequence},
                         {"last_backup_unix", c.last_backup_unix}};
+  if (r.vault) {
+    out["vault"] = r.vault->url;
+    out["account"] = r.vault->account;
+  }
   if (r.current) {
     const backup::BackupInfo& b = *r.current;
     out["current"] = {{"sequence", b.sequence},
@@ -79,6 +88,12 @@ void PrintCurrent(const StatusReport& r) {
             << r.current->files << " files, " << HumanBytes(r.current->bytes) << "\n";
 }
 
+std::string ProtectionText(const StatusReport& r) {
+  if (r.vault) return "password at " + r.vault->url + " for " + r.vault->account;
+  if (r.config->protection == "password") return "password (this device lost its vault.json)";
+  return "64-digit key";
+}
+
 void PrintText(const StatusReport& r) {
   if (!r.config) {
     std::cout << "Not set up on this device. Run 'chatvault init --key --data DIR --to "
@@ -89,9 +104,10 @@ void PrintText(const StatusReport& r) {
   std::cout << "Setup:        "
             << (c.state == "ready" ? "ready" : "pending (run 'chatvault init --confirm')")
             << "\nChat data:    " << c.data_dir << "\nBackups go to: " << c.location
-            << "\nProtection:   64-digit key (fingerprint " << c.key_fingerprint.substr(0, 16)
+            << "\nProtection:   " << ProtectionText(r) << " (key fingerprint "
+            << c.key_fingerprint.substr(0, 16)
             << ")\nLast backup from this device: " << TimeText(c.last_backup_unix);
-  if (c.last_sequence) std::cout << " (backup " << c.last_sequence << ")";
+  if (c.last_backup_unix && c.last_sequence) std::cout << " (backup " << c.last_sequence << ")";
   std::cout << "\n";
   PrintCurrent(r);
 }

@@ -40,6 +40,24 @@ bool ConfirmByTyping(const std::string& what_happens, const std::string& word) {
   return line && *line == word;
 }
 
+bool ProveKeySaved(const key::BackupKey& expected) {
+  constexpr int kTries = 3;
+  for (int attempt = 1; attempt <= kTries; ++attempt) {
+    auto line = ReadLine("Type the 64-digit key you saved, to prove you have it: ", true);
+    if (!line) return false;
+    auto typed = key::BackupKey::Parse(*line);
+    if (!typed.ok()) {
+      std::cerr << "That is not a backup key: " << typed.status().message() << ".\n";
+    } else if (typed->secret().Equals(expected.secret())) {
+      return true;
+    } else {
+      std::cerr << "That key does not match the one shown above.\n";
+    }
+    if (attempt < kTries) std::cerr << "Try again (" << kTries - attempt << " left).\n";
+  }
+  return false;
+}
+
 std::string HumanBytes(uint64_t bytes) {
   static const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   double v = static_cast<double>(bytes);

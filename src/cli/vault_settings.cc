@@ -15,11 +15,6 @@ namespace {
 
 constexpr int kTypingTries = 3;
 
-void WipeString(std::string& s) {
-  crypto::Wipe({reinterpret_cast<uint8_t*>(s.data()), s.size()});
-  s.clear();
-}
-
 Result<std::string> ReadPasswordFile(const std::string& path) {
   auto read = ReadFileToString(path);
   if (!read.ok()) return IoError("cannot read the password file: " + read.status().message());
@@ -35,6 +30,11 @@ const char* Env(const char* name) {
 }
 
 }  // namespace
+
+void WipeString(std::string& s) {
+  crypto::Wipe({reinterpret_cast<uint8_t*>(s.data()), s.size()});
+  s.clear();
+}
 
 std::string VaultSettingsPath(const std::string& home) { return home + "/vault.json"; }
 
@@ -71,11 +71,14 @@ Status RemoveVaultSettings(const std::string& home) {
   return OkStatus();
 }
 
-Result<std::unique_ptr<vaultclient::VaultClient>> ConnectVault(const VaultSettings& s) {
+Result<std::unique_ptr<vaultclient::VaultClient>> ConnectVault(
+    const VaultSettings& s, std::chrono::milliseconds retry_for) {
   if (s.url.empty()) return InvalidArgument("no vault given: pass --vault https://HOST:PORT");
   if (s.account.empty()) return InvalidArgument("no account given: pass --account ID");
-  return vaultclient::VaultClient::Connect({s.url, s.ca_file},
-                                           vaultclient::ClientOptions{s.allow_weak_ksf});
+  vaultclient::ClientOptions options;
+  options.allow_weak_ksf = s.allow_weak_ksf;
+  options.retry_for = retry_for;
+  return vaultclient::VaultClient::Connect({s.url, s.ca_file}, options);
 }
 
 bool PasswordFromScript(const std::string& file, const char* env_var) {

@@ -218,7 +218,7 @@ TEST_F(CliContract, JsonOfEachBackupCommand) {
                            cli_.key_file(), "--json"});
   EXPECT_TRUE(IsSuccessWith(restore.out,
                             "sequence:int created_unix:int files:int bytes:int warnings:array "
-                            "seconds:number to:text"));
+                            "seconds:number to:text set_up_device:bool"));
   auto verify = cli_.Run({"verify", "--json"});
   EXPECT_TRUE(IsSuccessWith(verify.out,
                             "sequence:int created_unix:int files:int bytes:int chunks:int "
