@@ -8,9 +8,8 @@
 
 #include <filesystem>
 
-#include "e2e/cli_runner.h"
+#include "e2e/cli_test_base.h"
 #include "e2e/json_shape.h"
-#include "support/chat_dir.h"
 
 namespace chatvault::testing {
 namespace {
@@ -37,15 +36,8 @@ class ClosedPort {
   int port_ = 0;
 };
 
-class CliContract : public ::testing::Test {
+class CliContract : public CliTest {
  protected:
-  void SetUp() override { ASSERT_TRUE(MakeChatDir(data_)); }
-
-  void InitReady() {
-    auto r = cli_.Run({"init", "--key", "--data", data_, "--to", store_, "--i-saved-the-key"});
-    ASSERT_EQ(r.rc, 0) << r.err;
-  }
-
   // Runs `args` as text and with --json: the same exit code, one line on stderr
   // ("chatvault: <code>: ...", after any prompts) and the error object on stdout.
   void ExpectFailure(Cli& cli, const std::vector<std::string>& args, int rc,
@@ -76,11 +68,6 @@ class CliContract : public ::testing::Test {
     std::sort(chunks.begin(), chunks.end());
     return chunks;
   }
-
-  TempDir dir_;
-  Cli cli_{dir_};
-  std::string data_ = dir_.Sub("data");
-  std::string store_ = dir_.Sub("store");
 };
 
 TEST_F(CliContract, GlobalFlagsWorkBeforeAndAfterTheCommand) {

@@ -5,35 +5,28 @@
 
 #include <filesystem>
 
-#include "e2e/cli_runner.h"
+#include "e2e/cli_test_base.h"
 #include "e2e/json_shape.h"
-#include "support/chat_dir.h"
 
 namespace chatvault::testing {
 namespace {
 namespace fs = std::filesystem;
 
-constexpr char kCountMessages[] = "SELECT count(*) FROM messages";
-
-class CliNewDevice : public ::testing::Test {
+// data_ is phone A's chat; cli_ is phone A.
+class CliNewDevice : public CliTest {
  protected:
-  void SetUp() override { ASSERT_TRUE(MakeChatDir(dir_.Sub("chat-a"))); }
-
   // Phone A sets up with the key, backs up, and is lost; returns the 64 digits the user kept.
   std::string BackUpAndLosePhoneA() {
-    Cli a(dir_, "home-a");
-    auto init = a.Run({"--json", "init", "--key", "--data", dir_.Sub("chat-a"), "--to", store_,
-                       "--i-saved-the-key"});
+    auto init =
+        cli_.Run({"--json", "init", "--key", "--data", data_, "--to", store_, "--i-saved-the-key"});
     EXPECT_EQ(init.rc, 0) << init.err;
-    EXPECT_EQ(a.Run({"backup"}).rc, 0);
-    messages_ = QueryInt(dir_.Sub("chat-a/msgstore.db"), kCountMessages);
-    fs::remove_all(a.home());
-    fs::remove_all(dir_.Sub("chat-a"));
+    EXPECT_EQ(cli_.Run({"backup"}).rc, 0);
+    messages_ = MessagesIn(data_);
+    fs::remove_all(cli_.home());
+    fs::remove_all(data_);
     return init.Json().value("key", "");
   }
 
-  TempDir dir_;
-  std::string store_ = dir_.Sub("store");
   int64_t messages_ = 0;
 };
 
@@ -66,7 +59,7 @@ TEST_F(CliNewDevice, NewPhoneRestoresAndKeepsBackingUpWithTheKey) {
   ASSERT_EQ(on_c.rc, 0) << on_c.err;
   EXPECT_TRUE(on_c.out.starts_with("Restored backup 2: ")) << on_c.out;
   EXPECT_NE(on_c.out.find("restore with --set-up-device"), std::string::npos) << on_c.out;
-  EXPECT_EQ(QueryInt(dir_.Sub("chat-c/msgstore.db"), kCountMessages), messages_ + 25);
+  EXPECT_EQ(MessagesIn(dir_.Sub("chat-c")), messages_ + 25);
 }
 
 // The user's mistakes: a device that already backs up is not set up again (and nothing is

@@ -12,18 +12,24 @@
 
 namespace chatvault::testing {
 
-// The value of keyvaultd_<name>; a failed test and 0 when the vault does not answer or has none.
-inline uint64_t VaultMetric(const KeyvaultdProcess& vault, const std::string& name) {
-  httplib::Client client(vault.url());
-  client.set_ca_cert_path(vault.ca_file().c_str());
-  client.enable_server_certificate_verification(true);
-  auto res = client.Get("/metrics", {{"Authorization", "Bearer " + vault.metrics_token()}});
+// The value of keyvaultd_<name> in a /metrics reply; a failed test and 0 when the reply is
+// missing or not 200, or has no such counter.
+inline uint64_t MetricIn(const httplib::Result& res, const std::string& name) {
   EXPECT_TRUE(res && res->status == 200);
   if (!res) return 0;
   const std::string needle = "\nkeyvaultd_" + name + " ";
   const size_t at = res->body.find(needle);
   EXPECT_NE(at, std::string::npos) << name;
   return at == std::string::npos ? 0 : std::stoull(res->body.substr(at + needle.size()));
+}
+
+// The value of keyvaultd_<name>, read from the vault's API port.
+inline uint64_t VaultMetric(const KeyvaultdProcess& vault, const std::string& name) {
+  httplib::Client client(vault.url());
+  client.set_ca_cert_path(vault.ca_file().c_str());
+  client.enable_server_certificate_verification(true);
+  return MetricIn(client.Get("/metrics", {{"Authorization", "Bearer " + vault.metrics_token()}}),
+                  name);
 }
 
 }  // namespace chatvault::testing
