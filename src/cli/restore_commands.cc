@@ -151,8 +151,8 @@ void PrintSetUp(const RestoreReport& r) {
   if (!r.set_up) {
     if (!r.device_has_setup) {
       std::cout << "This device does not back up yet. To continue where the old device stopped,\n"
-                   "restore with --set-up-device: it backs this directory up to the same place\n"
-                   "with the same key from then on.\n";
+                   "run this restore again with --set-up-device --force: from then on this\n"
+                   "device backs the directory up to the same place with the same key.\n";
     }
     return;
   }

@@ -58,7 +58,7 @@ TEST_F(CliNewDevice, NewPhoneRestoresAndKeepsBackingUpWithTheKey) {
   auto on_c = c.Run({"restore", "--from", store_, "--to", dir_.Sub("chat-c"), "--key", key});
   ASSERT_EQ(on_c.rc, 0) << on_c.err;
   EXPECT_TRUE(on_c.out.starts_with("Restored backup 2: ")) << on_c.out;
-  EXPECT_NE(on_c.out.find("restore with --set-up-device"), std::string::npos) << on_c.out;
+  EXPECT_NE(on_c.out.find("again with --set-up-device --force"), std::string::npos) << on_c.out;
   EXPECT_EQ(MessagesIn(dir_.Sub("chat-c")), messages_ + 25);
 }
 
