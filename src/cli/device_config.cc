@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -29,7 +30,8 @@ Result<DeviceConfig> LoadConfig(const std::string& home) {
   }
   nlohmann::json doc = nlohmann::json::parse(*text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) {
-    return Corrupted(ConfigPath(home) + " is not valid JSON; fix it or run 'chatvault init --force'");
+    return Corrupted(ConfigPath(home) +
+                     " is not valid JSON; fix it or run 'chatvault init --force'");
   }
   DeviceConfig c;
   c.state = doc.value("state", "pending");
@@ -68,6 +70,18 @@ Result<DeviceConfig> LoadReadyConfig(const std::string& home) {
         "'chatvault init --confirm'");
   }
   return c;
+}
+
+DeviceConfig NewDeviceConfig(const std::string& data_dir, const std::string& location,
+                             const key::BackupKey& key, const std::string& protection) {
+  DeviceConfig config;
+  config.state = "pending";
+  config.protection = protection;
+  config.data_dir = fs::absolute(data_dir).lexically_normal().string();
+  config.location = NormalizeLocation(location);
+  config.key_fingerprint = HexEncode(key.Fingerprint());
+  config.created_unix = std::time(nullptr);
+  return config;
 }
 
 std::string NormalizeLocation(const std::string& location) {

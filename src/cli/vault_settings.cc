@@ -15,11 +15,6 @@ namespace {
 
 constexpr int kTypingTries = 3;
 
-void WipeString(std::string& s) {
-  crypto::Wipe({reinterpret_cast<uint8_t*>(s.data()), s.size()});
-  s.clear();
-}
-
 Result<std::string> ReadPasswordFile(const std::string& path) {
   auto read = ReadFileToString(path);
   if (!read.ok()) return IoError("cannot read the password file: " + read.status().message());
@@ -35,6 +30,11 @@ const char* Env(const char* name) {
 }
 
 }  // namespace
+
+void WipeString(std::string& s) {
+  crypto::Wipe({reinterpret_cast<uint8_t*>(s.data()), s.size()});
+  s.clear();
+}
 
 std::string VaultSettingsPath(const std::string& home) { return home + "/vault.json"; }
 
@@ -58,7 +58,8 @@ Result<VaultSettings> LoadVaultSettings(const std::string& home) {
 }
 
 Status SaveVaultSettings(const std::string& home, const VaultSettings& s) {
-  nlohmann::json doc = {{"version", 1}, {"url", s.url}, {"account", s.account}, {"ca_file", s.ca_file}};
+  nlohmann::json doc = {
+      {"version", 1}, {"url", s.url}, {"account", s.account}, {"ca_file", s.ca_file}};
   if (s.allow_weak_ksf) doc["allow_weak_ksf"] = true;
   return WriteFileAtomically(VaultSettingsPath(home), doc.dump(2) + "\n", 0600);
 }
@@ -70,11 +71,14 @@ Status RemoveVaultSettings(const std::string& home) {
   return OkStatus();
 }
 
-Result<std::unique_ptr<vaultclient::VaultClient>> ConnectVault(const VaultSettings& s) {
+Result<std::unique_ptr<vaultclient::VaultClient>> ConnectVault(
+    const VaultSettings& s, std::chrono::milliseconds retry_for) {
   if (s.url.empty()) return InvalidArgument("no vault given: pass --vault https://HOST:PORT");
   if (s.account.empty()) return InvalidArgument("no account given: pass --account ID");
-  return vaultclient::VaultClient::Connect({s.url, s.ca_file},
-                                           vaultclient::ClientOptions{s.allow_weak_ksf});
+  vaultclient::ClientOptions options;
+  options.allow_weak_ksf = s.allow_weak_ksf;
+  options.retry_for = retry_for;
+  return vaultclient::VaultClient::Connect({s.url, s.ca_file}, options);
 }
 
 bool PasswordFromScript(const std::string& file, const char* env_var) {
@@ -87,8 +91,8 @@ Result<std::string> ReadPassword(const std::string& prompt, const std::string& f
   if (const char* env = Env(env_var)) return std::string(env);
   auto line = ReadLine(prompt, /*echo=*/false);
   if (!line || line->empty()) {
-    return InvalidArgument(std::string("no password: type it, or pass --password-file FILE or set ") +
-                           env_var);
+    return InvalidArgument(
+        std::string("no password: type it, or pass --password-file FILE or set ") + env_var);
   }
   return *line;
 }
@@ -115,7 +119,8 @@ Result<std::string> ReadNewPassword(const std::string& file, const char* env_var
     WipeString(first);
     std::cerr << "The two passwords differ.\n";
   }
-  return InvalidArgument("no new password was chosen (the two entries must match and follow the rules)");
+  return InvalidArgument(
+      "no new password was chosen (the two entries must match and follow the rules)");
 }
 
 }  // namespace chatvault::cli

@@ -12,6 +12,7 @@
 #include "chatvault/opaque/client.h"
 #include "chatvault/vaultclient/vault_client.h"
 #include "vault/keyvaultd_process.h"
+#include "vault/vault_metrics.h"
 
 namespace chatvault::vaultclient {
 namespace {
@@ -45,15 +46,7 @@ class KeyvaultdTest : public ::testing::Test {
     return c;
   }
 
-  uint64_t Metric(const std::string& name) {
-    auto res = Raw()->Get("/metrics", {{"Authorization", "Bearer " + vault_.metrics_token()}});
-    EXPECT_TRUE(res && res->status == 200);
-    if (!res) return 0;
-    const std::string needle = "\nkeyvaultd_" + name + " ";
-    const size_t at = res->body.find(needle);
-    EXPECT_NE(at, std::string::npos) << name;
-    return at == std::string::npos ? 0 : std::stoull(res->body.substr(at + needle.size()));
-  }
+  uint64_t Metric(const std::string& name) { return testing::VaultMetric(vault_, name); }
 
   key::BackupKey RegisterAlice() {
     key::BackupKey k = key::BackupKey::Generate();

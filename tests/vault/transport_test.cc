@@ -22,6 +22,7 @@
 #include "chatvault/vaultclient/vault_client.h"
 #include "vault/attack/attacks.h"
 #include "vault/keyvaultd_process.h"
+#include "vault/vault_metrics.h"
 
 namespace chatvault::vaultattack {
 namespace {
@@ -108,13 +109,7 @@ class TransportTest : public ::testing::Test {
   }
 
   uint64_t Metric(const std::string& name, int port = 0) {
-    auto res = Http(port)->Get("/metrics", Bearer());
-    EXPECT_TRUE(res && res->status == 200);
-    if (!res) return 0;
-    const std::string needle = "\nkeyvaultd_" + name + " ";
-    const size_t at = res->body.find(needle);
-    EXPECT_NE(at, std::string::npos) << name;
-    return at == std::string::npos ? 0 : std::stoull(res->body.substr(at + needle.size()));
+    return chatvault::testing::MetricIn(Http(port)->Get("/metrics", Bearer()), name);
   }
 
   // The rightful user: registers `account` and gets the key back with the right password.
