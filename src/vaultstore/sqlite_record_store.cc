@@ -174,6 +174,30 @@ class SqliteRecordStore final : public RecordStore {
     return op.result.ok() ? OkStatus() : op.result.status();
   }
 
+  Result<std::vector<std::string>> ListKeys(std::string_view prefix) override {
+    CV_ASSIGN_OR_RETURN(std::unique_ptr<Reader> reader, AcquireReader());
+    auto listed = [&]() -> Result<std::vector<std::string>> {
+      Statement list;
+      if (!list.Prepare(reader->db,
+                        "SELECT key FROM records WHERE substr(key, 1, length(?1)) = ?1 "
+                        "ORDER BY key")) {
+        return ErrorOf(reader->db, "preparing a key listing");
+      }
+      Use st(list);
+      BindKey(*st, prefix);
+      std::vector<std::string> keys;
+      int rc;
+      while ((rc = sqlite3_step(*st)) == SQLITE_ROW) {
+        const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(*st, 0));
+        keys.emplace_back(text, static_cast<size_t>(sqlite3_column_bytes(*st, 0)));
+      }
+      if (rc != SQLITE_DONE) return ErrorOf(reader->db, "listing the record keys");
+      return keys;
+    }();
+    ReleaseReader(std::move(reader));
+    return listed;
+  }
+
   Status Health() override {
     CV_ASSIGN_OR_RETURN(std::unique_ptr<Reader> reader, AcquireReader());
     Status status = [&] {
