@@ -42,17 +42,17 @@ int IoThreads(int asked) {
 class BeastHttpsServer final : public HttpServer {
  public:
   BeastHttpsServer(VaultService& service, Metrics& metrics, const HttpServerOptions& options,
-                   std::unique_ptr<net::ssl::context> tls, MetricsAccess access)
+                   std::unique_ptr<TlsContextHolder> tls, MetricsAccess access)
       : options_(options),
         tls_(std::move(tls)),
         routes_(service, metrics),
         metrics_access_(std::move(access)),
         api_table_({options.limits.max_connections, options.limits.max_connections_per_address}),
         metrics_table_(kMetricsCaps),
-        api_context_{routes_,         metrics,    counters_,
+        api_context_{routes_,         metrics,    counters_, latency_,
                      pool_,           api_table_, metrics_access_,
                      options_.limits, false,      [this] { return RenderTransport(); }},
-        metrics_context_{routes_,         metrics,        counters_,
+        metrics_context_{routes_,         metrics,        counters_, latency_,
                          pool_,           metrics_table_, metrics_access_,
                          options_.limits, true,           [this] { return RenderTransport(); }},
         io_(IoThreads(options.io_threads)),
@@ -70,6 +70,9 @@ class BeastHttpsServer final : public HttpServer {
   }
 
   int BoundPort() const override { return api_->port(); }
+  Status ReloadTls() override { return tls_->Reload(); }
+  std::string DescribeCertificate() const override { return tls_->Describe(); }
+  int64_t CertificateNotAfter() const override { return tls_->NotAfterUnix(); }
   int BoundMetricsPort() const override { return metrics_ ? metrics_->port() : -1; }
 
   Status Run() override {
@@ -126,13 +129,14 @@ class BeastHttpsServer final : public HttpServer {
     gauges.connections_refused = api_table_.refused();
     gauges.connections_evicted = api_table_.evicted();
     gauges.requests_queued = pool_.queued();
-    return counters_.RenderPrometheus(gauges);
+    return counters_.RenderPrometheus(gauges) + latency_.RenderPrometheus();
   }
 
   const HttpServerOptions options_;
-  std::unique_ptr<net::ssl::context> tls_;
+  std::unique_ptr<TlsContextHolder> tls_;
   ApiRoutes routes_;
   TransportCounters counters_;
+  LatencyHistograms latency_;
   const MetricsAccess metrics_access_;
   ConnectionTable api_table_;
   ConnectionTable metrics_table_;
@@ -156,7 +160,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Create(VaultService& service, Me
       options.limits.max_connections_per_address < 1) {
     return InvalidArgument("the server needs at least one worker and one connection");
   }
-  CV_ASSIGN_OR_RETURN(auto tls, MakeServerTlsContext(options.cert_file, options.key_file));
+  CV_ASSIGN_OR_RETURN(auto tls, TlsContextHolder::Load(options.cert_file, options.key_file));
   CV_ASSIGN_OR_RETURN(MetricsAccess access,
                       MetricsAccess::Load(options.metrics_token_file, options.metrics_port >= 0));
   auto server = std::make_unique<BeastHttpsServer>(service, metrics, options, std::move(tls),
