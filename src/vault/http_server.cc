@@ -5,6 +5,8 @@
 // operation, and its parser holds the body to a limit for every transfer encoding.
 #include "chatvault/vault/http_server.h"
 
+#include <sched.h>
+
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -33,8 +35,15 @@ constexpr std::chrono::seconds kDrainDeadline{8};
 // The metrics listener serves one scraper or two, never the public.
 constexpr ConnectionCaps kMetricsCaps{64, 16};
 
+// One I/O thread per core keyvaultd may run on: the cores of its CPU affinity (taskset,
+// systemd's CPUAffinity=), not of the machine. Two I/O threads sharing one core only take turns
+// at the scheduler's lock and wake each other.
 int IoThreads(int asked) {
   if (asked > 0) return asked;
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof allowed, &allowed) == 0 && CPU_COUNT(&allowed) > 0) {
+    return CPU_COUNT(&allowed);
+  }
   const unsigned cores = std::thread::hardware_concurrency();
   return cores == 0 ? 2 : static_cast<int>(cores);
 }
