@@ -24,7 +24,7 @@ Result<std::string> SqliteFile(const std::string& store, const char* command) {
   if (path.empty()) {
     return InvalidArgument(std::string(command) +
                            " works on sqlite: stores; for etcd use 'etcdctl snapshot save' and "
-                           "'etcdutl snapshot restore' (docs/OPERATIONS.md)");
+                           "'etcdctl snapshot restore' (docs/OPERATIONS.md)");
   }
   return path;
 }
