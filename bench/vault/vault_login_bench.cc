@@ -172,9 +172,8 @@ class Fleet final : public Deployment {
  public:
   Fleet() {
     int rc = 0;
-    url_ = testing::RunCommand(std::string("KEYVAULTD_FLAGS='") + kTestFlags + " " +
-                                   ExtraFlags() + "' " +
-                                   CHATVAULT_SOURCE_DIR + "/tools/vault/start-fleet.sh " +
+    url_ = testing::RunCommand(std::string("KEYVAULTD_FLAGS='") + kTestFlags + " " + ExtraFlags() +
+                                   "' " + CHATVAULT_SOURCE_DIR + "/tools/vault/start-fleet.sh " +
                                    CHATVAULT_BINARY_DIR + "/src/vault/keyvaultd " + dir() + " 3 " +
                                    std::to_string(::getpid()),
                                &rc);
@@ -381,9 +380,13 @@ int main(int argc, char** argv) {
   benchmark::RegisterBenchmark("BM_LoginSessionSealOpen", BM_LoginSessionSealOpen);
   for (const auto& [name, deployment] : Deployments()) {
     benchmark::RegisterBenchmark(("BM_HttpsRoundTrip/" + name).c_str(), HttpsRoundTrip, name)
-        ->ThreadRange(1, 16)->UseRealTime()->MinTime(round_trip_seconds);
+        ->ThreadRange(1, 16)
+        ->UseRealTime()
+        ->MinTime(round_trip_seconds);
     benchmark::RegisterBenchmark(("BM_DurableLogin/" + name).c_str(), DurableLogin, name)
-        ->ThreadRange(1, 32)->UseRealTime()->MinTime(login_seconds);
+        ->ThreadRange(1, 32)
+        ->UseRealTime()
+        ->MinTime(login_seconds);
   }
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

@@ -106,9 +106,10 @@ class EtcdRecordStore final : public vaultstore::RecordStore {
       request.set_limit(kPage);
       request.set_revision(revision);
       etcdserverpb::RangeResponse response;
-      CV_RETURN_IF_ERROR(client_->Call("list the records", [&](Member& m, grpc::ClientContext& ctx) {
-        return m.kv->Range(&ctx, request, &response);
-      }));
+      CV_RETURN_IF_ERROR(
+          client_->Call("list the records", [&](Member& m, grpc::ClientContext& ctx) {
+            return m.kv->Range(&ctx, request, &response);
+          }));
       if (revision == 0) revision = response.header().revision();
       for (const auto& kv : response.kvs()) keys.push_back(kv.key().substr(prefix_.size()));
       if (!response.more() || response.kvs_size() == 0) return keys;

@@ -32,14 +32,14 @@ Bytes TokenMac(const TokenKeys::Key& key, std::string_view account, int64_t expi
 
 bool ValidKeyId(std::string_view id) {
   return !id.empty() && id.size() <= kMaxKeyId &&
-         std::all_of(id.begin(), id.end(), [](unsigned char c) {
-           return std::isalnum(c) || c == '_' || c == '-';
-         });
+         std::all_of(id.begin(), id.end(),
+                     [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '-'; });
 }
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -166,8 +166,9 @@ Status TokenKeys::Verify(std::string_view account, std::string_view token, int64
   if (account.size() > kMaxAccount) return PermissionDenied("the account token is not for this account");
   const Key* key = Find(id);
   if (!key) {
-    return PermissionDenied("the account token was signed with a key this vault does not know "
-                            "(retired, or not added yet)");
+    return PermissionDenied(
+        "the account token was signed with a key this vault does not know "
+        "(retired, or not added yet)");
   }
   if (!crypto::ConstantTimeEqual(*mac, TokenMac(*key, account, expiry))) {
     return PermissionDenied("the account token is not valid for this account");

@@ -48,20 +48,26 @@ Result<std::unique_ptr<JsonLinesAuditLog>> JsonLinesAuditLog::Open(const std::st
 
 JsonLinesAuditLog::JsonLinesAuditLog(int fd, bool owned, bool sync, crypto::Secret account_key,
                                      std::string instance, std::string path)
-    : fd_(fd), owned_(owned), sync_(sync), account_key_(std::move(account_key)),
-      instance_(std::move(instance)), path_(std::move(path)) {}
+    : fd_(fd),
+      owned_(owned),
+      sync_(sync),
+      account_key_(std::move(account_key)),
+      instance_(std::move(instance)),
+      path_(std::move(path)) {}
 
 Status JsonLinesAuditLog::Reopen() {
   if (!owned_) return OkStatus();
   const int fresh = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-  if (fresh < 0) return IoError("cannot reopen the audit log " + path_ + ": " + std::strerror(errno));
+  if (fresh < 0)
+    return IoError("cannot reopen the audit log " + path_ + ": " + std::strerror(errno));
   // The old file's lines are on disk before the name points elsewhere (with --audit-sync they
   // were already).
   ::fdatasync(fd_);
   const int moved = ::dup3(fresh, fd_, O_CLOEXEC);
   const int error = errno;
   ::close(fresh);
-  if (moved < 0) return IoError("cannot reopen the audit log " + path_ + ": " + std::strerror(error));
+  if (moved < 0)
+    return IoError("cannot reopen the audit log " + path_ + ": " + std::strerror(error));
   return OkStatus();
 }
 

@@ -40,8 +40,8 @@ bool Fold(const std::vector<const AuditLine*>& lines, const std::string& restore
       // The restored registration itself (made shortly before the snapshot) starts the history
       // afresh; any other is a newer one the restore lost.
       history = AccountHistory{};
-      history.registered_again = line->registration.empty() ||
-                                 line->registration != restored_registration;
+      history.registered_again =
+          line->registration.empty() || line->registration != restored_registration;
     } else if (e == "guess_counted") {
       history.newest_guess = std::max(history.newest_guess, serial);
     } else if (e == "login_settled") {
@@ -86,8 +86,8 @@ std::optional<AccountRecord> Replayed(const AccountRecord& restored, const Accou
   AccountRecord record = restored;
   if (history.registered_again) {
     // Another registration's numbers: keep the restored numbering, add its open guesses.
-    record.guess_serial = record.settled_serial +
-                          std::max(restored.failed_guesses(), history.open_guesses());
+    record.guess_serial =
+        record.settled_serial + std::max(restored.failed_guesses(), history.open_guesses());
   } else {
     record.guess_serial = std::max(record.guess_serial, history.newest_guess);
     record.settled_serial =
@@ -168,8 +168,9 @@ Result<ReplayReport> ReplayAuditLog(vaultstore::RecordStore& store,
     auto found = key_of_hash.find(hash);
     if (found == key_of_hash.end()) {
       ++report.not_in_store;
-      report.changes.push_back({hash, "not in the restored store (registered after the "
-                                      "snapshot): its user must register again"});
+      report.changes.push_back({hash,
+                                "not in the restored store (registered after the "
+                                "snapshot): its user must register again"});
       continue;
     }
     const std::string& key = found->second;
@@ -187,7 +188,7 @@ Result<ReplayReport> ReplayAuditLog(vaultstore::RecordStore& store,
         if (!what.empty()) {
           ++report.registered_again;
           report.changes.push_back({hash, what + ": restored as it was before, which the "
-                                           "user's current password does not open"});
+                                                 "user's current password does not open"});
         }
         break;
       }
@@ -208,8 +209,9 @@ Result<ReplayReport> ReplayAuditLog(vaultstore::RecordStore& store,
       }
       if (history.registered_again && replayed->active()) {
         ++report.registered_again;
-        what += " (registered again after the snapshot: restored with its older registration, "
-                "which the user's current password does not open)";
+        what +=
+            " (registered again after the snapshot: restored with its older registration, "
+            "which the user's current password does not open)";
       }
       report.changes.push_back({hash, what});
       break;

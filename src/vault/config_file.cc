@@ -7,15 +7,16 @@ namespace {
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
 bool ValidName(std::string_view name) {
   return !name.empty() && name.front() >= 'a' && name.front() <= 'z' &&
          std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-  });
+           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+         });
 }
 
 // A TOML basic string starting at text[0] == '"'; the rest of the line may only be a comment.
@@ -58,8 +59,9 @@ Result<std::vector<ConfigSetting>> ParseConfig(std::string_view text, std::strin
     setting.name = std::string(Trim(line.substr(0, equals)));
     setting.line = line_number;
     if (!ValidName(setting.name)) {
-      return InvalidArgument(where + ": a setting's name is a serve flag without its dashes, "
-                                     "such as 'listen' or 'max-connections'");
+      return InvalidArgument(where +
+                             ": a setting's name is a serve flag without its dashes, "
+                             "such as 'listen' or 'max-connections'");
     }
     std::string_view value = Trim(line.substr(equals + 1));
     if (!value.empty() && value.front() == '"') {
@@ -68,7 +70,8 @@ Result<std::vector<ConfigSetting>> ParseConfig(std::string_view text, std::strin
       // A bare value ends at a comment; a '#' inside a value needs quotes.
       const size_t comment = value.find(" #");
       setting.value = std::string(Trim(value.substr(0, comment)));
-      if (setting.value.empty()) return InvalidArgument(where + ": '" + setting.name + "' has no value");
+      if (setting.value.empty())
+        return InvalidArgument(where + ": '" + setting.name + "' has no value");
     }
     for (const ConfigSetting& earlier : settings) {
       if (earlier.name == setting.name) {

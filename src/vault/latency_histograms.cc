@@ -33,8 +33,8 @@ void LatencyHistograms::Observe(size_t route, std::chrono::steady_clock::duratio
 std::string LatencyHistograms::RenderPrometheus() const {
   constexpr const char* kName = "keyvaultd_request_duration_seconds";
   std::string out = std::string("# HELP ") + kName +
-                    " Time from a complete request to its written reply, per route.\n" +
-                    "# TYPE " + kName + " histogram\n";
+                    " Time from a complete request to its written reply, per route.\n" + "# TYPE " +
+                    kName + " histogram\n";
   for (size_t r = 0; r < routes_.size(); ++r) {
     const Histogram& h = routes_[r];
     const std::string route = r < kRoutes.size() ? std::string(kRoutes[r]) : "other";
@@ -49,8 +49,8 @@ std::string LatencyHistograms::RenderPrometheus() const {
     }
     out += std::string(kName) + "_sum{route=\"" + route + "\"} " +
            Number(static_cast<double>(h.sum_ns.load(std::memory_order_relaxed)) / 1e9) + "\n";
-    out += std::string(kName) + "_count{route=\"" + route + "\"} " + std::to_string(cumulative) +
-           "\n";
+    out +=
+        std::string(kName) + "_count{route=\"" + route + "\"} " + std::to_string(cumulative) + "\n";
   }
   return out;
 }

@@ -18,15 +18,14 @@ namespace chatvault::vault {
 class LatencyHistograms {
  public:
   static constexpr std::array<std::string_view, 9> kRoutes = {
-      "/v1/challenge",        "/v1/register/start", "/v1/register/finish",
-      "/v1/recover/start",    "/v1/recover/finish", "/v1/delete",
+      "/v1/challenge",       "/v1/register/start", "/v1/register/finish",
+      "/v1/recover/start",   "/v1/recover/finish", "/v1/delete",
       "/v1/backup-sequence", "/v1/health",         "/metrics"};
   static constexpr size_t kOther = kRoutes.size();
   // Upper bounds in seconds: an fsync takes a millisecond or more, an etcd quorum write across
   // sites tens of milliseconds, and the store gives up after a few seconds.
-  static constexpr std::array<double, 14> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01,
-                                                      0.025,  0.05,  0.1,    0.25,  0.5,
-                                                      1,      2.5,   5,      10};
+  static constexpr std::array<double, 14> kBuckets = {
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
   // The index of `path` in kRoutes, or kOther.
   static size_t RouteIndex(std::string_view path);

@@ -30,11 +30,12 @@ std::string Metrics::RenderPrometheus() const {
           reloads);
   Counter(out, "reload_failures_total",
           "Reloads that failed on SIGHUP; the previous file stays in use.", reload_failures);
-  out += "# HELP keyvaultd_tls_certificate_expiry_seconds When the served TLS certificate "
-         "expires (Unix time).\n"
-         "# TYPE keyvaultd_tls_certificate_expiry_seconds gauge\n"
-         "keyvaultd_tls_certificate_expiry_seconds " +
-         std::to_string(tls_not_after_unix.load()) + "\n";
+  out +=
+      "# HELP keyvaultd_tls_certificate_expiry_seconds When the served TLS certificate "
+      "expires (Unix time).\n"
+      "# TYPE keyvaultd_tls_certificate_expiry_seconds gauge\n"
+      "keyvaultd_tls_certificate_expiry_seconds " +
+      std::to_string(tls_not_after_unix.load()) + "\n";
   return out;
 }
 

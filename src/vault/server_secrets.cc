@@ -38,7 +38,8 @@ Result<ServerSecrets> Unwrap(ByteView stored, Hsm& hsm) {
 
 Result<ServerSecrets> LoadServerSecrets(vaultstore::RecordStore& store, Hsm& hsm) {
   CV_ASSIGN_OR_RETURN(std::optional<vaultstore::Versioned> existing, store.Get(kStoreKey));
-  if (!existing) return NotFound("this record store holds no vault secrets (is it a vault's store?)");
+  if (!existing)
+    return NotFound("this record store holds no vault secrets (is it a vault's store?)");
   return Unwrap(existing->value, hsm);
 }
 

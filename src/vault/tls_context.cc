@@ -18,8 +18,8 @@ constexpr long kSessionCacheSize = 1024;
 
 std::string SubjectCommonName(X509* cert) {
   char name[256] = {0};
-  if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, name,
-                                sizeof name) <= 0) {
+  if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, name, sizeof name) <=
+      0) {
     return "no common name";
   }
   return std::string("CN=") + name;

@@ -134,12 +134,13 @@ Status CopyDatabase(sqlite3* from, const std::string& temp, int64_t taken_ms) {
     return IoError(std::string("the backup did not complete: ") + sqlite3_errstr(step));
   }
   CV_RETURN_IF_ERROR(Exec(to.get(), "PRAGMA journal_mode=DELETE", "converting the copy"));
-  CV_RETURN_IF_ERROR(Exec(to.get(),
-                          "CREATE TABLE IF NOT EXISTS chatvault_backup (id INTEGER PRIMARY KEY "
-                          "CHECK (id = 0), taken_unix_ms INTEGER NOT NULL);"
-                          "INSERT OR REPLACE INTO chatvault_backup (id, taken_unix_ms) VALUES (0, " +
-                              std::to_string(taken_ms) + ")",
-                          "stamping the copy"));
+  CV_RETURN_IF_ERROR(
+      Exec(to.get(),
+           "CREATE TABLE IF NOT EXISTS chatvault_backup (id INTEGER PRIMARY KEY "
+           "CHECK (id = 0), taken_unix_ms INTEGER NOT NULL);"
+           "INSERT OR REPLACE INTO chatvault_backup (id, taken_unix_ms) VALUES (0, " +
+               std::to_string(taken_ms) + ")",
+           "stamping the copy"));
   return OkStatus();
 }
 
@@ -168,7 +169,8 @@ Result<StoreSnapshot> InspectSqliteStore(const std::string& path) {
   return Describe(db.get(), path);
 }
 
-Result<StoreSnapshot> BackupSqliteStore(const std::string& db_path, const std::string& backup_path) {
+Result<StoreSnapshot> BackupSqliteStore(const std::string& db_path,
+                                        const std::string& backup_path) {
   if (::access(backup_path.c_str(), F_OK) == 0) {
     return AlreadyExists(backup_path + " exists already; a backup never replaces a file");
   }
@@ -181,7 +183,8 @@ Result<StoreSnapshot> BackupSqliteStore(const std::string& db_path, const std::s
   return snapshot;
 }
 
-Result<StoreSnapshot> RestoreSqliteStore(const std::string& backup_path, const std::string& db_path) {
+Result<StoreSnapshot> RestoreSqliteStore(const std::string& backup_path,
+                                         const std::string& db_path) {
   CV_ASSIGN_OR_RETURN(StoreSnapshot snapshot, InspectSqliteStore(backup_path));
   // Copied (not moved) beside the store, so the backup itself stays as it was.
   const std::string temp = TempBeside(db_path);

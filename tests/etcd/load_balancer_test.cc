@@ -71,9 +71,9 @@ class LoadBalancerTest : public ::testing::Test {
     const std::string tools = std::string(CHATVAULT_SOURCE_DIR) + "/tools/vault/";
     int rc = 0;
     url_ = Shell("KEYVAULTD_FLAGS='--ksf-memory-kib 64 --ksf-iterations 1 --threads 32' " + tools +
-                   "start-fleet.sh " + CHATVAULT_BINARY_DIR + "/src/vault/keyvaultd " + Fleet() +
-                   " " + std::to_string(kInstances) + " " + std::to_string(::getpid()),
-               &rc);
+                     "start-fleet.sh " + CHATVAULT_BINARY_DIR + "/src/vault/keyvaultd " + Fleet() +
+                     " " + std::to_string(kInstances) + " " + std::to_string(::getpid()),
+                 &rc);
     ASSERT_EQ(rc, 0) << url_;
     ASSERT_TRUE(url_.starts_with("https://127.0.0.1:")) << url_;
   }
@@ -94,7 +94,7 @@ class LoadBalancerTest : public ::testing::Test {
 
   std::string Token(const std::string& account) {
     return Shell(std::string(CHATVAULT_BINARY_DIR) + "/src/vault/keyvaultd issue-token " +
-               "--token-keys-file " + Fleet() + "/token-keys --account " + account);
+                 "--token-keys-file " + Fleet() + "/token-keys --account " + account);
   }
 
   key::BackupKey Register(const std::string& account) {
@@ -275,7 +275,8 @@ TEST_F(LoadBalancerTest, TenGuessesInTotalUnder64ConcurrentGuessersWhileAnInstan
         auto res = http.Post("/v1/recover/start", body, "application/json");
         std::lock_guard<std::mutex> lock(mu);
         if (res && res->status == 200) {
-          attempts_remaining.insert(nlohmann::json::parse(res->body)["attempts_remaining"].get<int>());
+          attempts_remaining.insert(
+              nlohmann::json::parse(res->body)["attempts_remaining"].get<int>());
           ++counted;
           return;
         }

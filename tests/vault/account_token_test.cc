@@ -39,7 +39,7 @@ TEST(AccountToken, ChangedIdExpiryOrMacIsRejected) {
   flipped.back() = flipped.back() == '0' ? '1' : '0';
   EXPECT_EQ(keys.Verify("alice", flipped, 999).code(), Code::kPermissionDenied);
   for (const char* bad : {"", ".", "1000", "x.00", "1000.zz", "-1.00", "k1..00", "k!.1.00",
-                          "k1.1.2.00", "k1.99999999999999999999." }) {
+                          "k1.1.2.00", "k1.99999999999999999999."}) {
     EXPECT_EQ(keys.Verify("alice", bad, 0).code(), Code::kPermissionDenied) << bad;
   }
 }
@@ -94,8 +94,7 @@ TEST(AccountToken, BadKeysFilesAreRefusedWithTheirLine) {
     auto keys = TokenKeys::Parse(c.text, "keys");
     ASSERT_FALSE(keys.ok()) << c.text;
     EXPECT_EQ(keys.status().code(), Code::kInvalidArgument);
-    EXPECT_NE(keys.status().message().find(c.says), std::string::npos)
-        << keys.status().message();
+    EXPECT_NE(keys.status().message().find(c.says), std::string::npos) << keys.status().message();
   }
   EXPECT_FALSE(TokenKeys::Single("k1", crypto::RandomSecret(16)).ok());
 }

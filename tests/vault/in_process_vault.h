@@ -70,9 +70,7 @@ class InProcessVault {
   vault::Metrics& metrics() { return metrics_; }
   void Advance(int64_t seconds) { now_ += seconds; }
 
-  std::string Token(const std::string& account) {
-    return *token_keys_.Issue(account, now_ + 3600);
-  }
+  std::string Token(const std::string& account) { return *token_keys_.Issue(account, now_ + 3600); }
 
   // A client whose requests reach the routes in this process.
   std::unique_ptr<vaultclient::VaultClient> Client(vaultclient::ClientOptions options = {});

@@ -65,11 +65,11 @@ class KeyvaultdProcess {
   std::string Token(const std::string& account, int ttl = 3600,
                     const std::string& key_id = "") const {
     int rc = 0;
-    std::string token = RunCommand(Binary() + " issue-token --token-secret-file " +
-                                       dir_.Sub("vault/token-secret") + " --account " + account +
-                                       " --ttl " + std::to_string(ttl) +
-                                       (key_id.empty() ? "" : " --key-id " + key_id) + " 2>&1",
-                                   &rc);
+    std::string token =
+        RunCommand(Binary() + " issue-token --token-secret-file " + dir_.Sub("vault/token-secret") +
+                       " --account " + account + " --ttl " + std::to_string(ttl) +
+                       (key_id.empty() ? "" : " --key-id " + key_id) + " 2>&1",
+                   &rc);
     return rc == 0 ? token : "issue-token failed: " + token;
   }
 

@@ -24,10 +24,10 @@
 namespace chatvault::vaultclient {
 namespace {
 
-using testing::KeyvaultdProcess;
-using testing::RunCommand;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
+using testing::KeyvaultdProcess;
+using testing::RunCommand;
 
 constexpr const char* kPassword = "correct horse 42";
 constexpr const char* kWrong = "wrong guess 7";
@@ -117,9 +117,9 @@ class OperationsTest : public ::testing::Test {
 
   // Status of POST /v1/challenge with `token`: 200 when the vault takes the token.
   int Challenge(const std::string& account, const std::string& token) {
-    auto res = Http()->Post("/v1/challenge",
-                            nlohmann::json{{"account", account}, {"token", token}}.dump(),
-                            "application/json");
+    auto res =
+        Http()->Post("/v1/challenge", nlohmann::json{{"account", account}, {"token", token}}.dump(),
+                     "application/json");
     return res ? res->status : 0;
   }
 
@@ -154,23 +154,23 @@ class LoginLoad {
   LoginLoad(const std::string& url, const std::string& ca,
             const std::vector<std::pair<std::string, key::BackupKey>>& accounts) {
     for (size_t i = 0; i < accounts.size(); ++i) {
-      threads_.emplace_back([this, url, ca, i, account = accounts[i].first,
-                             key = accounts[i].second.Hex()] {
-        std::unique_ptr<VaultClient> kept;
-        while (!stop_) {
-          if (!kept || i % 2 == 1) {
-            kept = std::move(VaultClient::Connect({url, ca}, WeakKsfAllowed()).value());
-          }
-          auto got = kept->Recover(account, kPassword);
-          if (got.ok() && got->key.Hex() == key) {
-            ++ok_;
-            continue;
-          }
-          std::lock_guard<std::mutex> lock(mu_);
-          failures_.push_back(account + ": " +
-                              (got.ok() ? "another key" : got.status().ToString()));
-        }
-      });
+      threads_.emplace_back(
+          [this, url, ca, i, account = accounts[i].first, key = accounts[i].second.Hex()] {
+            std::unique_ptr<VaultClient> kept;
+            while (!stop_) {
+              if (!kept || i % 2 == 1) {
+                kept = std::move(VaultClient::Connect({url, ca}, WeakKsfAllowed()).value());
+              }
+              auto got = kept->Recover(account, kPassword);
+              if (got.ok() && got->key.Hex() == key) {
+                ++ok_;
+                continue;
+              }
+              std::lock_guard<std::mutex> lock(mu_);
+              failures_.push_back(account + ": " +
+                                  (got.ok() ? "another key" : got.status().ToString()));
+            }
+          });
     }
   }
   ~LoginLoad() { Stop(); }
@@ -205,10 +205,10 @@ TEST_F(OperationsTest, ASecondVaultOnTheSameStoreRefusesToStartAndNamesTheFirst)
   StartVault("k1 " + kSecretA);
   Register("alice", kPassword);
   const std::string d = vault_->dir();
-  const std::string second =
-      "serve --listen 127.0.0.1:0 --store sqlite:" + d + "/records.db --tls-cert " + d +
-      "/tls/cert.pem --tls-key " + d + "/tls/key.pem " + HsmFlags(*vault_) +
-      " --token-keys-file " + d + "/token-secret";
+  const std::string second = "serve --listen 127.0.0.1:0 --store sqlite:" + d +
+                             "/records.db --tls-cert " + d + "/tls/cert.pem --tls-key " + d +
+                             "/tls/key.pem " + HsmFlags(*vault_) + " --token-keys-file " + d +
+                             "/token-secret";
   auto [rc, out] = Keyvaultd(*vault_, second);
   EXPECT_EQ(rc, 1) << out;
   EXPECT_NE(out.find("the record store " + d + "/records.db is in use by keyvaultd serve (pid " +
@@ -216,9 +216,8 @@ TEST_F(OperationsTest, ASecondVaultOnTheSameStoreRefusesToStartAndNamesTheFirst)
             std::string::npos)
       << out;
   // Nor can the store be restored under it.
-  auto [restore_rc, restore_out] =
-      Keyvaultd(*vault_, "restore-store --store sqlite:" + d + "/records.db --from " + d +
-                             "/records.db");
+  auto [restore_rc, restore_out] = Keyvaultd(
+      *vault_, "restore-store --store sqlite:" + d + "/records.db --from " + d + "/records.db");
   EXPECT_EQ(restore_rc, 1) << restore_out;
   EXPECT_NE(restore_out.find("in use by keyvaultd serve"), std::string::npos) << restore_out;
   EXPECT_TRUE(Client()->Recover("alice", kPassword).ok());
@@ -299,12 +298,11 @@ TEST_F(OperationsTest, AConfigurationFileSetsEveryServeFlagAndTheCommandLineWins
   const std::string log = serve.Output();
   EXPECT_NE(log.find("up to 4 guesses per record"), std::string::npos) << log;
   EXPECT_NE(log.find("/metrics on https://127.0.0.1:"), std::string::npos) << log;
-  auto client = std::move(VaultClient::Connect({"https://127.0.0.1:" + port, Ca()},
-                                               WeakKsfAllowed())
-                              .value());
-  ASSERT_TRUE(client->Register("carol", vault_->Token("carol"), kPassword,
-                               key::BackupKey::Generate())
-                  .ok());
+  auto client = std::move(
+      VaultClient::Connect({"https://127.0.0.1:" + port, Ca()}, WeakKsfAllowed()).value());
+  ASSERT_TRUE(
+      client->Register("carol", vault_->Token("carol"), kPassword, key::BackupKey::Generate())
+          .ok());
   auto wrong = client->Recover("carol", kWrong);
   EXPECT_NE(wrong.status().message().find("3 attempts remain"), std::string::npos)
       << wrong.status().ToString();  // --max-guesses 4 from the command line, not 3

@@ -78,8 +78,8 @@ TEST(LatencyHistograms, CumulativeBucketsPerRouteAndNoLabelFromTheClient) {
   LatencyHistograms histograms;
   using std::chrono::microseconds;
   const size_t start = LatencyHistograms::RouteIndex("/v1/recover/start");
-  histograms.Observe(start, microseconds(300));    // <= 0.0005
-  histograms.Observe(start, microseconds(3000));   // <= 0.005
+  histograms.Observe(start, microseconds(300));         // <= 0.0005
+  histograms.Observe(start, microseconds(3000));        // <= 0.005
   histograms.Observe(start, std::chrono::seconds(60));  // +Inf only
   histograms.Observe(LatencyHistograms::RouteIndex("/v1/../../etc/passwd"), microseconds(1));
   const std::string text = histograms.RenderPrometheus();

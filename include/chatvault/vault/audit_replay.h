@@ -43,19 +43,19 @@ struct AuditLine {
 Result<std::vector<AuditLine>> ParseAuditLines(std::string_view text, std::string_view source);
 
 struct ReplayChange {
-  std::string account;   // the hash, as in the log
-  std::string what;      // one sentence
+  std::string account;  // the hash, as in the log
+  std::string what;     // one sentence
 };
 
 struct ReplayReport {
-  uint64_t lines_considered = 0;   // at or after `since`
-  uint64_t accounts_in_log = 0;    // accounts with a line that can change a record
+  uint64_t lines_considered = 0;  // at or after `since`
+  uint64_t accounts_in_log = 0;   // accounts with a line that can change a record
   uint64_t counters_raised = 0;
-  uint64_t counters_lowered = 0;   // guesses from before the snapshot that a login settled
+  uint64_t counters_lowered = 0;  // guesses from before the snapshot that a login settled
   uint64_t destroyed = 0;
   uint64_t deleted = 0;
-  uint64_t registered_again = 0;   // restored with an older registration
-  uint64_t not_in_store = 0;       // registered after the snapshot: gone with the restore
+  uint64_t registered_again = 0;  // restored with an older registration
+  uint64_t not_in_store = 0;      // registered after the snapshot: gone with the restore
   std::vector<ReplayChange> changes;
 };
 

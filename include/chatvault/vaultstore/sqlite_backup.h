@@ -16,10 +16,10 @@
 namespace chatvault::vaultstore {
 
 struct StoreSnapshot {
-  uint64_t accounts = 0;        // account records, tombstones and deletion markers
-  uint64_t last_version = 0;    // the store's version counter at the snapshot
-  int64_t taken_unix_ms = 0;    // just before the snapshot's read transaction began
-  uint64_t bytes = 0;           // size of the copy
+  uint64_t accounts = 0;      // account records, tombstones and deletion markers
+  uint64_t last_version = 0;  // the store's version counter at the snapshot
+  int64_t taken_unix_ms = 0;  // just before the snapshot's read transaction began
+  uint64_t bytes = 0;         // size of the copy
 };
 
 // Copies the store at `db_path` to `backup_path`, which must not exist yet. The copy is checked
@@ -35,6 +35,7 @@ Result<StoreSnapshot> InspectSqliteStore(const std::string& path);
 // that store (the caller holds its StoreLock). The store being replaced is not deleted: it and
 // its -wal file are renamed to "<db_path>.before-restore-<unix seconds>" (and "...-wal"), so a
 // mistaken restore can be undone. The backup is checked before anything is moved.
-Result<StoreSnapshot> RestoreSqliteStore(const std::string& backup_path, const std::string& db_path);
+Result<StoreSnapshot> RestoreSqliteStore(const std::string& backup_path,
+                                         const std::string& db_path);
 
 }  // namespace chatvault::vaultstore

@@ -21,7 +21,8 @@ int Fail(const Status& s) {
 
 Status ApplyConfigFile(const std::string& path, const CLI::App& serve, CLI::App& target) {
   auto text = ReadFileToString(path);
-  if (!text.ok()) return InvalidArgument("cannot read the configuration file: " + text.status().message());
+  if (!text.ok())
+    return InvalidArgument("cannot read the configuration file: " + text.status().message());
   CV_ASSIGN_OR_RETURN(std::vector<vault::ConfigSetting> settings, vault::ParseConfig(*text, path));
   for (const vault::ConfigSetting& setting : settings) {
     const std::string where = path + " line " + std::to_string(setting.line);
@@ -68,7 +69,8 @@ Result<std::unique_ptr<vault::Hsm>> OpenHsm(const HsmFlags& flags) {
   } else if (const char* env = std::getenv("KEYVAULTD_HSM_PIN")) {
     pin = env;
   }
-  if (pin.empty()) return InvalidArgument("no HSM PIN: give --hsm-pin-file or set KEYVAULTD_HSM_PIN");
+  if (pin.empty())
+    return InvalidArgument("no HSM PIN: give --hsm-pin-file or set KEYVAULTD_HSM_PIN");
   auto hsm = vault::Hsm::Open({flags.module, flags.token_label, pin});
   if (!hsm.ok()) return hsm.status().Annotate("opening the HSM");
   return hsm;

@@ -73,8 +73,9 @@ void AddServeFlags(CLI::App& serve, ServeFlags& f) {
       ->capture_default_str();
   serve.add_option("--port-file", f.port_file, "Write the bound port here once listening");
   AddStoreFlag(serve, f.store);
-  serve.add_option("--tls-cert", f.cert,
-                   "TLS certificate chain (PEM); clients pin it or its CA. Reloaded on SIGHUP")
+  serve
+      .add_option("--tls-cert", f.cert,
+                  "TLS certificate chain (PEM); clients pin it or its CA. Reloaded on SIGHUP")
       ->check(CLI::ExistingFile);
   serve.add_option("--tls-key", f.key, "TLS private key (PEM). Reloaded on SIGHUP")
       ->check(CLI::ExistingFile);
@@ -83,16 +84,20 @@ void AddServeFlags(CLI::App& serve, ServeFlags& f) {
                    "Keys shared with the chat service for account tokens: '<id> <secret>' per "
                    "line, the first one issues (docs/API.md). Reloaded on SIGHUP");
   serve.add_option("--max-guesses", f.max_guesses, "Wrong passwords before a record is destroyed")
-      ->capture_default_str()->check(CLI::Range(1, 100));
-  serve.add_option("--ksf-memory-kib", f.ksf_memory_kib,
-                   "Argon2id memory (KiB) asked of registering clients; small values only for tests")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
+  serve
+      .add_option("--ksf-memory-kib", f.ksf_memory_kib,
+                  "Argon2id memory (KiB) asked of registering clients; small values only for tests")
       ->capture_default_str();
   serve.add_option("--ksf-iterations", f.ksf_iterations, "Argon2id passes asked of clients")
       ->capture_default_str();
-  serve.add_option("--login-ttl", f.login_ttl,
-                   "Seconds a client may take between the two requests of a login (its password "
-                   "stretching on a slow phone); the same bound applies to registration challenges")
-      ->capture_default_str()->check(CLI::Range(10, 3600));
+  serve
+      .add_option("--login-ttl", f.login_ttl,
+                  "Seconds a client may take between the two requests of a login (its password "
+                  "stretching on a slow phone); the same bound applies to registration challenges")
+      ->capture_default_str()
+      ->check(CLI::Range(10, 3600));
   serve.add_option("--audit-log", f.audit_log,
                    "Append one JSON line per security event to FILE ('-': stdout); each is "
                    "written before the client hears of the event. Reopened on SIGHUP");
@@ -100,15 +105,20 @@ void AddServeFlags(CLI::App& serve, ServeFlags& f) {
                  "Also fdatasync each audit line, so it survives a power cut, not only a crash");
   serve.add_option("--instance-id", f.instance_id,
                    "This instance's name in the audit log (default: host name and --listen)");
-  serve.add_option("--threads", f.threads,
-                   "Requests handled at once (workers; each may wait for the record store)")
-      ->capture_default_str()->check(CLI::Range(1, 1024));
-  serve.add_option("--io-threads", f.io_threads,
-                   "Threads doing TLS and HTTP for every connection (0: one per core)")
-      ->capture_default_str()->check(CLI::Range(0, 256));
+  serve
+      .add_option("--threads", f.threads,
+                  "Requests handled at once (workers; each may wait for the record store)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
+  serve
+      .add_option("--io-threads", f.io_threads,
+                  "Threads doing TLS and HTTP for every connection (0: one per core it may run on)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 256));
   AddLimitFlags(serve, f);
-  serve.add_option("--metrics-token-file", f.metrics_token_file,
-                   "GET /metrics requires 'Authorization: Bearer <first line of this file>'")
+  serve
+      .add_option("--metrics-token-file", f.metrics_token_file,
+                  "GET /metrics requires 'Authorization: Bearer <first line of this file>'")
       ->check(CLI::ExistingFile);
   serve.add_option("--metrics-listen", f.metrics_listen,
                    "Serve /metrics on this HOST:PORT only (HTTPS, same certificate), not on "
@@ -148,33 +158,39 @@ int main(int argc, char** argv) {
   issue->add_option("--key-id", key_id, "Sign with this key (default: the file's first)");
 
   std::string backup_config, backup_store, backup_to;
-  CLI::App* backup = app.add_subcommand(
-      "backup-store", "Copy the SQLite record store while the vault serves (one consistent "
-                      "snapshot, SQLite's online backup API)");
+  CLI::App* backup =
+      app.add_subcommand("backup-store",
+                         "Copy the SQLite record store while the vault serves (one consistent "
+                         "snapshot, SQLite's online backup API)");
   backup->add_option("--config", backup_config, kConfigHelp)->check(CLI::ExistingFile);
   AddStoreFlag(*backup, backup_store);
   backup->add_option("--to", backup_to, "The new backup file (never replaces one)")->required();
 
   std::string restore_config, restore_store, restore_from;
-  CLI::App* restore = app.add_subcommand(
-      "restore-store", "Put a backup in place of the SQLite record store (the vault stopped); "
-                       "then run audit-replay");
+  CLI::App* restore =
+      app.add_subcommand("restore-store",
+                         "Put a backup in place of the SQLite record store (the vault stopped); "
+                         "then run audit-replay");
   restore->add_option("--config", restore_config, kConfigHelp)->check(CLI::ExistingFile);
   AddStoreFlag(*restore, restore_store);
   restore->add_option("--from", restore_from, "The backup file from backup-store")
-      ->required()->check(CLI::ExistingFile);
+      ->required()
+      ->check(CLI::ExistingFile);
 
   ReplayFlags replay_flags;
   std::string replay_config;
-  CLI::App* replay = app.add_subcommand(
-      "audit-replay", "After a restore: destroy, delete and raise the counters of the records "
-                      "as the audit log says happened since the snapshot");
+  CLI::App* replay =
+      app.add_subcommand("audit-replay",
+                         "After a restore: destroy, delete and raise the counters of the records "
+                         "as the audit log says happened since the snapshot");
   replay->add_option("--config", replay_config, kConfigHelp)->check(CLI::ExistingFile);
   AddStoreFlag(*replay, replay_flags.store);
   AddHsmFlags(*replay, replay_flags.hsm);
-  replay->add_option("--audit-log", replay_flags.audit_logs,
-                     "Audit log files of every instance (rotated ones too)")
-      ->required()->check(CLI::ExistingFile);
+  replay
+      ->add_option("--audit-log", replay_flags.audit_logs,
+                   "Audit log files of every instance (rotated ones too)")
+      ->required()
+      ->check(CLI::ExistingFile);
   replay->add_option("--since", replay_flags.since_ms,
                      "Replay lines from this time_ms on (default: the snapshot time a store "
                      "restored by restore-store records, less a minute)");
@@ -183,9 +199,9 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   Status ready;
   if (*serve) {
-    ready = Complete(f.config, *serve, *serve,
-                     {"--store", "--tls-cert", "--tls-key", "--pkcs11-module",
-                      "--token-keys-file"});
+    ready =
+        Complete(f.config, *serve, *serve,
+                 {"--store", "--tls-cert", "--tls-key", "--pkcs11-module", "--token-keys-file"});
     return ready.ok() ? Serve(f) : Fail(ready);
   }
   if (*issue) {

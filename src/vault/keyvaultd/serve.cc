@@ -140,8 +140,8 @@ class Reloader {
       std::cerr << "keyvaultd: SIGHUP: reloaded " << what << ": " << describe() << "\n";
     } else {
       ++metrics_.reload_failures;
-      std::cerr << "keyvaultd: SIGHUP: could not reload " << what << ", kept the one in use: "
-                << status.ToString() << "\n";
+      std::cerr << "keyvaultd: SIGHUP: could not reload " << what
+                << ", kept the one in use: " << status.ToString() << "\n";
     }
   }
 
@@ -212,8 +212,8 @@ int Serve(const ServeFlags& f) {
   std::cerr << "keyvaultd: " << CHATVAULT_VERSION << " listening on https://" << http->host << ":"
             << port << " (store " << f.store.substr(0, f.store.find(':')) << ", up to "
             << f.max_guesses << " guesses per record)\n";
-  std::cerr << "keyvaultd: TLS certificate " << (*server)->DescribeCertificate()
-            << "; token keys " << keys_text << "\n";
+  std::cerr << "keyvaultd: TLS certificate " << (*server)->DescribeCertificate() << "; token keys "
+            << keys_text << "\n";
   std::cerr << "keyvaultd: /metrics " << MetricsMode(*http, (*server)->BoundMetricsPort()) << "\n";
 
   Reloader reloader(f, **server, service, audit.get(), metrics);

@@ -118,10 +118,9 @@ int AuditReplay(const ReplayFlags& f) {
             << report->lines_considered << " audit lines since time_ms " << options.since_ms
             << " over " << report->accounts_in_log << " accounts: " << report->counters_raised
             << " counters raised, " << report->counters_lowered << " lowered by logins, "
-            << report->destroyed << " records destroyed, "
-            << report->deleted << " deleted, " << report->registered_again
-            << " restored with an older registration, " << report->not_in_store
-            << " not in the restored store\n";
+            << report->destroyed << " records destroyed, " << report->deleted << " deleted, "
+            << report->registered_again << " restored with an older registration, "
+            << report->not_in_store << " not in the restored store\n";
   return 0;
 }
 
