@@ -36,20 +36,40 @@ Result<std::unique_ptr<JsonLinesAuditLog>> JsonLinesAuditLog::Open(const std::st
                                                                     std::string instance) {
   if (path == "-") {
     return std::unique_ptr<JsonLinesAuditLog>(new JsonLinesAuditLog(
-        STDOUT_FILENO, /*owned=*/false, sync, std::move(account_key), std::move(instance)));
+        STDOUT_FILENO, /*owned=*/false, sync, std::move(account_key), std::move(instance), path));
   }
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (fd < 0) {
     return IoError("cannot open the audit log " + path + ": " + std::strerror(errno));
   }
   return std::unique_ptr<JsonLinesAuditLog>(new JsonLinesAuditLog(
-      fd, /*owned=*/true, sync, std::move(account_key), std::move(instance)));
+      fd, /*owned=*/true, sync, std::move(account_key), std::move(instance), path));
 }
 
 JsonLinesAuditLog::JsonLinesAuditLog(int fd, bool owned, bool sync, crypto::Secret account_key,
-                                     std::string instance)
-    : fd_(fd), owned_(owned), sync_(sync), account_key_(std::move(account_key)),
-      instance_(std::move(instance)) {}
+                                     std::string instance, std::string path)
+    : fd_(fd),
+      owned_(owned),
+      sync_(sync),
+      account_key_(std::move(account_key)),
+      instance_(std::move(instance)),
+      path_(std::move(path)) {}
+
+Status JsonLinesAuditLog::Reopen() {
+  if (!owned_) return OkStatus();
+  const int fresh = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (fresh < 0)
+    return IoError("cannot reopen the audit log " + path_ + ": " + std::strerror(errno));
+  // The old file's lines are on disk before the name points elsewhere (with --audit-sync they
+  // were already).
+  ::fdatasync(fd_);
+  const int moved = ::dup3(fresh, fd_, O_CLOEXEC);
+  const int error = errno;
+  ::close(fresh);
+  if (moved < 0)
+    return IoError("cannot reopen the audit log " + path_ + ": " + std::strerror(error));
+  return OkStatus();
+}
 
 JsonLinesAuditLog::~JsonLinesAuditLog() {
   if (owned_) ::close(fd_);
@@ -74,6 +94,7 @@ Status JsonLinesAuditLog::Record(const AuditEvent& event) {
   if (event.attempts_left) line["attempts_left"] = *event.attempts_left;
   if (event.sequence) line["sequence"] = *event.sequence;
   if (!event.reason.empty()) line["reason"] = std::string(event.reason);
+  if (!event.registration.empty()) line["registration"] = HexEncode(event.registration);
   const std::string text = line.dump() + "\n";
   const ssize_t n = ::write(fd_, text.data(), text.size());
   if (n != static_cast<ssize_t>(text.size())) {

@@ -5,6 +5,8 @@
 // operation, and its parser holds the body to a limit for every transfer encoding.
 #include "chatvault/vault/http_server.h"
 
+#include <sched.h>
+
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -33,8 +35,15 @@ constexpr std::chrono::seconds kDrainDeadline{8};
 // The metrics listener serves one scraper or two, never the public.
 constexpr ConnectionCaps kMetricsCaps{64, 16};
 
+// One I/O thread per core keyvaultd may run on: the cores of its CPU affinity (taskset,
+// systemd's CPUAffinity=), not of the machine. Two I/O threads sharing one core only take turns
+// at the scheduler's lock and wake each other.
 int IoThreads(int asked) {
   if (asked > 0) return asked;
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof allowed, &allowed) == 0 && CPU_COUNT(&allowed) > 0) {
+    return CPU_COUNT(&allowed);
+  }
   const unsigned cores = std::thread::hardware_concurrency();
   return cores == 0 ? 2 : static_cast<int>(cores);
 }
@@ -42,19 +51,28 @@ int IoThreads(int asked) {
 class BeastHttpsServer final : public HttpServer {
  public:
   BeastHttpsServer(VaultService& service, Metrics& metrics, const HttpServerOptions& options,
-                   std::unique_ptr<net::ssl::context> tls, MetricsAccess access)
+                   std::unique_ptr<TlsContextHolder> tls, MetricsAccess access)
       : options_(options),
         tls_(std::move(tls)),
         routes_(service, metrics),
         metrics_access_(std::move(access)),
         api_table_({options.limits.max_connections, options.limits.max_connections_per_address}),
         metrics_table_(kMetricsCaps),
-        api_context_{routes_,         metrics,    counters_,
-                     pool_,           api_table_, metrics_access_,
-                     options_.limits, false,      [this] { return RenderTransport(); }},
-        metrics_context_{routes_,         metrics,        counters_,
-                         pool_,           metrics_table_, metrics_access_,
-                         options_.limits, true,           [this] { return RenderTransport(); }},
+        api_context_{routes_,         metrics,
+                     counters_,       latency_,
+                     pool_,           api_table_,
+                     metrics_access_, options_.limits,
+                     false,           [this] { return RenderTransport(); }},
+        metrics_context_{routes_,
+                         metrics,
+                         counters_,
+                         latency_,
+                         pool_,
+                         metrics_table_,
+                         metrics_access_,
+                         options_.limits,
+                         true,
+                         [this] { return RenderTransport(); }},
         io_(IoThreads(options.io_threads)),
         pool_(static_cast<size_t>(options.threads), options.limits.max_queued_requests),
         drain_timer_(io_) {}
@@ -70,6 +88,9 @@ class BeastHttpsServer final : public HttpServer {
   }
 
   int BoundPort() const override { return api_->port(); }
+  Status ReloadTls() override { return tls_->Reload(); }
+  std::string DescribeCertificate() const override { return tls_->Describe(); }
+  int64_t CertificateNotAfter() const override { return tls_->NotAfterUnix(); }
   int BoundMetricsPort() const override { return metrics_ ? metrics_->port() : -1; }
 
   Status Run() override {
@@ -126,13 +147,14 @@ class BeastHttpsServer final : public HttpServer {
     gauges.connections_refused = api_table_.refused();
     gauges.connections_evicted = api_table_.evicted();
     gauges.requests_queued = pool_.queued();
-    return counters_.RenderPrometheus(gauges);
+    return counters_.RenderPrometheus(gauges) + latency_.RenderPrometheus();
   }
 
   const HttpServerOptions options_;
-  std::unique_ptr<net::ssl::context> tls_;
+  std::unique_ptr<TlsContextHolder> tls_;
   ApiRoutes routes_;
   TransportCounters counters_;
+  LatencyHistograms latency_;
   const MetricsAccess metrics_access_;
   ConnectionTable api_table_;
   ConnectionTable metrics_table_;
@@ -156,7 +178,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Create(VaultService& service, Me
       options.limits.max_connections_per_address < 1) {
     return InvalidArgument("the server needs at least one worker and one connection");
   }
-  CV_ASSIGN_OR_RETURN(auto tls, MakeServerTlsContext(options.cert_file, options.key_file));
+  CV_ASSIGN_OR_RETURN(auto tls, TlsContextHolder::Load(options.cert_file, options.key_file));
   CV_ASSIGN_OR_RETURN(MetricsAccess access,
                       MetricsAccess::Load(options.metrics_token_file, options.metrics_port >= 0));
   auto server = std::make_unique<BeastHttpsServer>(service, metrics, options, std::move(tls),

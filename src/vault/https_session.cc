@@ -45,9 +45,10 @@ bool IsHttpError(const beast::error_code& ec) {
 
 }  // namespace
 
-HttpsSession::HttpsSession(net::ip::tcp::socket socket, net::ssl::context& tls,
+HttpsSession::HttpsSession(net::ip::tcp::socket socket, std::shared_ptr<net::ssl::context> tls,
                            const SessionContext& context, ConnectionTable::Id id)
-    : stream_(beast::tcp_stream(std::move(socket)), tls),
+    : tls_(std::move(tls)),
+      stream_(beast::tcp_stream(std::move(socket)), *tls_),
       context_(context),
       id_(id),
       request_limits_{context.limits.max_header_bytes, context.limits.max_header_fields,
@@ -197,6 +198,8 @@ void HttpsSession::Dispatch() {
                      parser_->request_id()};
   const std::string authorization = parser_->authorization();
   parser_.reset();
+  route_ = LatencyHistograms::RouteIndex(request.path);
+  dispatched_ = std::chrono::steady_clock::now();
   head_only_ = request.method == "HEAD";  // answered, but without a body (RFC 9110 9.3.2)
   if (request.method == "GET" && request.path == "/metrics") {
     return ServeMetrics(request, authorization);
@@ -254,6 +257,10 @@ void HttpsSession::Write(ApiReply reply, bool reject, bool bearer_challenge) {
 }
 
 void HttpsSession::OnWritten(error_code ec) {
+  if (dispatched_) {
+    context_.latency.Observe(route_, std::chrono::steady_clock::now() - *dispatched_);
+    dispatched_.reset();
+  }
   if (state_ == State::kClosed) return;
   response_.reset();
   if (ec) {

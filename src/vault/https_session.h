@@ -11,6 +11,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -19,6 +20,7 @@
 #include "chatvault/vault/http_server.h"
 #include "vault/api_routes.h"
 #include "vault/connection_table.h"
+#include "vault/latency_histograms.h"
 #include "vault/metrics_access.h"
 #include "vault/request_parser.h"
 #include "vault/transport_metrics.h"
@@ -31,6 +33,7 @@ struct SessionContext {
   ApiRoutes& routes;
   Metrics& metrics;
   TransportCounters& counters;
+  LatencyHistograms& latency;
   WorkerPool& pool;
   ConnectionTable& table;
   const MetricsAccess& metrics_access;
@@ -42,7 +45,9 @@ struct SessionContext {
 class HttpsSession final : public TrackedConnection,
                            public std::enable_shared_from_this<HttpsSession> {
  public:
-  HttpsSession(boost::asio::ip::tcp::socket socket, boost::asio::ssl::context& tls,
+  // `tls` is the context current when the connection was accepted; the session keeps it alive
+  // (a certificate reload does not touch established connections).
+  HttpsSession(boost::asio::ip::tcp::socket socket, std::shared_ptr<boost::asio::ssl::context> tls,
                const SessionContext& context, ConnectionTable::Id id);
   ~HttpsSession() override;
 
@@ -82,6 +87,7 @@ class HttpsSession final : public TrackedConnection,
   void Drained(error_code ec, std::size_t bytes);
   void Close();
 
+  const std::shared_ptr<boost::asio::ssl::context> tls_;  // outlives stream_
   boost::beast::ssl_stream<boost::beast::tcp_stream> stream_;
   const SessionContext& context_;
   const ConnectionTable::Id id_;
@@ -97,6 +103,9 @@ class HttpsSession final : public TrackedConnection,
   bool reject_ = false;
   bool draining_ = false;
   bool head_only_ = false;
+  // The request being answered, for the latency histograms; timed from Dispatch to OnWritten.
+  size_t route_ = LatencyHistograms::kOther;
+  std::optional<std::chrono::steady_clock::time_point> dispatched_;
 };
 
 }  // namespace chatvault::vault

@@ -40,10 +40,12 @@ std::string SourceOf(const tcp::socket& socket) {
 
 }  // namespace
 
-TlsListener::TlsListener(net::io_context& io, net::ssl::context& tls, const SessionContext& context)
+TlsListener::TlsListener(net::io_context& io, const TlsContextHolder& tls,
+                         const SessionContext& context)
     : io_(io), tls_(tls), context_(context), acceptor_(io), retry_(io) {}
 
-Result<std::shared_ptr<TlsListener>> TlsListener::Bind(net::io_context& io, net::ssl::context& tls,
+Result<std::shared_ptr<TlsListener>> TlsListener::Bind(net::io_context& io,
+                                                       const TlsContextHolder& tls,
                                                        const std::string& host, int port,
                                                        const SessionContext& context) {
   std::shared_ptr<TlsListener> listener(new TlsListener(io, tls, context));
@@ -105,7 +107,7 @@ void TlsListener::OnAccept(boost::beast::error_code ec, tcp::socket socket) {
     socket.close(ignored);
   } else {
     socket.set_option(tcp::no_delay(true), ec);  // small replies must not wait for an ACK
-    auto session = std::make_shared<HttpsSession>(std::move(socket), tls_, context_, id);
+    auto session = std::make_shared<HttpsSession>(std::move(socket), tls_.Current(), context_, id);
     // Admitted just before the server began to stop: it stops too, having missed DrainAll.
     if (!context_.table.Attach(id, session)) session->Drain();
     session->Start();

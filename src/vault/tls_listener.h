@@ -13,6 +13,7 @@
 
 #include "chatvault/common/status.h"
 #include "vault/https_session.h"
+#include "vault/tls_context.h"
 
 namespace chatvault::vault {
 
@@ -20,7 +21,7 @@ class TlsListener : public std::enable_shared_from_this<TlsListener> {
  public:
   // kUnavailable "another process already listens on HOST:PORT" when the port is taken.
   static Result<std::shared_ptr<TlsListener>> Bind(boost::asio::io_context& io,
-                                                   boost::asio::ssl::context& tls,
+                                                   const TlsContextHolder& tls,
                                                    const std::string& host, int port,
                                                    const SessionContext& context);
 
@@ -29,13 +30,13 @@ class TlsListener : public std::enable_shared_from_this<TlsListener> {
   void Close();  // on the io_context, from Stop()
 
  private:
-  TlsListener(boost::asio::io_context& io, boost::asio::ssl::context& tls,
+  TlsListener(boost::asio::io_context& io, const TlsContextHolder& tls,
               const SessionContext& context);
   void Accept();
   void OnAccept(boost::beast::error_code ec, boost::asio::ip::tcp::socket socket);
 
   boost::asio::io_context& io_;
-  boost::asio::ssl::context& tls_;
+  const TlsContextHolder& tls_;  // new connections take its current context
   const SessionContext& context_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_;

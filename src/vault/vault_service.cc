@@ -156,17 +156,32 @@ Status CheckAccountId(std::string_view account) {
 }
 
 VaultService::VaultService(vaultstore::RecordStore& store, opaque::ServerSetup setup,
-                           const crypto::Secret& master_secret, crypto::Secret token_secret,
+                           const crypto::Secret& master_secret, TokenKeys token_keys,
                            VaultOptions options, Metrics& metrics, AuditLog* audit)
     : store_(store),
       setup_(std::move(setup)),
       keys_(std::make_unique<Keys>(VaultKeys::Derive(master_secret), options)),
-      token_secret_(std::move(token_secret)),
+      token_keys_(std::make_shared<const TokenKeys>(std::move(token_keys))),
       options_(std::move(options)),
       metrics_(metrics),
       audit_(audit) {}
 
 VaultService::~VaultService() = default;
+
+void VaultService::SetTokenKeys(TokenKeys keys) {
+  auto fresh = std::make_shared<const TokenKeys>(std::move(keys));
+  std::lock_guard<std::mutex> lock(token_keys_mu_);
+  token_keys_.swap(fresh);
+}
+
+Status VaultService::VerifyToken(std::string_view account, std::string_view token) {
+  std::shared_ptr<const TokenKeys> keys;
+  {
+    std::lock_guard<std::mutex> lock(token_keys_mu_);
+    keys = token_keys_;
+  }
+  return keys->Verify(account, token, Now());
+}
 
 crypto::Secret VaultService::AuditAccountKey(const crypto::Secret& master_secret) {
   return crypto::DeriveSubkey(master_secret, {}, "vault-audit-account-key");
@@ -220,7 +235,7 @@ Result<uint64_t> VaultService::Store(const std::string& key, uint64_t version,
 Result<Bytes> VaultService::Challenge(std::string_view account, std::string_view token,
                                       std::string_view request_id) {
   CV_RETURN_IF_ERROR(CheckAccountId(account));
-  if (Status s = VerifyAccountToken(token_secret_, account, token, Now()); !s.ok()) {
+  if (Status s = VerifyToken(account, token); !s.ok()) {
     AuditRejection(AuditEventKind::kTokenRejected, account, request_id, "challenge");
     return s;
   }
@@ -232,8 +247,7 @@ Result<Bytes> VaultService::Challenge(std::string_view account, std::string_view
 // it, and a challenge issued for the record as it is now. Returns the record (or nullopt).
 Result<std::optional<VaultService::Loaded>> VaultService::Authorize(const SignedRequest& request) {
   CV_RETURN_IF_ERROR(CheckAccountId(request.account));
-  if (Status s = VerifyAccountToken(token_secret_, request.account, request.token, Now());
-      !s.ok()) {
+  if (Status s = VerifyToken(request.account, request.token); !s.ok()) {
     AuditRejection(AuditEventKind::kTokenRejected, request.account, request.request_id, "request");
     return s;
   }
@@ -327,7 +341,8 @@ Status VaultService::RegisterFinish(const SignedRequest& request, const Register
   }
   ++metrics_.registrations;
   return Audit(AuditEvent(existing ? AuditEventKind::kReplaced : AuditEventKind::kRegistered,
-                          request.account, request.request_id));
+                          request.account, request.request_id)
+                   .Registration(record.generation));
 }
 
 Status VaultService::Tombstone(const std::string& key, const Loaded& loaded,

@@ -128,3 +128,26 @@ TEST_F(EtcdRecordStoreTest, PrefixesKeepVaultsApart) {
 
 }  // namespace
 }  // namespace chatvault::etcd
+
+namespace chatvault::etcd {
+namespace {
+
+// The audit-log replay lists the accounts; only this store's keys under the prefix come back,
+// in order.
+TEST_F(EtcdRecordStoreTest, ListKeysReturnsThisStoresKeysUnderAPrefixInOrder) {
+  for (const char* key : {"acct/b", "acct/a", "acctx", "vault/server-secrets/v1", "acct/a:b"}) {
+    ASSERT_THAT(store_->CompareAndSet(key, 0, B("v")), IsOk()) << key;
+  }
+  auto other = vaultstore::OpenRecordStore(cluster_->Spec(prefix_ + "-other"));
+  ASSERT_THAT(other, IsOk());
+  ASSERT_THAT((*other)->CompareAndSet("acct/c", 0, B("v")), IsOk());
+  auto keys = store_->ListKeys("acct/");
+  ASSERT_THAT(keys, IsOk());
+  EXPECT_EQ(*keys, (std::vector<std::string>{"acct/a", "acct/a:b", "acct/b"}));
+  auto none = store_->ListKeys("nothing/");
+  ASSERT_THAT(none, IsOk());
+  EXPECT_TRUE(none->empty());
+}
+
+}  // namespace
+}  // namespace chatvault::etcd

@@ -57,10 +57,10 @@ class InProcessVault {
   static constexpr int64_t kStartTime = 1'800'000'000;
 
   InProcessVault()
-      : token_secret_(crypto::RandomSecret(32)),
+      : token_keys_(vault::TokenKeys::Single("k1", crypto::RandomSecret(32)).value()),
         master_(crypto::RandomSecret(32)),
         audit_(master_),
-        service_(store_, opaque::ServerSetup::Generate(), master_, token_secret_.Clone(),
+        service_(store_, opaque::ServerSetup::Generate(), master_, token_keys_.Clone(),
                  Options(&now_), metrics_, &audit_),
         routes_(service_, metrics_) {}
 
@@ -70,9 +70,7 @@ class InProcessVault {
   vault::Metrics& metrics() { return metrics_; }
   void Advance(int64_t seconds) { now_ += seconds; }
 
-  std::string Token(const std::string& account) {
-    return *vault::IssueAccountToken(token_secret_, account, now_ + 3600);
-  }
+  std::string Token(const std::string& account) { return *token_keys_.Issue(account, now_ + 3600); }
 
   // A client whose requests reach the routes in this process.
   std::unique_ptr<vaultclient::VaultClient> Client(vaultclient::ClientOptions options = {});
@@ -131,7 +129,7 @@ class InProcessVault {
   int64_t now_ = kStartTime;
   MemoryRecordStore store_;
   vault::Metrics metrics_;
-  crypto::Secret token_secret_;
+  vault::TokenKeys token_keys_;
   crypto::Secret master_;
   TestAuditLog audit_;
   vault::VaultService service_;

@@ -8,7 +8,8 @@
 #   tools/vault/start-keyvaultd.sh KEYVAULTD_BINARY DIR [extra keyvaultd serve flags...]
 #
 # On success prints the URL (https://127.0.0.1:PORT) and leaves DIR/pid, DIR/port,
-# DIR/tls/cert.pem (clients pass it as --ca), DIR/token-secret (for keyvaultd issue-token),
+# DIR/tls/cert.pem (clients pass it as --ca), DIR/token-secret (the token keys file, one key
+# "k1", for keyvaultd issue-token),
 # DIR/metrics-token (GET /metrics wants "Authorization: Bearer <it>", unless the flags name
 # another --metrics-token-file or KEYVAULTD_NO_METRICS_TOKEN=1) and DIR/keyvaultd.log. Stop it with
 # tools/vault/stop-keyvaultd.sh DIR.
@@ -28,7 +29,7 @@ dir=$(cd "$dir" && pwd)
 [ -f "$dir/hsm/softhsm2.conf" ] || "$here/make-softhsm-token.sh" "$dir/hsm" >/dev/null
 [ -f "$dir/tls/cert.pem" ] || "$here/make-test-cert.sh" "$dir/tls"
 if [ ! -f "$dir/token-secret" ]; then
-  (umask 077 && openssl rand -hex 32 >"$dir/token-secret")
+  (umask 077 && echo "k1 $(openssl rand -hex 32)" >"$dir/token-secret")
 fi
 [ -f "$dir/metrics-token" ] || (umask 077 && openssl rand -hex 32 >"$dir/metrics-token")
 metrics=(--metrics-token-file "$dir/metrics-token")

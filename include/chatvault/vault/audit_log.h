@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "chatvault/common/bytes.h"
 #include "chatvault/common/status.h"
 #include "chatvault/crypto/secret.h"
 
@@ -43,6 +44,12 @@ struct AuditEvent {
     reason = why;
     return *this;
   }
+  // The new registration's random id (AccountRecord::generation): nothing derived from the
+  // password, it lets the replay after a restore tell which registration a line is about.
+  AuditEvent& Registration(ByteView generation) {
+    registration = generation;
+    return *this;
+  }
 
   AuditEventKind kind;
   std::string_view account;
@@ -51,6 +58,7 @@ struct AuditEvent {
   std::optional<uint32_t> attempts_left;  // for guess and login events
   std::optional<uint64_t> sequence;       // for kBackupSequence
   std::string_view reason;                // for rejections: one short phrase, never the input
+  ByteView registration;                  // for kRegistered and kReplaced
 };
 
 class AuditLog {
@@ -74,16 +82,23 @@ class JsonLinesAuditLog final : public AuditLog {
   ~JsonLinesAuditLog() override;
   Status Record(const AuditEvent& event) override;
 
+  // Opens the path again and writes there from now on (SIGHUP, after logrotate moved the file).
+  // The new file takes the old descriptor's number in one dup2(2), so a line being written goes
+  // whole to one file or the other. A no-op for stdout; on an error the old file stays.
+  Status Reopen();
+
   // The hash that stands for `account` in the log: 32 hex digits of HMAC-SHA256.
   static std::string AccountHash(const crypto::Secret& account_key, std::string_view account);
 
  private:
-  JsonLinesAuditLog(int fd, bool owned, bool sync, crypto::Secret account_key, std::string instance);
+  JsonLinesAuditLog(int fd, bool owned, bool sync, crypto::Secret account_key, std::string instance,
+                    std::string path);
   int fd_;
   bool owned_;
   bool sync_;
   crypto::Secret account_key_;
   std::string instance_;
+  std::string path_;
 };
 
 }  // namespace chatvault::vault

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -63,6 +64,12 @@ class HttpServer {
   virtual Status Run() = 0;
   // Stops accepting and closes idle connections; safe from any thread, e.g. a signal waiter.
   virtual void Stop() = 0;
+  // Reads the certificate and key files again (SIGHUP): new handshakes use them, established
+  // connections keep theirs. On an error the current certificate stays. Safe from any thread.
+  virtual Status ReloadTls() = 0;
+  // "CN=..., valid until ..." of the certificate new handshakes get, for the log.
+  virtual std::string DescribeCertificate() const = 0;
+  virtual int64_t CertificateNotAfter() const = 0;  // Unix seconds; 0 if unknown
 };
 
 }  // namespace chatvault::vault

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -28,6 +29,7 @@
 #include "chatvault/crypto/secret.h"
 #include "chatvault/opaque/server.h"
 #include "chatvault/vault/account_record.h"
+#include "chatvault/vault/account_token.h"
 #include "chatvault/vault/audit_log.h"
 #include "chatvault/vault/metrics.h"
 #include "chatvault/vaultstore/record_store.h"
@@ -91,8 +93,12 @@ class VaultService {
   // `master_secret` is the key the HSM unwraps; every other key is derived from it. `audit` may
   // be null (no audit log); every security event is recorded there before it is answered.
   VaultService(vaultstore::RecordStore& store, opaque::ServerSetup setup,
-               const crypto::Secret& master_secret, crypto::Secret token_secret,
-               VaultOptions options, Metrics& metrics, AuditLog* audit = nullptr);
+               const crypto::Secret& master_secret, TokenKeys token_keys, VaultOptions options,
+               Metrics& metrics, AuditLog* audit = nullptr);
+
+  // Replaces the account-token keys for every request that starts from now on (SIGHUP): tokens
+  // of a key still listed stay valid, so adding and retiring keys logs nobody out.
+  void SetTokenKeys(TokenKeys keys);
 
   // The key of the account hashes in the audit log (derived from the master secret).
   static crypto::Secret AuditAccountKey(const crypto::Secret& master_secret);
@@ -156,11 +162,13 @@ class VaultService {
                                                         Loaded& loaded,
                                                         std::string_view request_id);
   int64_t Now() const;
+  Status VerifyToken(std::string_view account, std::string_view token);
 
   vaultstore::RecordStore& store_;
   opaque::ServerSetup setup_;
   std::unique_ptr<Keys> keys_;
-  crypto::Secret token_secret_;
+  std::mutex token_keys_mu_;
+  std::shared_ptr<const TokenKeys> token_keys_;  // swapped whole; readers keep their copy
   VaultOptions options_;
   Metrics& metrics_;
   AuditLog* audit_;
