@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The chatvault demo, end to end on the embedded defaults (a local directory as the "cloud"):
 # installs what is missing, builds Release, makes a sample chat, sets up a backup key, backs up,
-# loses the phone, restores on a new device with the 64-digit key, and proves nothing was lost.
+# loses the phone, restores on a new device with the 64-digit key, proves nothing was lost, and
+# backs up again from the new device where the old one stopped.
 # Exits non-zero on any failure. Set CHATVAULT_DEMO_KEEP=1 to keep the demo folder afterwards.
 set -euo pipefail
 
@@ -73,8 +74,8 @@ protect_with_password() {
 restore_with_password() {
   say "Restoring on the new phone: only the cloud location, the account and the password are needed"
   CHATVAULT_PASSWORD="$demo_password" "$chatvault" --home "$new_home" restore --password \
-    --from "$cloud" --to "$new_data" --vault "$vault_url" --account demo-user --ca "$vault_ca" \
-    || die "chatvault restore --password failed"
+    --set-up-device --from "$cloud" --to "$new_data" --vault "$vault_url" --account demo-user \
+    --ca "$vault_ca" || die "chatvault restore --password failed"
 }
 
 wrong_password_is_counted() {
@@ -102,8 +103,8 @@ protect_with_key() {
 
 restore_with_key() {
   say "Restoring on the new phone: only the cloud location and the 64-digit key are needed"
-  "$chatvault" --home "$new_home" restore --from "$cloud" --to "$new_data" --key "$backup_key" \
-    || die "chatvault restore failed"
+  "$chatvault" --home "$new_home" restore --set-up-device --from "$cloud" --to "$new_data" \
+    --key "$backup_key" || die "chatvault restore failed"
 }
 
 wrong_key_is_refused() {
@@ -160,4 +161,10 @@ diff -r -q -x 'msgstore.db*' "$reference" "$new_data" \
 media_files="$(find "$new_data/Media" -type f | wc -l)"
 ok "all $media_files media files are byte-identical"
 
-say "${green}Demo passed:${plain}${bold} backup, lost phone, restore with the $protection, nothing lost"
+say "Backing up from the new phone: it continues the old phone's backups, same place, same key"
+out="$("$chatvault" --home "$new_home" backup)" || die "chatvault backup on the new phone failed"
+printf '%s\n' "$out"
+[[ "$out" == "Backup 2 done"* ]] || die "the new phone did not continue with backup 2"
+ok "backup 2 made from the new phone, next to the old phone's backup 1"
+
+say "${green}Demo passed:${plain}${bold} backup, lost phone, restore with the $protection, nothing lost, backing up again"

@@ -51,7 +51,7 @@ Result<Bytes> ChunkCodec::Load(storage::Provider& provider, const std::string& i
     if (s.code() == Code::kWrongKey) {
       return WrongKey("this backup was made with a different key");
     }
-    if (s.message().find("swapped") != std::string::npos) {
+    if (s.detail() == Detail::kWrongPurpose) {
       return Corrupted("chunk " + id.substr(0, 16) +
                        " holds another chunk's content (objects were swapped)");
     }

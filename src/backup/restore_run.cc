@@ -7,7 +7,6 @@
 
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <future>
@@ -22,100 +21,72 @@
 #include "backup/sqlite_snapshot.h"
 #include "backup/work_pool.h"
 #include "chatvault/backup/engine.h"
+#include "chatvault/common/file.h"
 
 namespace chatvault::backup {
 namespace fs = std::filesystem;
 namespace {
 
-// A full disk is its own error: nothing is wrong with the backup.
-Status Errno(const std::string& what) {
-  const int e = errno;
-  const std::string text = what + ": " + std::strerror(e);
-  return e == ENOSPC || e == EDQUOT ? NoSpace(text) : IoError(text);
-}
 
 // One restored file: written at chunk offsets by the workers (pwrite) to a hidden temp name
 // beside its final place, then published by the restore loop once every chunk is in.
 class StagedFile {
  public:
-  ~StagedFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!tmp_.empty()) ::unlink(tmp_.c_str());
-  }
   Status Open(const std::string& final_path) {
-    final_ = final_path;
-    const fs::path p(final_path);
-    tmp_ = (p.parent_path() / RestoreTempFileName(p.filename().string())).string();
-    fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd_ < 0) {
-      tmp_.clear();
-      return Errno("cannot create a file in " + p.parent_path().string());
-    }
+    AtomicFileOptions options;
+    options.temp_name = RestoreTempFileName(fs::path(final_path).filename().string());
+    CV_ASSIGN_OR_RETURN(AtomicFile file, AtomicFile::Create(final_path, options));
+    file_.emplace(std::move(file));
     return OkStatus();
   }
   // Safe from several threads at once for disjoint ranges.
-  Status WriteAt(ByteView data, uint64_t offset) const {
-    size_t done = 0;
-    while (done < data.size()) {
-      const ssize_t n = ::pwrite(fd_, data.data() + done, data.size() - done,
-                                 static_cast<off_t>(offset + done));
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return Errno("cannot write " + final_);
-      }
-      done += static_cast<size_t>(n);
-    }
-    return OkStatus();
-  }
+  Status WriteAt(ByteView data, uint64_t offset) const { return file_->WriteAt(data, offset); }
   // Mode and mtime, then closes the temp file. A file that replaces an existing one is synced
   // first, so a power cut cannot swap good data for a half-written copy; new files are synced
   // together at the end of the restore (SyncFileSystem).
   Status Close(uint32_t mode, int64_t mtime_ns) {
+    const std::string& final_path = file_->final_path();
     struct stat existing;
-    replaces_ = ::lstat(final_.c_str(), &existing) == 0;
+    replaces_ = ::lstat(final_path.c_str(), &existing) == 0;
     if (replaces_) {
-      if (::fsync(fd_) != 0) return Errno("cannot sync " + final_);
+      CV_RETURN_IF_ERROR(file_->Sync());
     } else {
       // Start writing this file to disk now, without waiting, so the flush at the end finds
       // little left to do and the disk works while later chunks are decrypted.
-      (void)::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
+      (void)::sync_file_range(file_->fd(), 0, 0, SYNC_FILE_RANGE_WRITE);
     }
-    if (::fchmod(fd_, mode & 07777) != 0) return Errno("cannot set the mode of " + final_);
+    if (::fchmod(file_->fd(), mode & 07777) != 0) {
+      return ErrnoStatus(errno, "cannot set the mode of " + final_path);
+    }
     struct timespec times[2];
     times[0].tv_sec = 0;
     times[0].tv_nsec = UTIME_OMIT;
     times[1].tv_sec = mtime_ns / 1000000000;
     times[1].tv_nsec = mtime_ns % 1000000000;
-    if (::futimens(fd_, times) != 0) return Errno("cannot set the time of " + final_);
-    const int rc = ::close(fd_);
-    fd_ = -1;
-    if (rc != 0) return Errno("cannot close " + final_);
-    return OkStatus();
+    if (::futimens(file_->fd(), times) != 0) {
+      return ErrnoStatus(errno, "cannot set the time of " + final_path);
+    }
+    return file_->Close();
   }
-  Status Rename() {
-    if (::rename(tmp_.c_str(), final_.c_str()) != 0) return Errno("cannot put " + final_ + " in place");
-    tmp_.clear();
-    return OkStatus();
-  }
-  const std::string& temp_path() const { return tmp_; }
-  const std::string& final_path() const { return final_; }
+  // Durable only after SyncFileSystem, which the restore runs before it reports success.
+  Status Rename() { return file_->CommitWithoutSync(); }
+  const std::string& temp_path() const { return file_->temp_path(); }
+  const std::string& final_path() const { return file_->final_path(); }
   bool replaces() const { return replaces_; }
 
  private:
-  int fd_ = -1;
+  std::optional<AtomicFile> file_;
   bool replaces_ = false;
-  std::string tmp_;
-  std::string final_;
 };
 
 // Flushes everything written under `dir` (the restored files and their directory entries) with
 // one syncfs(2) instead of a wait per file.
 Status SyncFileSystem(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Errno("cannot open " + dir);
-  const int rc = ::syncfs(fd);
-  ::close(fd);
-  if (rc != 0) return Errno("cannot flush the restored files in " + dir + " to disk");
+  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoStatus(errno, "cannot open " + dir);
+  if (::syncfs(fd.get()) != 0) {
+    return ErrnoStatus(errno, "cannot flush the restored files in " + dir + " to disk");
+  }
   return OkStatus();
 }
 

@@ -1,15 +1,12 @@
 #include "cli/device_config.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
+#include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
+
+#include "chatvault/common/file.h"
 
 namespace chatvault::cli {
 namespace fs = std::filesystem;
@@ -19,24 +16,22 @@ std::string KeyFilePath(const std::string& home) { return home + "/backup.key"; 
 
 Status EnsureHome(const std::string& home) {
   if (home.empty()) return InvalidArgument("no state directory: set --home or $HOME");
-  std::error_code ec;
-  fs::create_directories(home, ec);
-  if (ec) return IoError("cannot create " + home + ": " + ec.message());
+  CV_RETURN_IF_ERROR(CreateDirectories(home, 0700));
   ::chmod(home.c_str(), 0700);
   return OkStatus();
 }
 
 Result<DeviceConfig> LoadConfig(const std::string& home) {
-  std::ifstream in(ConfigPath(home));
-  if (!in) {
+  auto text = ReadFileToString(ConfigPath(home));
+  if (!text.ok()) {
+    if (text.status().code() != Code::kNotFound) return text.status();
     return NotFound("chatvault is not set up on this device (no " + ConfigPath(home) +
                     "); run 'chatvault init --key --data DIR --to LOCATION' first");
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  nlohmann::json doc = nlohmann::json::parse(text.str(), nullptr, false);
+  nlohmann::json doc = nlohmann::json::parse(*text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) {
-    return Corrupted(ConfigPath(home) + " is not valid JSON; fix it or run 'chatvault init --force'");
+    return Corrupted(ConfigPath(home) +
+                     " is not valid JSON; fix it or run 'chatvault init --force'");
   }
   DeviceConfig c;
   c.state = doc.value("state", "pending");
@@ -64,19 +59,7 @@ Status SaveConfig(const std::string& home, const DeviceConfig& c) {
                         {"last_sequence", c.last_sequence},
                         {"last_backup_unix", c.last_backup_unix}};
   if (c.replace_other_backup) doc["replace_other_backup"] = true;
-  const std::string text = doc.dump(2) + "\n";
-  const std::string path = ConfigPath(home);
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return IoError("cannot write " + tmp + ": " + std::strerror(errno));
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  ok = ::fsync(fd) == 0 && ok;
-  ok = ::close(fd) == 0 && ok;
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    return IoError("cannot save " + path + ": " + std::strerror(errno));
-  }
-  return OkStatus();
+  return WriteFileAtomically(ConfigPath(home), doc.dump(2) + "\n", 0600);
 }
 
 Result<DeviceConfig> LoadReadyConfig(const std::string& home) {
@@ -87,6 +70,18 @@ Result<DeviceConfig> LoadReadyConfig(const std::string& home) {
         "'chatvault init --confirm'");
   }
   return c;
+}
+
+DeviceConfig NewDeviceConfig(const std::string& data_dir, const std::string& location,
+                             const key::BackupKey& key, const std::string& protection) {
+  DeviceConfig config;
+  config.state = "pending";
+  config.protection = protection;
+  config.data_dir = fs::absolute(data_dir).lexically_normal().string();
+  config.location = NormalizeLocation(location);
+  config.key_fingerprint = HexEncode(key.Fingerprint());
+  config.created_unix = std::time(nullptr);
+  return config;
 }
 
 std::string NormalizeLocation(const std::string& location) {

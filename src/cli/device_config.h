@@ -12,13 +12,15 @@ namespace chatvault::cli {
 struct DeviceConfig {
   // "pending" until the user proved they saved the key; backups refuse to run until "ready".
   std::string state = "pending";
-  std::string data_dir;       // the chat data directory to back up
-  std::string location;       // where backups go (a directory, file://, s3://, ...)
-  std::string protection = "key";  // how K is kept: "key" (64-digit key)
+  std::string data_dir;            // the chat data directory to back up
+  std::string location;            // where backups go (a directory, file://, s3://, ...)
+  std::string protection = "key";  // how K is kept: "key" (64-digit key) or "password" (vault)
   std::string key_fingerprint;     // hex, to recognise the key
   int64_t created_unix = 0;
-  uint64_t last_sequence = 0;      // the last backup this device made (0: none yet)
-  int64_t last_backup_unix = 0;
+  // The newest backup known to be committed at the location with this key: the last one this
+  // device made, or on a device set up by a restore the newest the restore knew of (0: none).
+  uint64_t last_sequence = 0;
+  int64_t last_backup_unix = 0;  // when this device last backed up (0: never)
   // Set by `init --replace-other-backup`: the first backup may replace another key's backup at
   // the location (the user agreed at setup); cleared once it is done.
   bool replace_other_backup = false;
@@ -36,6 +38,11 @@ Status SaveConfig(const std::string& home, const DeviceConfig& config);
 
 // The setup must exist and be confirmed; returns it or a sentence saying what to run.
 Result<DeviceConfig> LoadReadyConfig(const std::string& home);
+
+// A setup of this device for `key`, still "pending", created now; `protection` is "key" or
+// "password".
+DeviceConfig NewDeviceConfig(const std::string& data_dir, const std::string& location,
+                             const key::BackupKey& key, const std::string& protection);
 
 // Makes a local path absolute so the config works from any working directory; URLs pass through.
 std::string NormalizeLocation(const std::string& location);

@@ -16,9 +16,10 @@ Status CheckLocationForNewKey(const Globals& g, const std::string& location,
   if (s.code() == Code::kForeignBackup) {
     if (!replace) {
       return Status(s.code(), s.message() +
-                                  ". If that backup is yours, restore it with its key "
-                                  "or choose another location; to replace it, run init with "
-                                  "--replace-other-backup");
+                                  ". If that backup is yours (a lost or an old phone), restore it "
+                                  "with 'chatvault restore --set-up-device' and its key or "
+                                  "password: this device then continues it. Or choose another "
+                                  "location; to replace it, run init with --replace-other-backup");
     }
     if (!ConfirmByTyping("The backup at " + location +
                              " was made with a different key. It will "

@@ -6,7 +6,7 @@
 
 #include "chatvault/common/status.h"
 #include "chatvault/key/backup_key.h"
-#include "cli/command_registry.h"
+#include "cli/globals.h"
 
 namespace chatvault::cli {
 

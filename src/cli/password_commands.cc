@@ -1,336 +1,203 @@
-// The password side of chatvault: the backup key K is kept in the Backup Key Vault behind a
-// password (OPAQUE), instead of being written down as 64 digits.
-//
-//   init --password        create K, register it in the vault, prove the password, set up
-//   restore --password     on a new device: recover K from the vault, then restore
-//   password change|reset  on the original device (which still holds K)
+// The commands of a device that keeps its backup key K in the Backup Key Vault:
+//   password change|reset  store K under a new password (on the original device, which holds K)
 //   disable                delete the vault record; K stays on this device as a 64-digit key
-#include <chrono>
-#include <filesystem>
+// (init --password sets it up, restore --password reads a backup with it.)
 #include <iostream>
 #include <memory>
+#include <optional>
 
-#include "chatvault/backup/engine.h"
 #include "chatvault/key/backup_key.h"
-#include "chatvault/storage/provider.h"
-#include "cli/command_registry.h"
+#include "cli/commands.h"
 #include "cli/device_config.h"
-#include "cli/location_check.h"
+#include "cli/key_source.h"
+#include "cli/password_proof.h"
 #include "cli/terminal.h"
 #include "cli/vault_settings.h"
 
 namespace chatvault::cli {
 namespace {
 
-constexpr const char* kPasswordEnv = "CHATVAULT_PASSWORD";
-constexpr const char* kOldPasswordEnv = "CHATVAULT_OLD_PASSWORD";
-constexpr int kProofTries = 3;
-
-// `init` and `restore` are defined in their own files; the password variants add options to
-// them and register as their --password variant (command_registry.h).
-
-CLI::App* FindSubcommand(CLI::App& app, const std::string& name) {
-  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
-    if (sub->get_name() == name) return sub;
-  }
-  return nullptr;
-}
-
-struct VaultFlags {
-  std::string url, account, ca, token, password_file, old_password_file;
-  bool allow_weak_ksf = false;
-
-  void Add(CLI::App* cmd, bool with_token) {
-    cmd->add_option("--vault", url, "The Backup Key Vault, https://HOST:PORT");
-    cmd->add_option("--account", account, "Your chat account id (as the chat service knows it)");
-    cmd->add_option("--ca", ca, "Trust only this certificate or CA for the vault (PEM)");
-    if (with_token) {
-      cmd->add_option("--token", token,
-                      "Account token from the chat service (proves you own the account)");
-    }
-    cmd->add_option("--password-file", password_file,
-                    "Read the (new) password from this file instead of the terminal (for scripts; "
-                    "or set CHATVAULT_PASSWORD)");
-    cmd->add_flag("--allow-weak-ksf", allow_weak_ksf,
-                  "Accept a vault's small password-stretching parameters (tests only)")
-        ->group("");  // hidden from --help: never for real use
-  }
-
-  // Flags override what this device saved; `need_saved` when there is nothing to fall back to.
-  Result<VaultSettings> Resolve(const std::string& home) const {
-    VaultSettings s;
-    if (auto saved = LoadVaultSettings(home); saved.ok()) s = *saved;
-    if (!url.empty()) s.url = url;
-    if (!account.empty()) s.account = account;
-    if (!ca.empty()) s.ca_file = std::filesystem::absolute(ca).string();
-    s.allow_weak_ksf = s.allow_weak_ksf || allow_weak_ksf;
-    if (s.url.empty() || s.account.empty()) {
-      return InvalidArgument("which vault and account? pass --vault https://HOST:PORT and --account ID");
-    }
-    return s;
-  }
-};
-
-// Setup completes only after the user shows they remember the password: a real recover round
-// trip against the vault must return K. From a script the given password is used once more.
-Status ProvePassword(vaultclient::VaultClient& vault, const std::string& account,
-                     const key::BackupKey& key, const VaultFlags& f, const std::string& password) {
-  const bool scripted = PasswordFromScript(f.password_file, kPasswordEnv);
-  for (int attempt = 1; attempt <= kProofTries; ++attempt) {
-    std::string typed = password;
-    if (!scripted) {
-      auto line = ReadLine("Type the password once more, to prove you remember it: ", false);
-      if (!line) return InvalidArgument("the password was not confirmed");
-      typed = *line;
-    }
-    auto got = vault.Recover(account, typed);
-    if (got.ok()) {
-      if (!got->key.secret().Equals(key.secret())) {
-        return Internal("the vault returned a different key than the one just stored");
-      }
-      return OkStatus();
-    }
-    if (got.status().code() != Code::kPermissionDenied || scripted) return got.status();
-    std::cerr << "That is not the password you chose (" << got.status().message() << ").\n";
-  }
-  return PermissionDenied("the password was not confirmed");
-}
-
-struct InitPasswordArgs {
-  bool password = false;
+struct PasswordOptions {
+  bool know_old = false;  // change: checks the current password; reset: forgot it
+  std::string old_password_file;
   VaultFlags vault;
 };
 
-int InitWithPassword(Globals& g, CLI::App* cmd, const InitPasswordArgs& a) {
-  if (cmd->get_option("--key")->count() > 0) {
-    return ReportError(g, InvalidArgument("choose one of --key and --password"));
-  }
-  const std::string data_dir = cmd->get_option("--data")->as<std::string>();
-  const std::string location = cmd->get_option("--to")->as<std::string>();
-  const bool force = cmd->get_option("--force")->count() > 0;
-  if (data_dir.empty() || location.empty()) {
-    return ReportError(g, InvalidArgument("init needs --data DIR (the chat data) and --to LOCATION "
-                                          "(where backups go)"));
-  }
-  if (a.vault.token.empty()) {
-    return ReportError(g, InvalidArgument("init --password needs --token (an account token from "
-                                          "the chat service)"));
-  }
-  auto settings = a.vault.Resolve(g.home);
-  if (!settings.ok()) return ReportError(g, settings.status());
-  if (Status s = EnsureHome(g.home); !s.ok()) return ReportError(g, s);
-  if (LoadConfig(g.home).ok() && !force) {
-    return ReportError(g, AlreadyExists("chatvault is already set up in " + g.home +
-                                        "; use --force to replace that setup and its key"));
-  }
-  std::error_code ec;
-  if (!std::filesystem::is_directory(data_dir, ec)) {
-    return ReportError(g, NotFound("the chat data directory " + data_dir + " does not exist"));
-  }
-  // Any new key sees every backup there as another key's, so the check needs no real key yet.
-  const bool replace = cmd->get_option("--replace-other-backup")->count() > 0;
-  if (Status s = CheckLocationForNewKey(g, location, key::BackupKey::Generate(), replace);
-      !s.ok()) {
-    return ReportError(g, s);
-  }
-  auto vault = ConnectVault(*settings);
-  if (!vault.ok()) return ReportError(g, vault.status());
-  if (Status s = (*vault)->Health(); !s.ok()) return ReportError(g, s);
-  auto password = ReadNewPassword(a.vault.password_file, kPasswordEnv);
-  if (!password.ok()) return ReportError(g, password.status());
+struct PasswordReport : Report {
+  std::string account;
+  bool changed = false;  // false: reset
+};
 
-  key::BackupKey key = key::BackupKey::Generate();
-  if (!g.quiet && !g.json) std::cerr << "Storing the backup key in the vault...\n";
-  if (Status s = (*vault)->Register(settings->account, a.vault.token, *password, key); !s.ok()) {
-    if (s.code() == Code::kAlreadyExists) {
-      return ReportError(g, PermissionDenied(
-                                s.message() + ". On the device that made it, use 'chatvault "
-                                "password reset'; elsewhere, restore with 'chatvault restore --password'"));
-    }
-    return ReportError(g, s.Annotate("registering with the vault"));
-  }
-  if (Status s = ProvePassword(**vault, settings->account, key, a.vault, *password); !s.ok()) {
-    // Nothing half-made stays behind: the record the user cannot open is removed again.
-    (void)(*vault)->Delete(settings->account, a.vault.token, key);
-    return ReportError(g, Status(s.code(), s.message() + "; nothing was set up, run init again"));
-  }
-  if (Status s = key::WriteKeyFile(KeyFilePath(g.home), key); !s.ok()) return ReportError(g, s);
-  if (Status s = SaveVaultSettings(g.home, *settings); !s.ok()) return ReportError(g, s);
-  DeviceConfig config;
-  config.state = "ready";
-  config.protection = "password";
-  config.data_dir = std::filesystem::absolute(data_dir).lexically_normal().string();
-  config.location = NormalizeLocation(location);
-  config.key_fingerprint = HexEncode(key.Fingerprint());
-  config.replace_other_backup = replace;
-  config.created_unix = std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
-  if (Status s = SaveConfig(g.home, config); !s.ok()) return ReportError(g, s);
-  if (g.json) {
-    PrintJson({{"state", "ready"}, {"protection", "password"}, {"vault", settings->url},
-               {"account", settings->account}, {"key_fingerprint", config.key_fingerprint},
-               {"data_dir", config.data_dir}, {"location", config.location}});
-  } else {
-    std::cout << "Setup is complete. Your backup key is kept in the vault behind your password\n"
-                 "(10 wrong guesses destroy it). Back up with 'chatvault backup'.\n";
-  }
-  return 0;
-}
-
-struct RestorePasswordArgs {
-  bool password = false;
+struct DisableOptions {
+  bool yes = false;  // agreed without a terminal to type the key back on
   VaultFlags vault;
 };
 
-int RestoreWithPassword(Globals& g, CLI::App* cmd, const RestorePasswordArgs& a) {
-  if (cmd->get_option("--key")->count() > 0 || cmd->get_option("--key-file")->count() > 0) {
-    return ReportError(g, InvalidArgument("choose one of --password and --key/--key-file"));
-  }
-  const std::string from = cmd->get_option("--from")->as<std::string>();
-  const std::string to = cmd->get_option("--to")->as<std::string>();
-  auto settings = a.vault.Resolve(g.home);
-  if (!settings.ok()) return ReportError(g, settings.status());
-  auto vault = ConnectVault(*settings);
-  if (!vault.ok()) return ReportError(g, vault.status());
-  auto password = ReadPassword("Password for your backup key: ", a.vault.password_file, kPasswordEnv);
-  if (!password.ok()) return ReportError(g, password.status());
-  auto recovered = (*vault)->Recover(settings->account, *password);
-  if (!recovered.ok()) return ReportError(g, recovered.status().Annotate("getting the key from the vault"));
+struct DisableReport : Report {
+  std::string account;
+  std::optional<key::BackupKey> key;  // shown once: from now on the only way to restore elsewhere
+};
 
-  auto provider = storage::OpenProvider(from);
-  if (!provider.ok()) return ReportError(g, provider.status());
-  backup::RestoreOptions options;
-  options.allow_nonempty = cmd->get_option("--force")->count() > 0;
-  ProgressBar bar(!g.quiet && !g.json);
-  options.progress = [&bar](const backup::Progress& p) { bar.Update(p); };
-  auto summary = backup::RunRestore(**provider, recovered->key, to, options);
-  bar.Finish();
-  if (!summary.ok()) return ReportError(g, summary.status().Annotate("restore failed"));
-  if (g.json) {
-    PrintJson({{"sequence", summary->sequence}, {"files", summary->files},
-               {"bytes", summary->bytes}, {"seconds", summary->seconds}, {"to", to}});
-  } else {
-    std::cout << "Restored backup " << summary->sequence << ": " << summary->files << " files, "
-              << HumanBytes(summary->bytes) << " into " << to << "; every byte verified.\n";
-  }
-  return 0;
-}
+// What a command that replaces or deletes the vault record needs: the vault, and K from this
+// device as proof that it is the original device.
+struct RecordOwner {
+  VaultSettings settings;
+  std::unique_ptr<vaultclient::VaultClient> vault;
+  std::optional<key::BackupKey> key;
+};
 
-// change: knows the old password; reset: forgot it (or was locked out). Both run on the original
-// device, whose copy of K authorises replacing the vault record.
-int ChangePassword(Globals& g, const VaultFlags& f, bool know_old) {
-  if (f.token.empty()) {
-    return ReportError(g, InvalidArgument("this needs --token (an account token from the chat service)"));
-  }
-  auto settings = f.Resolve(g.home);
-  if (!settings.ok()) return ReportError(g, settings.status());
-  auto key = key::ReadKeyFile(KeyFilePath(g.home));
+Result<RecordOwner> OpenRecordOwner(const Globals& g, const VaultFlags& flags,
+                                    const std::string& without_token) {
+  if (flags.token.empty()) return InvalidArgument(without_token);
+  RecordOwner owner;
+  CV_ASSIGN_OR_RETURN(owner.settings, flags.Resolve(g.home));
+  auto key = ResolveKey(g, KeySource::DeviceKeyFile(g.home));
   if (!key.ok()) {
-    return ReportError(g, key.status().Annotate("this device has no backup key (password reset runs "
-                                                "on the device that set up backups)"));
+    return key.status().Annotate(
+        "this device has no backup key (this runs on the device that set up backups)");
   }
-  auto vault = ConnectVault(*settings);
-  if (!vault.ok()) return ReportError(g, vault.status());
+  owner.key = std::move(*key);
+  CV_ASSIGN_OR_RETURN(owner.vault, ConnectVault(owner.settings));
+  return owner;
+}
+
+// The current password must open the record, and the record must hold this device's K.
+Status CheckCurrentPassword(RecordOwner& owner, const PasswordOptions& o) {
+  auto got = RecoverKey(*owner.vault, owner.settings.account,
+                        {"Current password: ", o.old_password_file, kOldPasswordEnv});
+  if (!got.ok()) return got.status().Annotate("checking the current password");
+  if (!got->key.secret().Equals(owner.key->secret())) {
+    return WrongKey("the vault holds a different backup key than this device");
+  }
+  return OkStatus();
+}
+
+Result<PasswordReport> RunPassword(const Globals& g, const PasswordOptions& o) {
+  CV_ASSIGN_OR_RETURN(
+      RecordOwner owner,
+      OpenRecordOwner(g, o.vault, "this needs --token (an account token from the chat service)"));
+  if (o.know_old) CV_RETURN_IF_ERROR(CheckCurrentPassword(owner, o));
+  auto password = ChooseNewPassword(o.vault);
+  if (!password.ok()) return password.status().Annotate("the password is unchanged");
+  const std::string& account = owner.settings.account;
+  if (Status s = owner.vault->Register(account, o.vault.token, *password, *owner.key); !s.ok()) {
+    return s.Annotate("storing the key under the new password");
+  }
+  Status proven = ProvePassword(*owner.vault, account, *owner.key, *password);
+  WipeString(*password);
+  if (!proven.ok()) {
+    return Status(proven.code(), proven.message() +
+                                     "; the new password is set, but run 'chatvault "
+                                     "password reset' if you are unsure of it");
+  }
+  CV_RETURN_IF_ERROR(SaveVaultSettings(g.home, owner.settings));
+  PasswordReport r;
+  r.account = account;
+  r.changed = o.know_old;
+  return r;
+}
+
+// The device keeps backing up with K; it is now protected by the 64 digits alone.
+Status ForgetVault(const Globals& g) {
+  CV_RETURN_IF_ERROR(RemoveVaultSettings(g.home));
+  auto config = LoadConfig(g.home);
+  if (!config.ok()) return OkStatus();
+  config->protection = "key";
+  return SaveConfig(g.home, *config);
+}
+
+// Deleting the record makes the 64 digits the only way to restore elsewhere: on a terminal the
+// user sees them and types them back first (as init --key asks); a script says --yes.
+Status AgreeToDisable(const DisableOptions& o, const RecordOwner& owner) {
+  if (o.yes) return OkStatus();
+  if (!StdinIsTerminal()) {
+    return InvalidArgument(
+        "disable deletes your backup key from the vault; with no terminal to "
+        "confirm on, pass --yes");
+  }
+  std::cerr << "This deletes your backup key from " << owner.settings.url << " for "
+            << owner.settings.account
+            << ". Backups go on from this device with the same key,\nbut your password will no "
+               "longer restore them: on another device you will need this 64-digit key:\n\n    "
+            << owner.key->Display() << "\n\n";
+  if (!ProveKeySaved(*owner.key)) {
+    return Cancelled("the key was not typed back, so the vault still holds it");
+  }
+  return OkStatus();
+}
+
+Result<DisableReport> RunDisable(const Globals& g, const DisableOptions& o) {
+  CV_ASSIGN_OR_RETURN(
+      RecordOwner owner,
+      OpenRecordOwner(g, o.vault,
+                      "disable needs --token (an account token from the chat service)"));
+  CV_RETURN_IF_ERROR(AgreeToDisable(o, owner));
+  Status s = owner.vault->Delete(owner.settings.account, o.vault.token, *owner.key);
+  if (!s.ok() && s.code() != Code::kNotFound) return s.Annotate("deleting the vault record");
+  CV_RETURN_IF_ERROR(ForgetVault(g));
+  DisableReport r;
+  r.account = owner.settings.account;
+  r.key = std::move(owner.key);
+  return r;
+}
+
+nlohmann::json ToJson(const PasswordReport& r) {
+  return {{"account", r.account}, {"password", r.changed ? "changed" : "reset"}};
+}
+
+void PrintText(const PasswordReport&) {
+  std::cout << "The vault now keeps your backup key under the new password.\n";
+}
+
+nlohmann::json ToJson(const DisableReport& r) {
+  return {{"account", r.account}, {"vault_record", "deleted"}, {"key", r.key->Hex()}};
+}
+
+void PrintText(const DisableReport& r) {
+  std::cout << "The vault no longer holds your backup key. To restore on another device you now\n"
+               "need this 64-digit key; write it down:\n\n    "
+            << r.key->Display() << "\n";
+}
+
+void AddPasswordSubcommand(CLI::App* password, CommandRunner& runner, bool know_old,
+                           const char* name, const char* description) {
+  auto o = std::make_shared<PasswordOptions>();
+  o->know_old = know_old;
+  CLI::App* cmd = password->add_subcommand(name, description);
+  o->vault.Add(cmd, /*with_token=*/true);
   if (know_old) {
-    auto old = ReadPassword("Current password: ", f.old_password_file, kOldPasswordEnv);
-    if (!old.ok()) return ReportError(g, old.status());
-    auto got = (*vault)->Recover(settings->account, *old);
-    if (!got.ok()) return ReportError(g, got.status().Annotate("checking the current password"));
-    if (!got->key.secret().Equals(key->secret())) {
-      return ReportError(g, WrongKey("the vault holds a different backup key than this device"));
-    }
+    cmd->add_option("--old-password-file", o->old_password_file,
+                    "Read the current password from this file (or set CHATVAULT_OLD_PASSWORD)");
   }
-  auto password = ReadNewPassword(f.password_file, kPasswordEnv);
-  if (!password.ok()) return ReportError(g, password.status());
-  if (Status s = (*vault)->Register(settings->account, f.token, *password, *key); !s.ok()) {
-    return ReportError(g, s.Annotate("storing the key under the new password"));
-  }
-  if (Status s = ProvePassword(**vault, settings->account, *key, f, *password); !s.ok()) {
-    return ReportError(g, Status(s.code(), s.message() + "; the new password is set, but run "
-                                            "'chatvault password reset' if you are unsure of it"));
-  }
-  if (Status s = SaveVaultSettings(g.home, *settings); !s.ok()) return ReportError(g, s);
-  if (g.json) {
-    PrintJson({{"account", settings->account}, {"password", know_old ? "changed" : "reset"}});
-  } else {
-    std::cout << "The vault now keeps your backup key under the new password.\n";
-  }
-  return 0;
+  runner.OnRun(cmd, [o](const Globals& g) { return RunPassword(g, *o); });
 }
 
-int Disable(Globals& g, const VaultFlags& f) {
-  if (f.token.empty()) {
-    return ReportError(g, InvalidArgument("disable needs --token (an account token from the chat service)"));
-  }
-  auto settings = f.Resolve(g.home);
-  if (!settings.ok()) return ReportError(g, settings.status());
-  auto key = key::ReadKeyFile(KeyFilePath(g.home));
-  if (!key.ok()) return ReportError(g, key.status().Annotate("reading this device's backup key"));
-  auto vault = ConnectVault(*settings);
-  if (!vault.ok()) return ReportError(g, vault.status());
-  Status s = (*vault)->Delete(settings->account, f.token, *key);
-  if (!s.ok() && s.code() != Code::kNotFound) return ReportError(g, s.Annotate("deleting the vault record"));
-  if (Status r = RemoveVaultSettings(g.home); !r.ok()) return ReportError(g, r);
-  if (auto config = LoadConfig(g.home); config.ok()) {
-    config->protection = "key";
-    if (Status w = SaveConfig(g.home, *config); !w.ok()) return ReportError(g, w);
-  }
-  if (g.json) {
-    PrintJson({{"account", settings->account}, {"vault_record", "deleted"}, {"key", key->Hex()}});
-  } else {
-    // Without the vault, these digits are the only way to restore on another device.
-    std::cout << "The vault no longer holds your backup key. To restore on another device you now\n"
-                 "need this 64-digit key; write it down:\n\n    "
-              << key->Display() << "\n";
-  }
-  return 0;
-}
+}  // namespace
 
-const bool kRegistered = RegisterCommands(40, [](CLI::App& app, Globals& g) {
-  if (CLI::App* init = FindSubcommand(app, "init")) {
-    auto a = std::make_shared<InitPasswordArgs>();
-    init->add_flag("--password", a->password,
-                   "Keep the backup key in the Backup Key Vault behind a password (with --vault, "
-                   "--account, --token)");
-    a->vault.Add(init, /*with_token=*/true);
-    AddVariant("init", [a] { return a->password; }, [&g, a, init] { return InitWithPassword(g, init, *a); });
-  }
-  if (CLI::App* restore = FindSubcommand(app, "restore")) {
-    auto a = std::make_shared<RestorePasswordArgs>();
-    restore->add_flag("--password", a->password,
-                      "Get the backup key from the vault with your password (with --vault, --account)");
-    a->vault.Add(restore, /*with_token=*/false);
-    AddVariant("restore", [a] { return a->password; },
-               [&g, a, restore] { return RestoreWithPassword(g, restore, *a); });
-  }
-
+void AddPasswordCommand(CLI::App& app, CommandRunner& runner) {
   CLI::App* password = app.add_subcommand(
       "password", "Change or reset the password that keeps your backup key in the vault");
   password->require_subcommand(1);
-  auto change = std::make_shared<VaultFlags>();
-  CLI::App* ch = password->add_subcommand(
-      "change", "Choose a new password (asks for the current one; on the original device)");
-  change->Add(ch, /*with_token=*/true);
-  ch->add_option("--old-password-file", change->old_password_file,
-                 "Read the current password from this file (or set CHATVAULT_OLD_PASSWORD)");
-  ch->callback([&g, change] { g.exit_code = ChangePassword(g, *change, /*know_old=*/true); });
-  auto reset = std::make_shared<VaultFlags>();
-  CLI::App* rs = password->add_subcommand(
-      "reset",
-      "Forgot the password, or locked out? On the device that set up backups (it still holds the\n"
-      "key), store the key in the vault again under a new password");
-  reset->Add(rs, /*with_token=*/true);
-  rs->callback([&g, reset] { g.exit_code = ChangePassword(g, *reset, /*know_old=*/false); });
+  AddPasswordSubcommand(password, runner, /*know_old=*/true, "change",
+                        "Choose a new password (asks for the current one; on the original "
+                        "device)");
+  AddPasswordSubcommand(
+      password, runner, /*know_old=*/false, "reset",
+      "Forgot the password, or locked out? On the device that set up backups (it still holds "
+      "the\nkey), store the key in the vault again under a new password");
+}
 
-  auto disable = std::make_shared<VaultFlags>();
-  CLI::App* dis = app.add_subcommand(
+void AddDisableCommand(CLI::App& app, CommandRunner& runner) {
+  auto o = std::make_shared<DisableOptions>();
+  CLI::App* cmd = app.add_subcommand(
       "disable",
       "Delete your backup key from the vault. Backups go on with the key on this device; it is\n"
-      "shown once as 64 digits, which you then need to restore elsewhere");
-  disable->Add(dis, /*with_token=*/true);
-  dis->callback([&g, disable] { g.exit_code = Disable(g, *disable); });
-});
+      "shown as 64 digits, which you then need to restore elsewhere. On a terminal you type\n"
+      "them back before anything is deleted; without one, pass --yes");
+  cmd->add_flag("--yes", o->yes,
+                "Agree without typing the key back (for scripts; a terminal asks for the key)");
+  o->vault.Add(cmd, /*with_token=*/true);
+  runner.OnRun(cmd, [o](const Globals& g) { return RunDisable(g, *o); });
+}
 
-}  // namespace
 }  // namespace chatvault::cli

@@ -1,86 +1,122 @@
 // chatvault status: this device's setup and the current backup at its location.
-#include <ctime>
 #include <iostream>
+#include <memory>
+#include <optional>
 
 #include "chatvault/backup/engine.h"
-#include "chatvault/key/backup_key.h"
 #include "chatvault/storage/provider.h"
-#include "cli/command_registry.h"
+#include "cli/commands.h"
 #include "cli/device_config.h"
+#include "cli/key_source.h"
 #include "cli/terminal.h"
+#include "cli/vault_settings.h"
 
 namespace chatvault::cli {
 namespace {
 
-std::string TimeText(int64_t unix_seconds) {
-  if (unix_seconds <= 0) return "never";
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&t));
-  return buf;
+struct StatusReport : Report {
+  std::string home;
+  std::optional<DeviceConfig> config;         // none: not set up on this device
+  std::optional<VaultSettings> vault;         // password mode: where K is kept
+  std::optional<backup::BackupInfo> current;  // the location's current backup, when readable
+  std::string current_error;                  // why there is none
+};
+
+// Asks the location itself: another device or a restore may have moved things on.
+Result<backup::BackupInfo> CurrentBackup(const Globals& g, const DeviceConfig& config) {
+  CV_ASSIGN_OR_RETURN(key::BackupKey key, ResolveKey(g, KeySource::DeviceKeyFile(g.home)));
+  CV_ASSIGN_OR_RETURN(auto provider, storage::OpenProvider(config.location));
+  return backup::LatestBackup(*provider, key);
 }
 
-int Status_(Globals& g) {
+Result<StatusReport> RunStatus(const Globals& g) {
+  StatusReport r;
+  r.home = g.home;
   auto config = LoadConfig(g.home);
   if (!config.ok()) {
-    if (config.status().code() != Code::kNotFound) return ReportError(g, config.status());
-    if (g.json) PrintJson({{"state", "none"}, {"home", g.home}});
-    else std::cout << "Not set up on this device. Run 'chatvault init --key --data DIR --to LOCATION'.\n";
-    return 0;
+    if (config.status().code() != Code::kNotFound) return config.status();
+    return r;
   }
-  nlohmann::json out = {{"state", config->state},
-                        {"home", g.home},
-                        {"data_dir", config->data_dir},
-                        {"location", config->location},
-                        {"protection", config->protection},
-                        {"key_fingerprint", config->key_fingerprint},
-                        {"last_sequence", config->last_sequence},
-                        {"last_backup_unix", config->last_backup_unix}};
-  // Ask the location itself: another device or a restore may have moved things on.
-  std::string remote_error;
-  auto key = key::ReadKeyFile(KeyFilePath(g.home));
-  auto provider = storage::OpenProvider(config->location);
-  if (key.ok() && provider.ok()) {
-    auto info = backup::LatestBackup(**provider, *key);
-    if (info.ok()) {
-      out["current"] = {{"sequence", info->sequence},
-                        {"created_unix", info->created_unix},
-                        {"files", info->files},
-                        {"bytes", info->bytes},
-                        {"chunks", info->chunks}};
-    } else {
-      remote_error = info.status().ToString();
-    }
+  r.config = *config;
+  if (config->protection == "password") {
+    if (auto vault = LoadVaultSettings(g.home); vault.ok()) r.vault = *vault;
+  }
+  auto current = CurrentBackup(g, *config);
+  if (current.ok()) {
+    r.current = *current;
   } else {
-    remote_error = !key.ok() ? key.status().ToString() : provider.status().ToString();
+    r.current_error = current.status().ToString();
   }
-  if (!remote_error.empty()) out["current_error"] = remote_error;
-
-  if (g.json) {
-    PrintJson(out);
-    return 0;
-  }
-  std::cout << "Setup:        " << (config->state == "ready" ? "ready" : "pending (run 'chatvault init --confirm')")
-            << "\nChat data:    " << config->data_dir << "\nBackups go to: " << config->location
-            << "\nProtection:   64-digit key (fingerprint " << config->key_fingerprint.substr(0, 16)
-            << ")\nLast backup from this device: " << TimeText(config->last_backup_unix);
-  if (config->last_sequence) std::cout << " (backup " << config->last_sequence << ")";
-  std::cout << "\n";
-  if (out.contains("current")) {
-    const auto& c = out["current"];
-    std::cout << "Current backup at the location: " << c["sequence"].get<uint64_t>() << ", made "
-              << TimeText(c["created_unix"].get<int64_t>()) << ", " << c["files"].get<uint64_t>()
-              << " files, " << HumanBytes(c["bytes"].get<uint64_t>()) << "\n";
-  } else {
-    std::cout << "Current backup at the location: none (" << remote_error << ")\n";
-  }
-  return 0;
+  return r;
 }
 
-const bool kRegistered = RegisterCommands(50, [](CLI::App& app, Globals& g) {
-  CLI::App* cmd = app.add_subcommand("status", "Show this device's setup and the current backup");
-  cmd->callback([&g] { g.exit_code = Status_(g); });
-});
+nlohmann::json ToJson(const StatusReport& r) {
+  if (!r.config) return {{"state", "none"}, {"home", r.home}};
+  const DeviceConfig& c = *r.config;
+  nlohmann::json out = {{"state", c.state},
+                        {"home", r.home},
+                        {"data_dir", c.data_dir},
+                        {"location", c.location},
+                        {"protection", c.protection},
+                        {"key_fingerprint", c.key_fingerprint},
+                        {"last_sequence", c.last_sequence},
+                        {"last_backup_unix", c.last_backup_unix}};
+  if (r.vault) {
+    out["vault"] = r.vault->url;
+    out["account"] = r.vault->account;
+  }
+  if (r.current) {
+    const backup::BackupInfo& b = *r.current;
+    out["current"] = {{"sequence", b.sequence},
+                      {"created_unix", b.created_unix},
+                      {"files", b.files},
+                      {"bytes", b.bytes},
+                      {"chunks", b.chunks}};
+  } else {
+    out["current_error"] = r.current_error;
+  }
+  return out;
+}
+
+void PrintCurrent(const StatusReport& r) {
+  std::cout << "Current backup at the location: ";
+  if (!r.current) {
+    std::cout << "none (" << r.current_error << ")\n";
+    return;
+  }
+  std::cout << r.current->sequence << ", made " << TimeText(r.current->created_unix) << ", "
+            << r.current->files << " files, " << HumanBytes(r.current->bytes) << "\n";
+}
+
+std::string ProtectionText(const StatusReport& r) {
+  if (r.vault) return "password at " + r.vault->url + " for " + r.vault->account;
+  if (r.config->protection == "password") return "password (this device lost its vault.json)";
+  return "64-digit key";
+}
+
+void PrintText(const StatusReport& r) {
+  if (!r.config) {
+    std::cout << "Not set up on this device. Run 'chatvault init --key --data DIR --to "
+                 "LOCATION'.\n";
+    return;
+  }
+  const DeviceConfig& c = *r.config;
+  std::cout << "Setup:        "
+            << (c.state == "ready" ? "ready" : "pending (run 'chatvault init --confirm')")
+            << "\nChat data:    " << c.data_dir << "\nBackups go to: " << c.location
+            << "\nProtection:   " << ProtectionText(r) << " (key fingerprint "
+            << c.key_fingerprint.substr(0, 16)
+            << ")\nLast backup from this device: " << TimeText(c.last_backup_unix);
+  if (c.last_backup_unix && c.last_sequence) std::cout << " (backup " << c.last_sequence << ")";
+  std::cout << "\n";
+  PrintCurrent(r);
+}
 
 }  // namespace
+
+void AddStatusCommand(CLI::App& app, CommandRunner& runner) {
+  CLI::App* cmd = app.add_subcommand("status", "Show this device's setup and the current backup");
+  runner.OnRun(cmd, RunStatus);
+}
+
 }  // namespace chatvault::cli

@@ -4,7 +4,10 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <ctime>
+#include <iomanip>
 #include <iostream>
+#include <sstream>
 
 namespace chatvault::cli {
 
@@ -37,6 +40,24 @@ bool ConfirmByTyping(const std::string& what_happens, const std::string& word) {
   return line && *line == word;
 }
 
+bool ProveKeySaved(const key::BackupKey& expected) {
+  constexpr int kTries = 3;
+  for (int attempt = 1; attempt <= kTries; ++attempt) {
+    auto line = ReadLine("Type the 64-digit key you saved, to prove you have it: ", true);
+    if (!line) return false;
+    auto typed = key::BackupKey::Parse(*line);
+    if (!typed.ok()) {
+      std::cerr << "That is not a backup key: " << typed.status().message() << ".\n";
+    } else if (typed->secret().Equals(expected.secret())) {
+      return true;
+    } else {
+      std::cerr << "That key does not match the one shown above.\n";
+    }
+    if (attempt < kTries) std::cerr << "Try again (" << kTries - attempt << " left).\n";
+  }
+  return false;
+}
+
 std::string HumanBytes(uint64_t bytes) {
   static const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   double v = static_cast<double>(bytes);
@@ -51,6 +72,22 @@ std::string HumanBytes(uint64_t bytes) {
   } else {
     std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
   }
+  return buf;
+}
+
+std::string SecondsText(double seconds) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(1) << seconds << " s";
+  return out.str();
+}
+
+std::string TimeText(int64_t unix_seconds) {
+  if (unix_seconds <= 0) return "never";
+  const std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm utc{};
+  ::gmtime_r(&t, &utc);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &utc);
   return buf;
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "chatvault/backup/engine.h"
+#include "chatvault/key/backup_key.h"
 
 namespace chatvault::cli {
 
@@ -19,6 +20,10 @@ std::optional<std::string> ReadLine(const std::string& prompt, bool echo);
 // Replacing another key's backup deletes it: on a terminal the user types `word` to agree
 // (a flag in a script is agreement enough). True when agreed.
 bool ConfirmByTyping(const std::string& what_happens, const std::string& word);
+
+// Asks for the 64-digit key just shown until it matches `expected` (three tries). True when
+// the user typed it back, proof that they saved it.
+bool ProveKeySaved(const key::BackupKey& expected);
 
 // A one-line progress bar on stderr, redrawn at most ten times a second. Does nothing unless
 // stderr is a terminal and output is not quiet.
@@ -38,5 +43,9 @@ class ProgressBar {
 
 // "1.2 GiB", "340.0 KiB"
 std::string HumanBytes(uint64_t bytes);
+// "3.4 s"
+std::string SecondsText(double seconds);
+// "2024-05-01 12:00:00 UTC", or "never" for 0
+std::string TimeText(int64_t unix_seconds);
 
 }  // namespace chatvault::cli

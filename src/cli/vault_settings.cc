@@ -1,16 +1,12 @@
 #include "cli/vault_settings.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "chatvault/common/file.h"
 #include "chatvault/crypto/secret.h"
 #include "cli/terminal.h"
 
@@ -19,15 +15,10 @@ namespace {
 
 constexpr int kTypingTries = 3;
 
-void WipeString(std::string& s) {
-  crypto::Wipe({reinterpret_cast<uint8_t*>(s.data()), s.size()});
-  s.clear();
-}
-
 Result<std::string> ReadPasswordFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return IoError("cannot read the password file " + path);
-  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto read = ReadFileToString(path);
+  if (!read.ok()) return IoError("cannot read the password file: " + read.status().message());
+  std::string s = std::move(read).value();
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
   if (s.empty()) return InvalidArgument("the password file " + path + " is empty");
   return s;
@@ -40,17 +31,21 @@ const char* Env(const char* name) {
 
 }  // namespace
 
+void WipeString(std::string& s) {
+  crypto::Wipe({reinterpret_cast<uint8_t*>(s.data()), s.size()});
+  s.clear();
+}
+
 std::string VaultSettingsPath(const std::string& home) { return home + "/vault.json"; }
 
 Result<VaultSettings> LoadVaultSettings(const std::string& home) {
-  std::ifstream in(VaultSettingsPath(home));
-  if (!in) {
+  auto text = ReadFileToString(VaultSettingsPath(home));
+  if (!text.ok()) {
+    if (text.status().code() != Code::kNotFound) return text.status();
     return NotFound("this device does not keep its backup key in a vault (no " +
                     VaultSettingsPath(home) + "); set it up with 'chatvault init --password'");
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  auto doc = nlohmann::json::parse(text.str(), nullptr, false);
+  auto doc = nlohmann::json::parse(*text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("url") || !doc.contains("account")) {
     return Corrupted(VaultSettingsPath(home) + " is damaged");
   }
@@ -63,18 +58,10 @@ Result<VaultSettings> LoadVaultSettings(const std::string& home) {
 }
 
 Status SaveVaultSettings(const std::string& home, const VaultSettings& s) {
-  nlohmann::json doc = {{"version", 1}, {"url", s.url}, {"account", s.account}, {"ca_file", s.ca_file}};
+  nlohmann::json doc = {
+      {"version", 1}, {"url", s.url}, {"account", s.account}, {"ca_file", s.ca_file}};
   if (s.allow_weak_ksf) doc["allow_weak_ksf"] = true;
-  const std::string path = VaultSettingsPath(home);
-  const std::string tmp = path + ".tmp";
-  const std::string text = doc.dump(2) + "\n";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return IoError("cannot write " + tmp);
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-                  ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) return IoError("cannot write " + path);
-  return OkStatus();
+  return WriteFileAtomically(VaultSettingsPath(home), doc.dump(2) + "\n", 0600);
 }
 
 Status RemoveVaultSettings(const std::string& home) {
@@ -84,11 +71,14 @@ Status RemoveVaultSettings(const std::string& home) {
   return OkStatus();
 }
 
-Result<std::unique_ptr<vaultclient::VaultClient>> ConnectVault(const VaultSettings& s) {
+Result<std::unique_ptr<vaultclient::VaultClient>> ConnectVault(
+    const VaultSettings& s, std::chrono::milliseconds retry_for) {
   if (s.url.empty()) return InvalidArgument("no vault given: pass --vault https://HOST:PORT");
   if (s.account.empty()) return InvalidArgument("no account given: pass --account ID");
-  return vaultclient::VaultClient::Connect({s.url, s.ca_file},
-                                           vaultclient::ClientOptions{s.allow_weak_ksf});
+  vaultclient::ClientOptions options;
+  options.allow_weak_ksf = s.allow_weak_ksf;
+  options.retry_for = retry_for;
+  return vaultclient::VaultClient::Connect({s.url, s.ca_file}, options);
 }
 
 bool PasswordFromScript(const std::string& file, const char* env_var) {
@@ -101,8 +91,8 @@ Result<std::string> ReadPassword(const std::string& prompt, const std::string& f
   if (const char* env = Env(env_var)) return std::string(env);
   auto line = ReadLine(prompt, /*echo=*/false);
   if (!line || line->empty()) {
-    return InvalidArgument(std::string("no password: type it, or pass --password-file FILE or set ") +
-                           env_var);
+    return InvalidArgument(
+        std::string("no password: type it, or pass --password-file FILE or set ") + env_var);
   }
   return *line;
 }
@@ -129,7 +119,8 @@ Result<std::string> ReadNewPassword(const std::string& file, const char* env_var
     WipeString(first);
     std::cerr << "The two passwords differ.\n";
   }
-  return InvalidArgument("no new password was chosen (the two entries must match and follow the rules)");
+  return InvalidArgument(
+      "no new password was chosen (the two entries must match and follow the rules)");
 }
 
 }  // namespace chatvault::cli

@@ -2,6 +2,8 @@
 // `chatvault init --password` and read by `password change|reset` and `disable`.
 #pragma once
 
+#include <chrono>
+#include <memory>
 #include <string>
 
 #include "chatvault/common/status.h"
@@ -10,9 +12,9 @@
 namespace chatvault::cli {
 
 struct VaultSettings {
-  std::string url;      // https://host:port
-  std::string account;  // the chat account id
-  std::string ca_file;  // pinned certificate or CA (absolute path); empty: system CAs
+  std::string url;              // https://host:port
+  std::string account;          // the chat account id
+  std::string ca_file;          // pinned certificate or CA (absolute path); empty: system CAs
   bool allow_weak_ksf = false;  // only ever set by tests
 };
 
@@ -23,13 +25,21 @@ Result<VaultSettings> LoadVaultSettings(const std::string& home);
 Status SaveVaultSettings(const std::string& home, const VaultSettings& settings);
 Status RemoveVaultSettings(const std::string& home);
 
-Result<std::unique_ptr<vaultclient::VaultClient>> ConnectVault(const VaultSettings& settings);
+// How long a request keeps being retried while the vault is unreachable: a person waiting on a
+// password flow gets the client's default; a report that can wait for the next backup, less.
+inline constexpr std::chrono::milliseconds kPatientVaultRetry{30'000};
+inline constexpr std::chrono::milliseconds kQuickVaultRetry{3'000};
+
+Result<std::unique_ptr<vaultclient::VaultClient>> ConnectVault(
+    const VaultSettings& settings, std::chrono::milliseconds retry_for = kPatientVaultRetry);
 
 // Passwords for scripts come from a file or an environment variable; people type them (no echo).
 // A new password obeys the rules and, when typed, is typed twice.
 Result<std::string> ReadNewPassword(const std::string& file, const char* env_var);
 Result<std::string> ReadPassword(const std::string& prompt, const std::string& file,
                                  const char* env_var);
+// Overwrites a password held in a string, then empties it.
+void WipeString(std::string& s);
 // True when the password came from a script (file or environment), not from a person.
 bool PasswordFromScript(const std::string& file, const char* env_var);
 

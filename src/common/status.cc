@@ -1,5 +1,8 @@
 #include "chatvault/common/status.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace chatvault {
 
 std::string_view CodeName(Code code) {
@@ -17,16 +20,12 @@ std::string_view CodeName(Code code) {
     case Code::kConflict: return "conflict";
     case Code::kUnavailable: return "unavailable";
     case Code::kIo: return "i/o error";
+    case Code::kNoSpace: return "not enough space";
     case Code::kInternal: return "internal error";
     case Code::kCancelled: return "cancelled";
-    case Code::kNoSpace:
-      return "no space";
-    case Code::kForeignBackup:
-      return "foreign backup";
-    case Code::kSuspiciousData:
-      return "suspicious data";
-    case Code::kRolledBack:
-      return "rolled back";
+    case Code::kForeignBackup: return "foreign backup";
+    case Code::kSuspiciousData: return "suspicious data";
+    case Code::kRolledBack: return "rolled back";
   }
   return "unknown";
 }
@@ -41,9 +40,25 @@ std::string Status::ToString() const {
   return out;
 }
 
+Status Status::WithDetail(Detail detail) const {
+  Status out = *this;
+  if (!ok()) out.detail_ = detail;
+  return out;
+}
+
 Status Status::Annotate(std::string_view context) const {
   if (ok()) return *this;
-  return Status(code_, std::string(context) + ": " + message_);
+  return Status(code_, std::string(context) + ": " + message_).WithDetail(detail_);
 }
+
+namespace internal {
+
+void DieOnValueOfError(const Status& status) {
+  std::fprintf(stderr, "chatvault: the value of a failed Result was read: %s\n",
+               status.ToString().c_str());
+  std::abort();
+}
+
+}  // namespace internal
 
 }  // namespace chatvault

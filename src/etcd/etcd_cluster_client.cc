@@ -1,9 +1,8 @@
 #include "etcd_cluster_client.h"
 
-#include <fstream>
-#include <sstream>
 #include <thread>
 
+#include "chatvault/common/file.h"
 #include "chatvault/crypto/random.h"
 
 namespace chatvault::etcd {
@@ -12,11 +11,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 Result<std::string> ReadPemFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return IoError("cannot read the etcd TLS file " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  auto text = ReadFileToString(path);
+  if (!text.ok()) return IoError("cannot read the etcd TLS file: " + text.status().message());
+  return text;
 }
 
 Result<std::shared_ptr<grpc::ChannelCredentials>> MakeCredentials(const EtcdOptions& options) {

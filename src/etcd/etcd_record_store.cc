@@ -90,6 +90,33 @@ class EtcdRecordStore final : public vaultstore::RecordStore {
     return Conflict("the record changed since it was read (another writer got there first)");
   }
 
+  // Pages of keys under the prefix, all read at the revision of the first page: a consistent
+  // list however long, in messages far below gRPC's size limit. For operators' tools.
+  Result<std::vector<std::string>> ListKeys(std::string_view prefix) override {
+    constexpr int64_t kPage = 10000;
+    std::string start = FullKey(prefix);
+    const std::string end = PrefixEnd(start);
+    int64_t revision = 0;
+    std::vector<std::string> keys;
+    while (true) {
+      etcdserverpb::RangeRequest request;
+      request.set_key(start);
+      request.set_range_end(end);
+      request.set_keys_only(true);
+      request.set_limit(kPage);
+      request.set_revision(revision);
+      etcdserverpb::RangeResponse response;
+      CV_RETURN_IF_ERROR(
+          client_->Call("list the records", [&](Member& m, grpc::ClientContext& ctx) {
+            return m.kv->Range(&ctx, request, &response);
+          }));
+      if (revision == 0) revision = response.header().revision();
+      for (const auto& kv : response.kvs()) keys.push_back(kv.key().substr(prefix_.size()));
+      if (!response.more() || response.kvs_size() == 0) return keys;
+      start = response.kvs(response.kvs_size() - 1).key() + std::string(1, '\0');
+    }
+  }
+
   // A linearizable read needs the leader and a quorum, which is exactly what writes need.
   Status Health() override {
     etcdserverpb::RangeRequest request;
@@ -103,6 +130,18 @@ class EtcdRecordStore final : public vaultstore::RecordStore {
 
  private:
   std::string FullKey(std::string_view key) const { return prefix_ + std::string(key); }
+
+  // The first key after every key that starts with `prefix` (etcd's range_end for a prefix).
+  static std::string PrefixEnd(std::string prefix) {
+    while (!prefix.empty()) {
+      if (static_cast<unsigned char>(prefix.back()) < 0xff) {
+        prefix.back() = static_cast<char>(prefix.back() + 1);
+        return prefix;
+      }
+      prefix.pop_back();
+    }
+    return std::string(1, '\0');  // every key
+  }
 
   static void AddVersionGuard(etcdserverpb::TxnRequest& request, const std::string& key,
                               uint64_t expected_version) {

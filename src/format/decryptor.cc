@@ -107,7 +107,8 @@ class ContainerDecryptor : public Decryptor {
     }
     if (purpose != expected_purpose_) {
       return Corrupted("this container holds a \"" + std::string(purpose) + "\", expected a \"" +
-                       expected_purpose_ + "\" (objects were swapped)");
+                       expected_purpose_ + "\" (objects were swapped)")
+          .WithDetail(Detail::kWrongPurpose);
     }
     const uint8_t flags = header_[kFlagsOffset];
     if ((flags & ~kFlagZstd) != 0) {

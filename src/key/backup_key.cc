@@ -1,14 +1,6 @@
 #include "chatvault/key/backup_key.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
-
+#include "chatvault/common/file.h"
 #include "chatvault/crypto/hkdf.h"
 #include "chatvault/crypto/random.h"
 
@@ -76,28 +68,18 @@ std::string BackupKey::Display() const {
 }
 
 Result<BackupKey> ReadKeyFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return NotFound("cannot open key file " + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  auto key = BackupKey::Parse(text.str());
+  auto text = ReadFileToString(path);
+  if (!text.ok()) {
+    if (text.status().code() == Code::kNotFound) return NotFound("cannot open key file " + path);
+    return text.status();
+  }
+  auto key = BackupKey::Parse(*text);
   if (!key.ok()) return key.status().Annotate("key file " + path);
   return key;
 }
 
 Status WriteKeyFile(const std::string& path, const BackupKey& key) {
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return IoError("cannot create " + tmp + ": " + std::strerror(errno));
-  const std::string text = key.Hex() + "\n";
-  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-                       ::fsync(fd) == 0;
-  ::close(fd);
-  if (!written || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    return IoError("cannot write key file " + path + ": " + std::strerror(errno));
-  }
-  return OkStatus();
+  return WriteFileAtomically(path, key.Hex() + "\n", 0600);
 }
 
 }  // namespace chatvault::key

@@ -12,74 +12,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <filesystem>
 #include <string>
 
-#include "chatvault/crypto/random.h"
+#include "chatvault/common/file.h"
 
 namespace chatvault::storage {
 namespace {
-
-Status Errno(std::string_view what, const std::string& path) {
-  const int e = errno;
-  return IoError(std::string(what) + " " + path + ": " + std::strerror(e));
-}
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-
- private:
-  int fd_;
-};
-
-Status FsyncDir(const std::string& dir) {
-  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0) return Errno("cannot open directory", dir);
-  if (::fsync(fd.get()) != 0) return Errno("cannot sync directory", dir);
-  return OkStatus();
-}
-
-// mkdir -p that also fsyncs each parent whose entry list it changed.
-Status MakeDirs(const std::string& dir) {
-  struct stat st;
-  if (::stat(dir.c_str(), &st) == 0) {
-    if (S_ISDIR(st.st_mode)) return OkStatus();
-    return IoError(dir + " exists and is not a directory");
-  }
-  const size_t slash = dir.find_last_of('/');
-  std::string parent = slash == std::string::npos ? "." : (slash == 0 ? "/" : dir.substr(0, slash));
-  if (slash != std::string::npos && slash != 0) CV_RETURN_IF_ERROR(MakeDirs(parent));
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return Errno("cannot create directory", dir);
-  }
-  return FsyncDir(parent);
-}
-
-Status WriteAll(int fd, ByteView data, const std::string& path) {
-  size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Errno("cannot write", path);
-    }
-    done += static_cast<size_t>(n);
-  }
-  return OkStatus();
-}
 
 // Writes go to "<dir>/.tmp-<random>" first; hidden, so never listed as objects.
 constexpr std::string_view kTempPrefix = ".tmp-";
@@ -94,58 +33,27 @@ class LocalProvider : public Provider {
 
   Status PutIfAbsent(std::string_view name, ByteView data) override {
     CV_RETURN_IF_ERROR(ValidateObjectName(name));
-    const std::string path = PathOf(name);
-    CV_ASSIGN_OR_RETURN(std::string tmp, WriteTemp(path, data));
-    const int rc = ::link(tmp.c_str(), path.c_str());
-    const int link_errno = errno;
-    ::unlink(tmp.c_str());
-    if (rc != 0) {
-      if (link_errno == EEXIST) return AlreadyExists("object " + std::string(name) + " exists");
-      errno = link_errno;
-      return Errno("cannot publish", path);
+    CV_ASSIGN_OR_RETURN(AtomicFile file, WriteTemp(PathOf(name), data));
+    Status s = file.CommitIfAbsent();  // link(2): fails if the name exists
+    if (s.code() == Code::kAlreadyExists) {
+      return AlreadyExists("object " + std::string(name) + " exists");
     }
-    return FsyncDir(DirOf(path));
+    return s;
   }
 
   Status Put(std::string_view name, ByteView data) override {
     CV_RETURN_IF_ERROR(ValidateObjectName(name));
-    const std::string path = PathOf(name);
-    CV_ASSIGN_OR_RETURN(std::string tmp, WriteTemp(path, data));
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-      Status s = Errno("cannot publish", path);
-      ::unlink(tmp.c_str());
-      return s;
-    }
-    return FsyncDir(DirOf(path));
+    CV_ASSIGN_OR_RETURN(AtomicFile file, WriteTemp(PathOf(name), data));
+    return file.Commit();  // rename(2): replaces atomically
   }
 
   Result<Bytes> Get(std::string_view name) override {
     CV_RETURN_IF_ERROR(ValidateObjectName(name));
-    const std::string path = PathOf(name);
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0) {
-      if (errno == ENOENT || errno == ENOTDIR) {
-        return NotFound("object " + std::string(name) + " is not in " + Describe());
-      }
-      return Errno("cannot open", path);
+    auto data = ReadFileToBytes(PathOf(name));
+    if (data.status().code() == Code::kNotFound) {
+      return NotFound("object " + std::string(name) + " is not in " + Describe());
     }
-    struct stat st;
-    if (::fstat(fd.get(), &st) != 0) return Errno("cannot stat", path);
-    // Objects are immutable once published, so the size read now is the size to expect; reading
-    // straight into a buffer of that size saves a copy per object.
-    Bytes out(static_cast<size_t>(st.st_size));
-    size_t got = 0;
-    while (got < out.size()) {
-      const ssize_t n = ::read(fd.get(), out.data() + got, out.size() - got);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return Errno("cannot read", path);
-      }
-      if (n == 0) break;
-      got += static_cast<size_t>(n);
-    }
-    out.resize(got);  // shrunk while we read: the caller's checks see a short object
-    return out;
+    return data;
   }
 
   Result<std::vector<ObjectInfo>> List(std::string_view prefix) override {
@@ -186,30 +94,23 @@ class LocalProvider : public Provider {
     const std::string path = PathOf(name);
     if (::unlink(path.c_str()) != 0) {
       if (errno == ENOENT || errno == ENOTDIR) return OkStatus();
-      return Errno("cannot delete", path);
+      return ErrnoStatus(errno, "cannot delete " + path);
     }
-    return FsyncDir(DirOf(path));
+    return SyncDirectory(DirOf(path));
   }
 
  private:
   std::string PathOf(std::string_view name) const { return root_ + "/" + std::string(name); }
   static std::string DirOf(const std::string& path) { return path.substr(0, path.find_last_of('/')); }
 
-  // Writes `data` to a fresh hidden file next to `path` and fsyncs it; returns its path.
-  Result<std::string> WriteTemp(const std::string& path, ByteView data) {
-    const std::string dir = DirOf(path);
-    CV_RETURN_IF_ERROR(MakeDirs(dir));
-    const std::string tmp = dir + "/" + std::string(kTempPrefix) + HexEncode(crypto::RandomBytes(8));
-    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-    if (fd.get() < 0) return Errno("cannot create", tmp);
-    Status s = WriteAll(fd.get(), data, tmp);
-    if (s.ok() && ::fsync(fd.get()) != 0) s = Errno("cannot sync", tmp);
-    if (s.ok() && ::close(fd.release()) != 0) s = Errno("cannot close", tmp);
-    if (!s.ok()) {
-      ::unlink(tmp.c_str());
-      return s;
-    }
-    return tmp;
+  // Writes `data` to a fresh hidden file next to `path`, ready to be published.
+  Result<AtomicFile> WriteTemp(const std::string& path, ByteView data) {
+    CV_RETURN_IF_ERROR(CreateDirectories(DirOf(path), 0700));
+    AtomicFileOptions options;
+    options.temp_prefix = kTempPrefix;
+    CV_ASSIGN_OR_RETURN(AtomicFile file, AtomicFile::Create(path, options));
+    CV_RETURN_IF_ERROR(file.Write(data));
+    return file;
   }
 
   // Collects objects under root/<rel> whose names start with `prefix`. Hidden entries (temp files
@@ -219,7 +120,7 @@ class LocalProvider : public Provider {
     DIR* d = ::opendir(dir.c_str());
     if (!d) {
       if (errno == ENOENT || errno == ENOTDIR) return OkStatus();
-      return Errno("cannot list", dir);
+      return ErrnoStatus(errno, "cannot list " + dir);
     }
     std::vector<std::string> subdirs;
     Status status;
@@ -230,7 +131,7 @@ class LocalProvider : public Provider {
       struct stat st;
       if (::fstatat(::dirfd(d), entry.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
         if (errno == ENOENT) continue;  // deleted while we listed
-        status = Errno("cannot stat", dir + "/" + entry);
+        status = ErrnoStatus(errno, "cannot stat " + dir + "/" + entry);
         break;
       }
       if (S_ISDIR(st.st_mode)) {

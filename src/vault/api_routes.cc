@@ -1,9 +1,13 @@
 #include "vault/api_routes.h"
 
+#include <algorithm>
+#include <cctype>
 #include <functional>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
+
+#include "chatvault/crypto/random.h"
 
 namespace chatvault::vault {
 namespace {
@@ -110,8 +114,9 @@ class Fields {
   }
 
   // The fields every signed request carries (docs/API.md, "Signed requests").
-  Result<SignedRequest> Signed(bool proof_required) const {
+  Result<SignedRequest> Signed(bool proof_required, const std::string& request_id) const {
     SignedRequest r;
+    r.request_id = request_id;
     CV_ASSIGN_OR_RETURN(r.account, Text("account", 128));
     CV_ASSIGN_OR_RETURN(r.token, Text("token", 128));
     CV_ASSIGN_OR_RETURN(r.challenge, Hex("challenge", 128));
@@ -133,6 +138,15 @@ class Fields {
 };
 
 json KsfJson(const opaque::KsfParams& ksf) { return HexEncode(ksf.Serialize()); }
+
+// Up to 64 characters of [A-Za-z0-9._-] from the client, else 16 random hex digits.
+std::string RequestId(const std::string& offered) {
+  const bool plain = !offered.empty() && offered.size() <= 64 &&
+                     std::all_of(offered.begin(), offered.end(), [](unsigned char c) {
+                       return std::isalnum(c) || c == '.' || c == '_' || c == '-';
+                     });
+  return plain ? offered : HexEncode(crypto::RandomBytes(8));
+}
 
 }  // namespace
 
@@ -158,6 +172,7 @@ ApiReply ApiRoutes::Handle(const ApiRequest& request) {
     return JsonReply(200, *out);
   };
   const std::string& path = request.path;
+  const std::string id = RequestId(request.request_id);
   if (request.method == "GET") {
     if (path == "/v1/health") {
       Status s = service_.Health();
@@ -175,24 +190,24 @@ ApiReply ApiRoutes::Handle(const ApiRequest& request) {
   if (request.method != "POST") return TransportError(404);
 
   if (path == "/v1/challenge") {
-    return post([this](const Fields& f) -> Result<json> {
+    return post([this, &id](const Fields& f) -> Result<json> {
       CV_ASSIGN_OR_RETURN(std::string account, f.Text("account", 128));
       CV_ASSIGN_OR_RETURN(std::string token, f.Text("token", 128));
-      CV_ASSIGN_OR_RETURN(Bytes challenge, service_.Challenge(account, token));
+      CV_ASSIGN_OR_RETURN(Bytes challenge, service_.Challenge(account, token, id));
       return json{{"challenge", HexEncode(challenge)}};
     });
   }
   if (path == "/v1/register/start") {
-    return post([this](const Fields& f) -> Result<json> {
-      CV_ASSIGN_OR_RETURN(SignedRequest signed_request, f.Signed(/*proof_required=*/false));
+    return post([this, &id](const Fields& f) -> Result<json> {
+      CV_ASSIGN_OR_RETURN(SignedRequest signed_request, f.Signed(/*proof_required=*/false, id));
       CV_ASSIGN_OR_RETURN(auto request, f.Msg<opaque::RegistrationRequest>("request"));
       CV_ASSIGN_OR_RETURN(auto reply, service_.RegisterStart(signed_request, request));
       return json{{"response", HexEncode(reply.response.Serialize())}, {"ksf", KsfJson(reply.ksf)}};
     });
   }
   if (path == "/v1/register/finish") {
-    return post([this](const Fields& f) -> Result<json> {
-      CV_ASSIGN_OR_RETURN(SignedRequest signed_request, f.Signed(/*proof_required=*/true));
+    return post([this, &id](const Fields& f) -> Result<json> {
+      CV_ASSIGN_OR_RETURN(SignedRequest signed_request, f.Signed(/*proof_required=*/true, id));
       RegisterUpload upload;
       CV_ASSIGN_OR_RETURN(upload.record, f.Msg<opaque::RegistrationRecord>("record"));
       CV_ASSIGN_OR_RETURN(Bytes ksf, f.Hex("ksf", opaque::KsfParams::kSize));
@@ -206,10 +221,10 @@ ApiReply ApiRoutes::Handle(const ApiRequest& request) {
     });
   }
   if (path == "/v1/recover/start") {
-    return post([this](const Fields& f) -> Result<json> {
+    return post([this, &id](const Fields& f) -> Result<json> {
       CV_ASSIGN_OR_RETURN(std::string account, f.Text("account", 128));
       CV_ASSIGN_OR_RETURN(auto ke1, f.Msg<opaque::KE1>("ke1"));
-      CV_ASSIGN_OR_RETURN(auto reply, service_.RecoverStart(account, ke1));
+      CV_ASSIGN_OR_RETURN(auto reply, service_.RecoverStart(account, ke1, id));
       return json{{"session", reply.session},
                   {"ke2", HexEncode(reply.ke2.Serialize())},
                   {"ksf", KsfJson(reply.ksf)},
@@ -222,7 +237,7 @@ ApiReply ApiRoutes::Handle(const ApiRequest& request) {
       if (!fields.ok()) return fields.status();
       CV_ASSIGN_OR_RETURN(std::string session, fields->Text("session", 1024));
       CV_ASSIGN_OR_RETURN(auto ke3, fields->Msg<opaque::KE3>("ke3"));
-      return service_.RecoverFinish(session, ke3);
+      return service_.RecoverFinish(session, ke3, id);
     }();
     if (!out.ok()) {
       if (out.status().code() == Code::kInvalidArgument) ++metrics_.rejected_requests;
@@ -241,19 +256,19 @@ ApiReply ApiRoutes::Handle(const ApiRequest& request) {
     return JsonReply(200, reply);
   }
   if (path == "/v1/delete") {
-    return post([this](const Fields& f) -> Result<json> {
-      CV_ASSIGN_OR_RETURN(SignedRequest signed_request, f.Signed(/*proof_required=*/true));
+    return post([this, &id](const Fields& f) -> Result<json> {
+      CV_ASSIGN_OR_RETURN(SignedRequest signed_request, f.Signed(/*proof_required=*/true, id));
       CV_RETURN_IF_ERROR(service_.Delete(signed_request));
       return json{{"deleted", true}};
     });
   }
   if (path == "/v1/backup-sequence") {
-    return post([this](const Fields& f) -> Result<json> {
+    return post([this, &id](const Fields& f) -> Result<json> {
       CV_ASSIGN_OR_RETURN(std::string account, f.Text("account", 128));
       BackupSequence sequence;
       CV_ASSIGN_OR_RETURN(sequence.sequence, f.Number("sequence"));
       CV_ASSIGN_OR_RETURN(sequence.signature, f.Fixed<crypto::kSignatureSize>("signature"));
-      CV_RETURN_IF_ERROR(service_.SetBackupSequence(account, sequence));
+      CV_RETURN_IF_ERROR(service_.SetBackupSequence(account, sequence, id));
       return json{{"recorded", true}};
     });
   }

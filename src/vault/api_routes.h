@@ -15,6 +15,9 @@ struct ApiRequest {
   std::string method;  // "GET", "POST", ...
   std::string path;    // the request target without a query string
   std::string body;
+  // The client's X-Request-Id header, if any; the routes keep it when it is short and plain, and
+  // make one up otherwise. It ties a request's audit lines to the client's and proxies' logs.
+  std::string request_id;
 };
 
 struct ApiReply {

@@ -26,6 +26,16 @@ std::string Metrics::RenderPrometheus() const {
   Counter(out, "rejected_requests_total", "Requests rejected as malformed or unauthorised.",
           rejected_requests);
   Counter(out, "store_errors_total", "Record store failures.", store_errors);
+  Counter(out, "reloads_total", "Files reloaded on SIGHUP (certificate, token keys, audit log).",
+          reloads);
+  Counter(out, "reload_failures_total",
+          "Reloads that failed on SIGHUP; the previous file stays in use.", reload_failures);
+  out +=
+      "# HELP keyvaultd_tls_certificate_expiry_seconds When the served TLS certificate "
+      "expires (Unix time).\n"
+      "# TYPE keyvaultd_tls_certificate_expiry_seconds gauge\n"
+      "keyvaultd_tls_certificate_expiry_seconds " +
+      std::to_string(tls_not_after_unix.load()) + "\n";
   return out;
 }
 

@@ -36,6 +36,13 @@ Result<ServerSecrets> Unwrap(ByteView stored, Hsm& hsm) {
 
 }  // namespace
 
+Result<ServerSecrets> LoadServerSecrets(vaultstore::RecordStore& store, Hsm& hsm) {
+  CV_ASSIGN_OR_RETURN(std::optional<vaultstore::Versioned> existing, store.Get(kStoreKey));
+  if (!existing)
+    return NotFound("this record store holds no vault secrets (is it a vault's store?)");
+  return Unwrap(existing->value, hsm);
+}
+
 Result<ServerSecrets> LoadOrCreateServerSecrets(vaultstore::RecordStore& store, Hsm& hsm) {
   for (int attempt = 0; attempt < 3; ++attempt) {
     CV_ASSIGN_OR_RETURN(std::optional<vaultstore::Versioned> existing, store.Get(kStoreKey));

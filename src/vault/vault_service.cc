@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "chatvault/crypto/hash.h"
+#include "chatvault/crypto/hkdf.h"
 #include "chatvault/crypto/random.h"
 #include "chatvault/vault/account_token.h"
 #include "chatvault/vaultproto/signed_request.h"
@@ -155,16 +156,51 @@ Status CheckAccountId(std::string_view account) {
 }
 
 VaultService::VaultService(vaultstore::RecordStore& store, opaque::ServerSetup setup,
-                           const crypto::Secret& master_secret, crypto::Secret token_secret,
-                           VaultOptions options, Metrics& metrics)
+                           const crypto::Secret& master_secret, TokenKeys token_keys,
+                           VaultOptions options, Metrics& metrics, AuditLog* audit)
     : store_(store),
       setup_(std::move(setup)),
       keys_(std::make_unique<Keys>(VaultKeys::Derive(master_secret), options)),
-      token_secret_(std::move(token_secret)),
+      token_keys_(std::make_shared<const TokenKeys>(std::move(token_keys))),
       options_(std::move(options)),
-      metrics_(metrics) {}
+      metrics_(metrics),
+      audit_(audit) {}
 
 VaultService::~VaultService() = default;
+
+void VaultService::SetTokenKeys(TokenKeys keys) {
+  auto fresh = std::make_shared<const TokenKeys>(std::move(keys));
+  std::lock_guard<std::mutex> lock(token_keys_mu_);
+  token_keys_.swap(fresh);
+}
+
+Status VaultService::VerifyToken(std::string_view account, std::string_view token) {
+  std::shared_ptr<const TokenKeys> keys;
+  {
+    std::lock_guard<std::mutex> lock(token_keys_mu_);
+    keys = token_keys_;
+  }
+  return keys->Verify(account, token, Now());
+}
+
+crypto::Secret VaultService::AuditAccountKey(const crypto::Secret& master_secret) {
+  return crypto::DeriveSubkey(master_secret, {}, "vault-audit-account-key");
+}
+
+Status VaultService::Audit(const AuditEvent& event) {
+  if (!audit_) return OkStatus();
+  Status s = audit_->Record(event);
+  if (s.ok()) return s;
+  // The effect is in the store but may not be acknowledged unlogged: the client retries, and the
+  // retry is answered from what was stored (and logged then).
+  return Unavailable(s.message());
+}
+
+void VaultService::AuditRejection(AuditEventKind kind, std::string_view account,
+                                  std::string_view request_id, std::string_view reason) {
+  ++metrics_.rejected_requests;
+  (void)Audit(AuditEvent(kind, account, request_id).Because(reason));
+}
 
 int64_t VaultService::Now() const {
   return options_.now_unix ? options_.now_unix() : static_cast<int64_t>(std::time(nullptr));
@@ -196,10 +232,11 @@ Result<uint64_t> VaultService::Store(const std::string& key, uint64_t version,
   return written;
 }
 
-Result<Bytes> VaultService::Challenge(std::string_view account, std::string_view token) {
+Result<Bytes> VaultService::Challenge(std::string_view account, std::string_view token,
+                                      std::string_view request_id) {
   CV_RETURN_IF_ERROR(CheckAccountId(account));
-  if (Status s = VerifyAccountToken(token_secret_, account, token, Now()); !s.ok()) {
-    ++metrics_.rejected_requests;
+  if (Status s = VerifyToken(account, token); !s.ok()) {
+    AuditRejection(AuditEventKind::kTokenRejected, account, request_id, "challenge");
     return s;
   }
   CV_ASSIGN_OR_RETURN(std::optional<Loaded> loaded, Load(AccountStoreKey(account)));
@@ -210,14 +247,15 @@ Result<Bytes> VaultService::Challenge(std::string_view account, std::string_view
 // it, and a challenge issued for the record as it is now. Returns the record (or nullopt).
 Result<std::optional<VaultService::Loaded>> VaultService::Authorize(const SignedRequest& request) {
   CV_RETURN_IF_ERROR(CheckAccountId(request.account));
-  if (Status s = VerifyAccountToken(token_secret_, request.account, request.token, Now());
-      !s.ok()) {
-    ++metrics_.rejected_requests;
+  if (Status s = VerifyToken(request.account, request.token); !s.ok()) {
+    AuditRejection(AuditEventKind::kTokenRejected, request.account, request.request_id, "request");
     return s;
   }
   auto version = keys_->challenges.Check(request.account, request.challenge, Now());
   if (!version.ok()) {
-    ++metrics_.rejected_requests;
+    AuditRejection(AuditEventKind::kProofRejected, request.account, request.request_id,
+                   version.status().code() == Code::kConflict ? "challenge expired"
+                                                              : "challenge not ours");
     return version.status();
   }
   CV_ASSIGN_OR_RETURN(std::optional<Loaded> loaded, Load(AccountStoreKey(request.account)));
@@ -230,7 +268,8 @@ bool VaultService::ProofValid(const SignedRequest& request, int action, ByteView
   const Bytes message = vaultproto::RequestMessage(static_cast<Action>(action), request.account,
                                                    request.challenge, payload);
   if (crypto::VerifySignature(key, message, request.proof)) return true;
-  ++metrics_.rejected_requests;
+  AuditRejection(AuditEventKind::kProofRejected, request.account, request.request_id,
+                 request.proof.empty() ? "no proof" : "signature");
   return false;
 }
 
@@ -301,10 +340,13 @@ Status VaultService::RegisterFinish(const SignedRequest& request, const Register
     return written.status().Annotate("saving the vault record");
   }
   ++metrics_.registrations;
-  return OkStatus();
+  return Audit(AuditEvent(existing ? AuditEventKind::kReplaced : AuditEventKind::kRegistered,
+                          request.account, request.request_id)
+                   .Registration(record.generation));
 }
 
-Status VaultService::Tombstone(const std::string& key, const Loaded& loaded) {
+Status VaultService::Tombstone(const std::string& key, const Loaded& loaded,
+                               std::string_view account, std::string_view request_id) {
   AccountRecord tomb;
   tomb.state = AccountRecord::State::kTombstone;
   tomb.generation = loaded.record.generation;
@@ -314,7 +356,7 @@ Status VaultService::Tombstone(const std::string& key, const Loaded& loaded) {
   auto written = Store(key, loaded.version, tomb);
   if (!written.ok()) return written.status();
   ++metrics_.lockouts;
-  return OkStatus();
+  return Audit(AuditEvent(AuditEventKind::kRecordDestroyed, account, request_id));
 }
 
 Result<RecoverStartReply> VaultService::StartReply(std::string_view account,
@@ -364,7 +406,8 @@ Result<RecoverStartReply> VaultService::FakeStart(std::string_view account, cons
 
 // One attempt at counting a guess; nullopt when another writer changed the record first.
 Result<std::optional<RecoverStartReply>> VaultService::CountGuess(std::string_view account,
-                                                                  const opaque::KE1& ke1) {
+                                                                  const opaque::KE1& ke1,
+                                                                  std::string_view request_id) {
   const std::string key = AccountStoreKey(account);
   CV_ASSIGN_OR_RETURN(std::optional<Loaded> loaded, Load(key));
   if (!loaded || loaded->record.state == AccountRecord::State::kDeleted) {
@@ -377,12 +420,18 @@ Result<std::optional<RecoverStartReply>> VaultService::CountGuess(std::string_vi
     // A retry of a KE1 whose guess is already spent (its answer was lost): the same KE2 again.
     CV_ASSIGN_OR_RETURN(RecoverStartReply reply,
                         StartReply(account, loaded->record, counted->serial, ke1));
+    CV_RETURN_IF_ERROR(Audit(AuditEvent(AuditEventKind::kGuessCounted, account, request_id)
+                                 .Guess(counted->serial, reply.attempts_remaining)
+                                 .Because("repeated request")));
     return std::optional(std::move(reply));
   }
   if (loaded->record.failed_guesses() >= options_.max_guesses) {
     // No new guess. The record goes once no counted guess can still be answered or settled.
-    if (HasOpenGuess(loaded->record, Now(), options_.login_ttl)) return NoAttemptsLeft();
-    Status s = Tombstone(key, *loaded);
+    if (HasOpenGuess(loaded->record, Now(), options_.login_ttl)) {
+      (void)Audit(AuditEvent(AuditEventKind::kNoAttemptsLeft, account, request_id));
+      return NoAttemptsLeft();
+    }
+    Status s = Tombstone(key, *loaded, account, request_id);
     if (s.code() == Code::kConflict) return std::optional<RecoverStartReply>();
     CV_RETURN_IF_ERROR(s);
     return LockedOutStatus();
@@ -397,19 +446,24 @@ Result<std::optional<RecoverStartReply>> VaultService::CountGuess(std::string_vi
   ++metrics_.guesses_counted;
   CV_ASSIGN_OR_RETURN(RecoverStartReply reply,
                       StartReply(account, counted, counted.guess_serial, ke1));
+  CV_RETURN_IF_ERROR(Audit(AuditEvent(AuditEventKind::kGuessCounted, account, request_id)
+                               .Guess(counted.guess_serial, reply.attempts_remaining)));
   return std::optional(std::move(reply));
 }
 
 Result<RecoverStartReply> VaultService::RecoverStart(std::string_view account,
-                                                     const opaque::KE1& ke1) {
+                                                     const opaque::KE1& ke1,
+                                                     std::string_view request_id) {
   CV_RETURN_IF_ERROR(CheckAccountId(account));
-  return RetryOnConflict<RecoverStartReply>([&] { return CountGuess(account, ke1); });
+  return RetryOnConflict<RecoverStartReply>(
+      [&] { return CountGuess(account, ke1, request_id); });
 }
 
 // One attempt at settling a login against the record; nullopt when another writer got there
 // first.
 Result<std::optional<RecoverFinishReply>> VaultService::Settle(const LoginSession& session,
-                                                               bool valid) {
+                                                               bool valid,
+                                                               std::string_view request_id) {
   using Reply = std::optional<RecoverFinishReply>;
   const std::string key = AccountStoreKey(session.account);
   CV_ASSIGN_OR_RETURN(std::optional<Loaded> loaded, Load(key));
@@ -423,8 +477,9 @@ Result<std::optional<RecoverFinishReply>> VaultService::Settle(const LoginSessio
     return Reply(RecoverFinishReply{false, {}, 0, {}});
   }
   AccountRecord& record = loaded->record;
-  if (!valid) return SettleWrong(key, *loaded, session.serial);
-  if (session.serial > record.settled_serial) {
+  if (!valid) return SettleWrong(session, *loaded, request_id);
+  const bool settles = session.serial > record.settled_serial;
+  if (settles) {
     // Settle this guess and the ones before it; later guesses still count.
     record.settled_serial = session.serial;
     CloseLogin(record, session.serial);
@@ -435,6 +490,10 @@ Result<std::optional<RecoverFinishReply>> VaultService::Settle(const LoginSessio
     }
   }
   ++metrics_.recoveries;
+  AuditEvent event(AuditEventKind::kLoginSettled, session.account, request_id);
+  event.Guess(session.serial, AttemptsLeft(record, options_.max_guesses));
+  if (!settles) event.Because("already settled");
+  CV_RETURN_IF_ERROR(Audit(event));
   // A guess settled already (a retried KE3, or an older login finishing after a newer one) gets
   // the key again but resets nothing a second time.
   return Reply(RecoverFinishReply{true, record.wrapped_key,
@@ -444,15 +503,18 @@ Result<std::optional<RecoverFinishReply>> VaultService::Settle(const LoginSessio
 
 // A wrong KE3 closes its login (one write, the first time). The record is destroyed when this
 // was the last counted guess that could still turn out right.
-Result<std::optional<RecoverFinishReply>> VaultService::SettleWrong(const std::string& key,
+Result<std::optional<RecoverFinishReply>> VaultService::SettleWrong(const LoginSession& session,
                                                                     Loaded& loaded,
-                                                                    uint64_t serial) {
+                                                                    std::string_view request_id) {
   using Reply = std::optional<RecoverFinishReply>;
+  const std::string key = AccountStoreKey(session.account);
   AccountRecord& record = loaded.record;
-  const bool closed = CloseLogin(record, serial);
+  const bool closed = CloseLogin(record, session.serial);
   if (record.failed_guesses() >= options_.max_guesses &&
       !HasOpenGuess(record, Now(), options_.login_ttl)) {
-    Status s = Tombstone(key, loaded);
+    CV_RETURN_IF_ERROR(Audit(AuditEvent(AuditEventKind::kWrongPassword, session.account,
+                                        request_id).Guess(session.serial, 0)));
+    Status s = Tombstone(key, loaded, session.account, request_id);
     if (s.code() == Code::kConflict) return Reply();
     CV_RETURN_IF_ERROR(s);
     ++metrics_.wrong_passwords;
@@ -466,11 +528,15 @@ Result<std::optional<RecoverFinishReply>> VaultService::SettleWrong(const std::s
     }
   }
   ++metrics_.wrong_passwords;
-  return Reply(RecoverFinishReply{false, {}, AttemptsLeft(record, options_.max_guesses), {}});
+  const uint32_t left = AttemptsLeft(record, options_.max_guesses);
+  CV_RETURN_IF_ERROR(Audit(AuditEvent(AuditEventKind::kWrongPassword, session.account,
+                                      request_id).Guess(session.serial, left)));
+  return Reply(RecoverFinishReply{false, {}, left, {}});
 }
 
 Result<RecoverFinishReply> VaultService::RecoverFinish(std::string_view session_text,
-                                                       const opaque::KE3& ke3) {
+                                                       const opaque::KE3& ke3,
+                                                       std::string_view request_id) {
   CV_ASSIGN_OR_RETURN(LoginSession session, keys_->sessions.Open(session_text, Now()));
   CV_ASSIGN_OR_RETURN(opaque::ServerLogin login,
                       opaque::ServerLogin::ParseState(session.server_state.view()));
@@ -479,7 +545,8 @@ Result<RecoverFinishReply> VaultService::RecoverFinish(std::string_view session_
     ++metrics_.wrong_passwords;
     return RecoverFinishReply{false, {}, options_.max_guesses - 1, {}};
   }
-  return RetryOnConflict<RecoverFinishReply>([&] { return Settle(session, valid); });
+  return RetryOnConflict<RecoverFinishReply>(
+      [&] { return Settle(session, valid, request_id); });
 }
 
 Status VaultService::Delete(const SignedRequest& request) {
@@ -499,10 +566,11 @@ Status VaultService::Delete(const SignedRequest& request) {
     return written.status();
   }
   ++metrics_.deletions;
-  return OkStatus();
+  return Audit(AuditEvent(AuditEventKind::kDeleted, request.account, request.request_id));
 }
 
-Status VaultService::SetBackupSequence(std::string_view account, const BackupSequence& sequence) {
+Status VaultService::SetBackupSequence(std::string_view account, const BackupSequence& sequence,
+                                       std::string_view request_id) {
   CV_RETURN_IF_ERROR(CheckAccountId(account));
   const std::string key = AccountStoreKey(account);
   const Bytes message = vaultproto::BackupSequenceMessage(account, sequence.sequence);
@@ -510,7 +578,7 @@ Status VaultService::SetBackupSequence(std::string_view account, const BackupSeq
     CV_ASSIGN_OR_RETURN(std::optional<Loaded> loaded, Load(key));
     if (!loaded || !loaded->record.active()) return NotFound("this account has no vault record");
     if (!crypto::VerifySignature(loaded->record.device_key, message, sequence.signature)) {
-      ++metrics_.rejected_requests;
+      AuditRejection(AuditEventKind::kProofRejected, account, request_id, "sequence signature");
       return PermissionDenied("the backup sequence is not signed by this account's device key");
     }
     if (sequence.sequence <= loaded->record.backup_sequence.sequence) return std::optional(true);
@@ -518,6 +586,9 @@ Status VaultService::SetBackupSequence(std::string_view account, const BackupSeq
     auto written = Store(key, loaded->version, loaded->record);
     if (!written.ok() && written.status().code() == Code::kConflict) return std::optional<bool>();
     if (!written.ok()) return written.status();
+    AuditEvent event(AuditEventKind::kBackupSequence, account, request_id);
+    event.sequence = sequence.sequence;
+    CV_RETURN_IF_ERROR(Audit(event));
     return std::optional(true);
   });
   return done.ok() ? OkStatus() : done.status();

@@ -103,8 +103,8 @@ struct WriteOp {
 
 // Concurrent writers are committed together: the first caller to find no commit in progress
 // becomes the leader, takes every queued write into one BEGIN IMMEDIATE transaction (each one
-// compared on its own inside a SAVEPOINT, so one caller's conflict does not fail the others),
-// commits with one fsync, and hands the results back. Writes that arrive meanwhile queue up for
+// compared on its own, so one caller's conflict does not fail the others), commits with one
+// fsync, and hands the results back. Writes that arrive meanwhile queue up for
 // the next leader. Nobody returns before the COMMIT that holds their write has returned.
 class SqliteRecordStore final : public RecordStore {
  public:
@@ -119,9 +119,6 @@ class SqliteRecordStore final : public RecordStore {
         {&begin_, "BEGIN IMMEDIATE"},
         {&commit_, "COMMIT"},
         {&rollback_, "ROLLBACK"},
-        {&savepoint_, "SAVEPOINT one_write"},
-        {&release_, "RELEASE one_write"},
-        {&rollback_to_, "ROLLBACK TO one_write"},
         {&read_version_, "SELECT version FROM records WHERE key = ?1"},
         {&bump_clock_,
          "UPDATE clock SET last_version = last_version + 1 WHERE id = 0 RETURNING last_version"},
@@ -172,6 +169,30 @@ class SqliteRecordStore final : public RecordStore {
     op.expected_version = expected_version;
     Submit(op);
     return op.result.ok() ? OkStatus() : op.result.status();
+  }
+
+  Result<std::vector<std::string>> ListKeys(std::string_view prefix) override {
+    CV_ASSIGN_OR_RETURN(std::unique_ptr<Reader> reader, AcquireReader());
+    auto listed = [&]() -> Result<std::vector<std::string>> {
+      Statement list;
+      if (!list.Prepare(reader->db,
+                        "SELECT key FROM records WHERE substr(key, 1, length(?1)) = ?1 "
+                        "ORDER BY key")) {
+        return ErrorOf(reader->db, "preparing a key listing");
+      }
+      Use st(list);
+      BindKey(*st, prefix);
+      std::vector<std::string> keys;
+      int rc;
+      while ((rc = sqlite3_step(*st)) == SQLITE_ROW) {
+        const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(*st, 0));
+        keys.emplace_back(text, static_cast<size_t>(sqlite3_column_bytes(*st, 0)));
+      }
+      if (rc != SQLITE_DONE) return ErrorOf(reader->db, "listing the record keys");
+      return keys;
+    }();
+    ReleaseReader(std::move(reader));
+    return listed;
   }
 
   Status Health() override {
@@ -241,6 +262,10 @@ class SqliteRecordStore final : public RecordStore {
     for (WriteOp* op : batch) op->result = status;
   }
 
+  // A write that loses its compare-and-set changes nothing (the version is compared before
+  // anything is written), so it needs no savepoint of its own; any other failure may have left
+  // the transaction half done, or SQLite may have rolled it back already, so none of the batch
+  // commits then.
   void CommitBatch(const std::vector<WriteOp*>& batch) {
     if (Status begin = Step(begin_, "starting a record write"); !begin.ok()) {
       FailAll(batch, begin);
@@ -248,18 +273,11 @@ class SqliteRecordStore final : public RecordStore {
     }
     bool any_written = false;
     for (WriteOp* op : batch) {
-      Status failed = Step(savepoint_, "starting one record write");
-      if (failed.ok()) {
-        op->result = Apply(*op);
-        if (op->result.ok()) {
-          any_written = true;
-          failed = Step(release_, "keeping one record write");
-        } else {
-          failed = Step(rollback_to_, "undoing one record write");
-          if (failed.ok()) failed = Step(release_, "undoing one record write");
-        }
-      }
-      if (!failed.ok()) {  // the transaction is in an unknown state: none of it may commit
+      op->result = Apply(*op);
+      if (op->result.ok()) {
+        any_written = true;
+      } else if (op->result.status().code() != Code::kConflict) {
+        const Status failed = op->result.status();
         (void)Step(rollback_, "abandoning a record write");
         FailAll(batch, failed);
         return;
@@ -318,7 +336,7 @@ class SqliteRecordStore final : public RecordStore {
 
   // The write connection; only the current leader touches it and its statements.
   sqlite3* db_;
-  Statement begin_, commit_, rollback_, savepoint_, release_, rollback_to_;
+  Statement begin_, commit_, rollback_;
   Statement read_version_, bump_clock_, upsert_, delete_;
 
   std::mutex queue_mu_;

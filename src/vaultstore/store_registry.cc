@@ -27,6 +27,16 @@ bool RegisterStoreScheme(std::string scheme, StoreFactory factory) {
   return true;
 }
 
+std::vector<std::string> RegisteredStoreSchemes() {
+  std::vector<std::string> schemes = {"sqlite"};
+  Registry& r = GetRegistry();
+  std::lock_guard<std::mutex> lock(r.mu);
+  for (const auto& [scheme, factory] : r.factories) {
+    if (scheme != "sqlite") schemes.push_back(scheme);
+  }
+  return schemes;
+}
+
 Result<std::unique_ptr<RecordStore>> OpenRecordStore(std::string_view spec) {
   const size_t colon = spec.find(':');
   if (colon == std::string_view::npos || colon == 0) {

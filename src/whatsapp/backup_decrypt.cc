@@ -8,9 +8,9 @@
 #include <algorithm>
 #include <cstring>
 
+#include "chatvault/common/file.h"
 #include "chatvault/crypto/secret.h"
 #include "chatvault/whatsapp/crypt15.h"
-#include "whatsapp/atomic_output.h"
 #include "whatsapp/gcm_stream.h"
 #include "whatsapp/input_file.h"
 #include "whatsapp/payload_sink.h"
@@ -66,7 +66,7 @@ Result<DecryptSummary> DecryptBackupFile(const std::string& in_path, const std::
   Md5Stream md5;
   md5.Update(ByteView(head).first(header.body_offset));
 
-  CV_ASSIGN_OR_RETURN(AtomicOutput out, AtomicOutput::Create(out_path));
+  CV_ASSIGN_OR_RETURN(AtomicFile out, AtomicFile::Create(out_path));
   PayloadSink sink(out);
 
   // Decrypted bytes are unauthenticated until the end; they only ever reach the temporary file,

@@ -7,10 +7,10 @@
 #include <cstring>
 #include <filesystem>
 
+#include "chatvault/common/file.h"
 #include "chatvault/crypto/random.h"
 #include "chatvault/crypto/secret.h"
 #include "chatvault/whatsapp/crypt15.h"
-#include "whatsapp/atomic_output.h"
 #include "whatsapp/gcm_stream.h"
 #include "whatsapp/input_file.h"
 #include "whatsapp/sqlite_check.h"
@@ -26,7 +26,7 @@ constexpr uint32_t kLastWrittenFeature = 37;
 // Encrypts and writes ciphertext, feeding the MD5 on the way.
 class CipherWriter {
  public:
-  CipherWriter(AtomicOutput& out, GcmStream& gcm, Md5Stream& md5) : out_(out), gcm_(gcm), md5_(md5) {}
+  CipherWriter(AtomicFile& out, GcmStream& gcm, Md5Stream& md5) : out_(out), gcm_(gcm), md5_(md5) {}
   Status Write(ByteView plain) {
     scratch_.resize(plain.size());
     gcm_.Update(plain, scratch_.data());
@@ -35,7 +35,7 @@ class CipherWriter {
   }
 
  private:
-  AtomicOutput& out_;
+  AtomicFile& out_;
   GcmStream& gcm_;
   Md5Stream& md5_;
   Bytes scratch_;
@@ -115,7 +115,7 @@ Result<EncryptSummary> EncryptBackupFile(const std::string& in_path, const std::
   prefix.info = std::move(info);
   const Bytes header = SerializeHeader(prefix);
 
-  CV_ASSIGN_OR_RETURN(AtomicOutput out, AtomicOutput::Create(out_path));
+  CV_ASSIGN_OR_RETURN(AtomicFile out, AtomicFile::Create(out_path));
   Md5Stream md5;
   md5.Update(header);
   CV_RETURN_IF_ERROR(out.Write(header));

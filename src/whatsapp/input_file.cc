@@ -5,40 +5,31 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 
 namespace chatvault::whatsapp {
 
 Result<InputFile> InputFile::Open(const std::string& path) {
   InputFile f;
   f.path_ = path;
-  f.fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (f.fd_ < 0) {
-    if (errno == ENOENT) return NotFound("there is no file " + path);
-    return IoError("cannot open " + path + ": " + std::strerror(errno));
+  auto fd = OpenFile(path, O_RDONLY);
+  if (!fd.ok()) {
+    if (fd.status().code() == Code::kNotFound) return NotFound("there is no file " + path);
+    return fd.status();
   }
+  f.fd_ = std::move(fd).value();
   struct stat st {};
-  if (::fstat(f.fd_, &st) != 0) return IoError("cannot stat " + path + ": " + std::strerror(errno));
+  if (::fstat(f.fd_.get(), &st) != 0) return ErrnoStatus(errno, "cannot stat " + path);
   if (!S_ISREG(st.st_mode)) return InvalidArgument(path + " is not a regular file");
   f.size_ = static_cast<uint64_t>(st.st_size);
   return f;
 }
 
-InputFile::~InputFile() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-InputFile::InputFile(InputFile&& other) noexcept
-    : path_(std::move(other.path_)), fd_(other.fd_), size_(other.size_) {
-  other.fd_ = -1;
-}
-
 Status InputFile::ReadAt(uint64_t offset, uint8_t* out, size_t n) const {
   while (n > 0) {
-    const ssize_t got = ::pread(fd_, out, n, static_cast<off_t>(offset));
+    const ssize_t got = ::pread(fd_.get(), out, n, static_cast<off_t>(offset));
     if (got < 0) {
       if (errno == EINTR) continue;
-      return IoError("cannot read " + path_ + ": " + std::strerror(errno));
+      return ErrnoStatus(errno, "cannot read " + path_);
     }
     if (got == 0) return Truncated(path_ + " became shorter while it was being read");
     out += got;

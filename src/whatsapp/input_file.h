@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "chatvault/common/file.h"
 #include "chatvault/common/status.h"
 
 namespace chatvault::whatsapp {
@@ -11,9 +12,6 @@ namespace chatvault::whatsapp {
 class InputFile {
  public:
   static Result<InputFile> Open(const std::string& path);
-  ~InputFile();
-  InputFile(InputFile&& other) noexcept;
-  InputFile& operator=(InputFile&&) = delete;
 
   uint64_t size() const { return size_; }
   // Reads exactly `n` bytes at `offset` (kIo on failure, kTruncated if the file shrank).
@@ -22,7 +20,7 @@ class InputFile {
  private:
   InputFile() = default;
   std::string path_;
-  int fd_ = -1;
+  Fd fd_;
   uint64_t size_ = 0;
 };
 

@@ -10,7 +10,7 @@ constexpr uint8_t kZipMagic[] = {'P', 'K', 0x03, 0x04};
 
 }  // namespace
 
-PayloadSink::PayloadSink(AtomicOutput& out) : out_(out) {}
+PayloadSink::PayloadSink(AtomicFile& out) : out_(out) {}
 
 PayloadSink::~PayloadSink() {
   if (zs_open_) inflateEnd(&zs_);

@@ -6,15 +6,15 @@
 
 #include <zlib.h>
 
+#include "chatvault/common/file.h"
 #include "chatvault/common/status.h"
 #include "chatvault/whatsapp/crypt15.h"
-#include "whatsapp/atomic_output.h"
 
 namespace chatvault::whatsapp {
 
 class PayloadSink {
  public:
-  explicit PayloadSink(AtomicOutput& out);
+  explicit PayloadSink(AtomicFile& out);
   ~PayloadSink();
   PayloadSink(const PayloadSink&) = delete;
   PayloadSink& operator=(const PayloadSink&) = delete;
@@ -34,7 +34,7 @@ class PayloadSink {
   void Decide();
   void Inflate(ByteView data);
 
-  AtomicOutput& out_;
+  AtomicFile& out_;
   Kind kind_ = Kind::kUndecided;
   Bytes pending_;  // the first bytes, until the payload kind is known
   z_stream zs_{};

@@ -1,10 +1,9 @@
 #include "chatvault/whatsapp/whatsapp_key.h"
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 
+#include "chatvault/common/file.h"
 #include "chatvault/crypto/hkdf.h"
 #include "chatvault/key/backup_key.h"
 
@@ -96,9 +95,9 @@ Result<WhatsAppKey> WhatsAppKey::Load(std::string_view key_or_path) {
     if (std::filesystem::file_size(path, ec) > kMaxKeyFileSize) {
       return InvalidArgument("the key file " + path.string() + " is too large to be a key");
     }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return IoError("cannot read the key file " + path.string());
-    Bytes data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto read = ReadFileToBytes(path.string());
+    if (!read.ok()) return IoError("cannot read the key file: " + read.status().message());
+    Bytes data = std::move(read).value();
     Result<WhatsAppKey> key = InvalidArgument("");
     if (data.size() >= 2 && data[0] == 0xac && data[1] == 0xed) {
       key = FromKeyFile(data);

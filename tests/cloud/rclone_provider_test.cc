@@ -10,6 +10,7 @@
 #include "chatvault/crypto/random.h"
 #include "cloud/server_process.h"
 #include "support/provider_conformance.h"
+#include "support/status_matchers.h"
 #include "support/temp_dir.h"
 
 namespace chatvault::cloud {
@@ -17,6 +18,7 @@ namespace {
 
 using chatvault::testing::CloudScript;
 using chatvault::testing::ConformanceTarget;
+using ::chatvault::testing::IsOk;
 using chatvault::testing::ProviderConformance;
 using chatvault::testing::ServerProcess;
 using chatvault::testing::TempDir;
@@ -77,7 +79,7 @@ std::unique_ptr<storage::Provider> Open(const std::string& remote) {
   o.retry.max_attempts = 4;
   o.retry.initial_delay = std::chrono::milliseconds(50);
   auto p = OpenRcloneProvider(std::move(o));
-  EXPECT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_THAT(p, IsOk());
   return p.ok() ? std::move(*p) : nullptr;
 }
 
@@ -109,7 +111,7 @@ TEST(RcloneProvider, MissingRcloneBinaryIsUnavailable) {
 
 TEST(RcloneOptions, Location) {
   auto o = RcloneOptionsFromLocation("rclone:gdrive:backups/phone");
-  ASSERT_TRUE(o.ok());
+  ASSERT_THAT(o, IsOk());
   EXPECT_EQ(o->remote, "gdrive:backups/phone");
   EXPECT_EQ(RcloneOptionsFromLocation("rclone:").status().code(), Code::kInvalidArgument);
   EXPECT_EQ(RcloneOptionsFromLocation("rclone:nocolon").status().code(), Code::kInvalidArgument);

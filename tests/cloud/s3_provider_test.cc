@@ -14,6 +14,7 @@
 #include "cloud/fault_proxy.h"
 #include "cloud/server_process.h"
 #include "support/provider_conformance.h"
+#include "support/status_matchers.h"
 #include "support/temp_dir.h"
 
 namespace chatvault::cloud {
@@ -23,6 +24,8 @@ using chatvault::testing::CloudScript;
 using chatvault::testing::ConformanceTarget;
 using chatvault::testing::Fault;
 using chatvault::testing::FaultProxy;
+using ::chatvault::testing::IsOk;
+using ::chatvault::testing::IsOkAndHolds;
 using chatvault::testing::ProviderConformance;
 using chatvault::testing::ServerProcess;
 using chatvault::testing::TempDir;
@@ -139,10 +142,8 @@ TEST(S3Provider, MultipartUploadRoundTripsAndHonoursPutIfAbsent) {
   o.multipart_threshold = 5 << 20;
   auto p = OpenS3Provider(std::move(o));
   const Bytes big = Pattern((11 << 20) + 123, 7);  // three parts, the last one short
-  ASSERT_TRUE(p->PutIfAbsent("chunks/mp/big", big).ok());
-  auto got = p->Get("chunks/mp/big");
-  ASSERT_TRUE(got.ok()) << got.status().ToString();
-  EXPECT_TRUE(*got == big);
+  ASSERT_THAT(p->PutIfAbsent("chunks/mp/big", big), IsOk());
+  EXPECT_THAT(p->Get("chunks/mp/big"), IsOkAndHolds(big));
   EXPECT_EQ(p->PutIfAbsent("chunks/mp/big", Pattern(6 << 20, 9)).code(), Code::kAlreadyExists);
 }
 
@@ -154,11 +155,11 @@ TEST(S3Provider, ListFollowsContinuationTokens) {
   std::vector<std::string> names;
   for (int i = 6; i >= 0; --i) {
     names.insert(names.begin(), "chunks/0" + std::to_string(i));
-    ASSERT_TRUE(p->PutIfAbsent(names.front(), Bytes(static_cast<size_t>(i), 'x')).ok());
+    ASSERT_THAT(p->PutIfAbsent(names.front(), Bytes(static_cast<size_t>(i), 'x')), IsOk());
   }
-  ASSERT_TRUE(p->PutIfAbsent("other/x", ToBytes("x")).ok());
+  ASSERT_THAT(p->PutIfAbsent("other/x", ToBytes("x")), IsOk());
   auto listed = p->List("chunks/");
-  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_THAT(listed, IsOk());
   ASSERT_EQ(listed->size(), names.size());
   for (size_t i = 0; i < names.size(); ++i) {
     EXPECT_EQ((*listed)[i].name, names[i]);
@@ -175,10 +176,8 @@ TEST(S3Provider, Retries500sAndSlowResponses) {
   });
   auto p = OpenS3Provider(FastOptions(proxy.port()));
   const Bytes data = Pattern(100'000, 3);
-  ASSERT_TRUE(p->PutIfAbsent("manifests/0001", data).ok());
-  auto got = p->Get("manifests/0001");
-  ASSERT_TRUE(got.ok()) << got.status().ToString();
-  EXPECT_TRUE(*got == data);
+  ASSERT_THAT(p->PutIfAbsent("manifests/0001", data), IsOk());
+  EXPECT_THAT(p->Get("manifests/0001"), IsOkAndHolds(data));
   EXPECT_GE(proxy.Seen().size(), 6u);  // HEAD, PUT, GET each failed once first
 }
 
@@ -222,10 +221,8 @@ TEST(S3Provider, ServerKilledMidUploadThenRestartedLosesNothing) {
   Status put = p->PutIfAbsent("chunks/kk/killed", big);
   if (restarter.joinable()) restarter.join();
   ASSERT_TRUE(killed.load());
-  ASSERT_TRUE(put.ok()) << put.ToString();
-  auto got = p->Get("chunks/kk/killed");
-  ASSERT_TRUE(got.ok()) << got.status().ToString();
-  EXPECT_TRUE(*got == big);
+  ASSERT_THAT(put, IsOk());
+  EXPECT_THAT(p->Get("chunks/kk/killed"), IsOkAndHolds(big));
   // Part 1 went up once: the retry resumed the upload rather than starting over.
   int part1 = 0;
   for (const auto& r : proxy.Seen()) {
@@ -242,7 +239,7 @@ TEST(S3Options, LocationAndEnvironment) {
   ::unsetenv("AWS_ENDPOINT_URL_S3");
   ::unsetenv("CHATVAULT_S3_ADDRESSING");
   auto o = S3OptionsFromLocation("s3://my-bucket/phone/chats/");
-  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  ASSERT_THAT(o, IsOk());
   EXPECT_EQ(o->bucket, "my-bucket");
   EXPECT_EQ(o->prefix, "phone/chats");
   EXPECT_EQ(o->region, "eu-west-3");
@@ -250,7 +247,7 @@ TEST(S3Options, LocationAndEnvironment) {
   EXPECT_EQ(o->style, S3AddressingStyle::kVirtual);
   ::setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9000/", 1);
   o = S3OptionsFromLocation("s3://b");
-  ASSERT_TRUE(o.ok());
+  ASSERT_THAT(o, IsOk());
   EXPECT_EQ(o->endpoint, "http://127.0.0.1:9000");
   EXPECT_EQ(o->style, S3AddressingStyle::kPath);
   EXPECT_EQ(S3OptionsFromLocation("s3://").status().code(), Code::kInvalidArgument);

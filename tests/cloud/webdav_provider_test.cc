@@ -13,6 +13,7 @@
 #include "cloud/fault_proxy.h"
 #include "cloud/server_process.h"
 #include "support/provider_conformance.h"
+#include "support/status_matchers.h"
 #include "support/temp_dir.h"
 
 namespace chatvault::cloud {
@@ -22,6 +23,8 @@ using chatvault::testing::CloudScript;
 using chatvault::testing::ConformanceTarget;
 using chatvault::testing::Fault;
 using chatvault::testing::FaultProxy;
+using ::chatvault::testing::IsOk;
+using ::chatvault::testing::IsOkAndHolds;
 using chatvault::testing::ProviderConformance;
 using chatvault::testing::ServerProcess;
 using chatvault::testing::TempDir;
@@ -111,7 +114,7 @@ TEST(WebDavProvider, PublishesThroughATempNameAndLeavesNoneBehind) {
   FaultProxy proxy(SharedServer().process.port());
   std::string dir;
   auto p = OpenWebDavProvider(FastOptions(proxy.port(), &dir));
-  ASSERT_TRUE(p->PutIfAbsent("chunks/ab/x", ToBytes("data")).ok());
+  ASSERT_THAT(p->PutIfAbsent("chunks/ab/x", ToBytes("data")), IsOk());
   EXPECT_EQ(p->PutIfAbsent("chunks/ab/x", ToBytes("other")).code(), Code::kAlreadyExists);
   bool moved = false;
   for (const auto& r : proxy.Seen()) {
@@ -131,12 +134,10 @@ TEST(WebDavProvider, Retries500sAndSlowResponses) {
   auto p = OpenWebDavProvider(FastOptions(proxy.port()));
   const Bytes data = Pattern(200'000, 5);
   Status put = p->Put("manifests/0001", data);
-  ASSERT_TRUE(put.ok()) << put.ToString();
-  auto got = p->Get("manifests/0001");
-  ASSERT_TRUE(got.ok()) << got.status().ToString();
-  EXPECT_TRUE(*got == data);
+  ASSERT_THAT(put, IsOk());
+  EXPECT_THAT(p->Get("manifests/0001"), IsOkAndHolds(data));
   auto listed = p->List("");
-  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_THAT(listed, IsOk());
   ASSERT_EQ(listed->size(), 1u);
 }
 
@@ -167,12 +168,10 @@ TEST(WebDavProvider, ServerKilledMidUploadThenRestartedLosesNothing) {
   Status put = p->PutIfAbsent("chunks/kk/killed", data);
   if (restarter.joinable()) restarter.join();
   ASSERT_TRUE(killed.load());
-  ASSERT_TRUE(put.ok()) << put.ToString();
-  auto got = p->Get("chunks/kk/killed");
-  ASSERT_TRUE(got.ok()) << got.status().ToString();
-  EXPECT_TRUE(*got == data);
+  ASSERT_THAT(put, IsOk());
+  EXPECT_THAT(p->Get("chunks/kk/killed"), IsOkAndHolds(data));
   auto listed = p->List("chunks/");
-  ASSERT_TRUE(listed.ok());
+  ASSERT_THAT(listed, IsOk());
   ASSERT_EQ(listed->size(), 1u);
   EXPECT_EQ((*listed)[0].size, data.size());
 }
@@ -181,12 +180,12 @@ TEST(WebDavOptions, LocationAndCredentials) {
   ::setenv("CHATVAULT_WEBDAV_USER", "envuser", 1);
   ::setenv("CHATVAULT_WEBDAV_PASSWORD", "envpass", 1);
   auto o = WebDavOptionsFromLocation("webdavs://cloud.example.org/remote.php/dav/files/bob/");
-  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  ASSERT_THAT(o, IsOk());
   EXPECT_EQ(o->base_url, "https://cloud.example.org/remote.php/dav/files/bob");
   EXPECT_EQ(o->user, "envuser");
   EXPECT_EQ(AsChars(o->password.view()), "envpass");
   o = WebDavOptionsFromLocation("webdav://bob:s%40cret@127.0.0.1:8080/x");
-  ASSERT_TRUE(o.ok());
+  ASSERT_THAT(o, IsOk());
   EXPECT_EQ(o->base_url, "http://127.0.0.1:8080/x");  // credentials never stay in the URL
   EXPECT_EQ(o->user, "bob");
   EXPECT_EQ(AsChars(o->password.view()), "s@cret");

@@ -5,9 +5,12 @@
 #include "chatvault/cloud/retry.h"
 #include "chatvault/cloud/http_client.h"
 #include "cloud/xml_tree.h"
+#include "support/status_matchers.h"
 
 namespace chatvault::cloud {
 namespace {
+
+using ::chatvault::testing::IsOk;
 
 TEST(XmlTree, ReadsAListBucketResult) {
   auto doc = ParseXml(
@@ -17,7 +20,7 @@ TEST(XmlTree, ReadsAListBucketResult) {
       "<Contents><Key>p/chunks/a&amp;b</Key><Size>12</Size><ETag>&quot;x&quot;</ETag></Contents>"
       "<Contents><Key>p/&#x41;&#66;</Key><Size>0</Size></Contents>"
       "</ListBucketResult>");
-  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+  ASSERT_THAT(doc, IsOk());
   EXPECT_EQ(doc->name, "ListBucketResult");
   EXPECT_EQ(doc->ChildText("IsTruncated"), "true");
   EXPECT_EQ(doc->ChildText("NextContinuationToken"), "a+b/c=");
@@ -34,7 +37,7 @@ TEST(XmlTree, DropsNamespacePrefixesOfAnyName) {
       "<d:propstat><d:prop><d:resourcetype><d:collection/></d:resourcetype>"
       "<lp1:getcontentlength xmlns:lp1=\"DAV:\">42</lp1:getcontentlength></d:prop>"
       "<d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response><!-- c --></d:multistatus>");
-  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+  ASSERT_THAT(doc, IsOk());
   EXPECT_EQ(doc->name, "multistatus");
   const XmlElement* response = doc->Child("response");
   ASSERT_NE(response, nullptr);
@@ -46,7 +49,7 @@ TEST(XmlTree, DropsNamespacePrefixesOfAnyName) {
 
 TEST(XmlTree, KeepsCdataAndAttributesWithAngleBrackets) {
   auto doc = ParseXml("<a x=\"1>2\"><![CDATA[<raw> & stuff]]></a>");
-  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+  ASSERT_THAT(doc, IsOk());
   EXPECT_EQ(doc->text, "<raw> & stuff");
 }
 

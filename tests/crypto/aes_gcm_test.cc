@@ -2,16 +2,18 @@
 
 #include <gtest/gtest.h>
 
+#include "support/status_matchers.h"
 #include "support/test_hex.h"
 
 namespace chatvault::crypto {
 namespace {
 using chatvault::testing::Hex;
+using ::chatvault::testing::IsOk;
 
 // GCM specification (McGrew & Viega) test cases 13 and 14: zero key, zero 96-bit IV.
 TEST(AesGcm, SpecVectors) {
   auto aead = AesGcm256::Create(Bytes(32, 0));
-  ASSERT_TRUE(aead.ok());
+  ASSERT_THAT(aead, IsOk());
   Bytes iv(12, 0);
   EXPECT_EQ(HexEncode(aead->SealToBytes(iv, {}, {})), "530f8afbc74536b9a963b4f1c4cb738b");
   EXPECT_EQ(HexEncode(aead->SealToBytes(iv, {}, Bytes(16, 0))),
@@ -20,7 +22,7 @@ TEST(AesGcm, SpecVectors) {
 
 TEST(AesGcm, RoundTripAndTamper) {
   auto aead = AesGcm256::Create(Bytes(32, 9));
-  ASSERT_TRUE(aead.ok());
+  ASSERT_THAT(aead, IsOk());
   Bytes nonce(12, 3), aad = ToBytes("header");
   Bytes msg = ToBytes("hello, world");
   Bytes ct = aead->SealToBytes(nonce, aad, msg);
@@ -35,7 +37,7 @@ TEST(AesGcm, RoundTripAndTamper) {
 
 TEST(AesGcm, SixteenByteNonce) {
   auto aead = AesGcm256::Create(Bytes(32, 1));
-  ASSERT_TRUE(aead.ok());
+  ASSERT_THAT(aead, IsOk());
   Bytes nonce(16, 2);
   Bytes ct = aead->SealToBytes(nonce, {}, ToBytes("x"));
   EXPECT_EQ(*aead->OpenFromBytes(nonce, {}, ct), ToBytes("x"));

@@ -3,19 +3,17 @@
 
 #include <filesystem>
 
-#include "e2e/cli_runner.h"
-#include "support/chat_dir.h"
+#include "e2e/cli_test_base.h"
 
 namespace chatvault::testing {
 namespace {
 namespace fs = std::filesystem;
 
-class CliBackup : public ::testing::Test {
+class CliBackup : public CliTest {
  protected:
-  void SetUp() override { ASSERT_TRUE(MakeChatDir(data_)); }
-
   void InitForScripts() {
-    auto r = cli_.Run({"--json", "init", "--key", "--data", data_, "--to", store_, "--i-saved-the-key"});
+    auto r =
+        cli_.Run({"--json", "init", "--key", "--data", data_, "--to", store_, "--i-saved-the-key"});
     ASSERT_EQ(r.rc, 0) << r.out << r.err;
     key_hex_ = r.Json()["key"].get<std::string>();
     ASSERT_EQ(key_hex_.size(), 64u);
@@ -33,10 +31,6 @@ class CliBackup : public ::testing::Test {
     }
   }
 
-  TempDir dir_;
-  Cli cli_{dir_};
-  std::string data_ = dir_.Sub("data");
-  std::string store_ = dir_.Sub("store");
   std::string key_hex_;
 };
 
@@ -47,14 +41,16 @@ TEST_F(CliBackup, RoundTripWithKeyFileAndTypedKey) {
   EXPECT_EQ(b.Json()["files"], 4);
   EXPECT_GT(b.Json()["bytes_uploaded"].get<uint64_t>(), 0u);
 
-  auto r = cli_.Run({"restore", "--from", store_, "--to", dir_.Sub("out1"), "--key-file", cli_.key_file()});
+  auto r = cli_.Run(
+      {"restore", "--from", store_, "--to", dir_.Sub("out1"), "--key-file", cli_.key_file()});
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("every byte verified"), std::string::npos) << r.out;
   ExpectRestoredMatches(dir_.Sub("out1"));
 
   // The key as people write it: groups, upper case, dashes; and typed on stdin.
   std::string written;
-  for (size_t i = 0; i < key_hex_.size(); i += 4) written += key_hex_.substr(i, 4) + (i % 8 ? "-" : " ");
+  for (size_t i = 0; i < key_hex_.size(); i += 4)
+    written += key_hex_.substr(i, 4) + (i % 8 ? "-" : " ");
   for (auto& c : written) c = static_cast<char>(std::toupper(c));
   r = cli_.Run({"restore", "--from", store_, "--to", dir_.Sub("out2"), "--key", written});
   ASSERT_EQ(r.rc, 0) << r.err;
@@ -63,7 +59,8 @@ TEST_F(CliBackup, RoundTripWithKeyFileAndTypedKey) {
   ExpectRestoredMatches(dir_.Sub("out3"));
 
   // Non-empty target refused without --force.
-  r = cli_.Run({"restore", "--from", store_, "--to", dir_.Sub("out1"), "--key-file", cli_.key_file()});
+  r = cli_.Run(
+      {"restore", "--from", store_, "--to", dir_.Sub("out1"), "--key-file", cli_.key_file()});
   EXPECT_EQ(r.rc, 2) << r.err;
   EXPECT_NE(r.err.find("not empty"), std::string::npos) << r.err;
 
@@ -78,7 +75,8 @@ TEST_F(CliBackup, RoundTripWithKeyFileAndTypedKey) {
 TEST_F(CliBackup, SetupCompletesOnlyAfterTheKeyIsTypedBack) {
   // Three wrong answers: the key is shown, setup stays pending, backups refuse.
   const std::string wrong = std::string(64, '1') + "\n";
-  auto r = cli_.Run({"init", "--key", "--data", data_, "--to", store_}, {}, wrong + "nonsense\n" + wrong);
+  auto r = cli_.Run({"init", "--key", "--data", data_, "--to", store_}, {},
+                    wrong + "nonsense\n" + wrong);
   EXPECT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("pending"), std::string::npos) << r.out;
   auto b = cli_.Run({"backup"});
@@ -109,7 +107,8 @@ TEST_F(CliBackup, IncrementalBackupUploadsOnlyChangedChunks) {
   ASSERT_EQ(third.rc, 0);
   EXPECT_EQ(third.Json()["new_chunks"], 1);
   EXPECT_LT(third.Json()["bytes_uploaded"].get<uint64_t>(), 80000u);
-  auto r = cli_.Run({"restore", "--from", store_, "--to", dir_.Sub("out"), "--key-file", cli_.key_file()});
+  auto r = cli_.Run(
+      {"restore", "--from", store_, "--to", dir_.Sub("out"), "--key-file", cli_.key_file()});
   ASSERT_EQ(r.rc, 0) << r.err;
   ExpectRestoredMatches(dir_.Sub("out"));
 }
@@ -117,7 +116,8 @@ TEST_F(CliBackup, IncrementalBackupUploadsOnlyChangedChunks) {
 TEST_F(CliBackup, WrongKeyAndEachCorruptionGiveAClearError) {
   InitForScripts();
   ASSERT_EQ(cli_.Run({"backup"}).rc, 0);
-  auto r = cli_.Run({"restore", "--from", store_, "--to", dir_.Sub("w"), "--key", std::string(64, 'a')});
+  auto r =
+      cli_.Run({"restore", "--from", store_, "--to", dir_.Sub("w"), "--key", std::string(64, 'a')});
   EXPECT_EQ(r.rc, 4);
   EXPECT_NE(r.err.find("different key"), std::string::npos) << r.err;
 
@@ -138,7 +138,8 @@ TEST_F(CliBackup, WrongKeyAndEachCorruptionGiveAClearError) {
     auto v = cli_.Run({"verify"});
     EXPECT_EQ(v.rc, 5) << v.err;
     EXPECT_NE(v.err.find(word), std::string::npos) << v.err;
-    auto rr = cli_.Run({"restore", "--from", store_, "--to", dir_.Sub("bad"), "--key-file", cli_.key_file(), "--force"});
+    auto rr = cli_.Run({"restore", "--from", store_, "--to", dir_.Sub("bad"), "--key-file",
+                        cli_.key_file(), "--force"});
     EXPECT_EQ(rr.rc, 5) << rr.err;
   };
   auto flipped = a;
@@ -170,7 +171,8 @@ TEST_F(CliBackup, HelpExplainsAndErrorsAreOneSentence) {
   auto r = cli_.Run({"backup"});
   EXPECT_EQ(r.rc, 3);
   EXPECT_NE(r.err.find("not set up"), std::string::npos) << r.err;
-  auto j = cli_.Run({"--json", "restore", "--from", dir_.Sub("nothing"), "--to", dir_.Sub("o"), "--key", std::string(64, 'b')});
+  auto j = cli_.Run({"--json", "restore", "--from", dir_.Sub("nothing"), "--to", dir_.Sub("o"),
+                     "--key", std::string(64, 'b')});
   EXPECT_EQ(j.rc, 3);
   EXPECT_EQ(j.Json()["ok"], false);
 }

@@ -9,36 +9,23 @@
 #include <random>
 #include <thread>
 
-#include "e2e/cli_runner.h"
-#include "support/chat_dir.h"
+#include "e2e/cli_test_base.h"
 
 namespace chatvault::testing {
 namespace {
 namespace fs = std::filesystem;
 
-class CliCrash : public ::testing::Test {
+class CliCrash : public CliTest {
  protected:
   void SetUp() override {
     ChatDirSpec spec;
     spec.media_sizes = {60 * 1024, 700 * 1024, 2 * 1024 * 1024, 3 * 1024 * 1024};
-    ASSERT_TRUE(MakeChatDir(data_, spec));
-    auto r = cli_.Run({"init", "--key", "--data", data_, "--to", store_, "--i-saved-the-key"});
-    ASSERT_EQ(r.rc, 0) << r.err;
-  }
-
-  int64_t MessagesIn(const std::string& dir) {
-    return QueryInt(dir + "/msgstore.db", "SELECT count(*) FROM messages");
+    MakeData(spec);
+    InitReady();
   }
 
   // Restores the current backup into a fresh directory; returns its message count (-1 on failure).
-  int64_t RestoreCount() {
-    const std::string out = dir_.Sub("out" + std::to_string(restores_++));
-    auto r = cli_.Run({"restore", "--from", store_, "--to", out, "--key-file", cli_.key_file()});
-    EXPECT_EQ(r.rc, 0) << r.err;
-    if (r.rc != 0) return -1;
-    EXPECT_EQ(QueryInt(out + "/msgstore.db", "PRAGMA integrity_check"), 1);
-    return MessagesIn(out);
-  }
+  int64_t RestoreCount() { return RestoredMessages(cli_); }
 
   // New data for the next backup: more messages and a new media file.
   void Change(int round) {
@@ -46,12 +33,6 @@ class CliCrash : public ::testing::Test {
     WriteFile(data_ + "/Media/Images/round" + std::to_string(round) + ".bin",
               PseudoRandom(900 * 1024, 1000 + round));
   }
-
-  TempDir dir_;
-  Cli cli_{dir_};
-  std::string data_ = dir_.Sub("data");
-  std::string store_ = dir_.Sub("store");
-  int restores_ = 0;
 };
 
 TEST_F(CliCrash, CrashAtEachCommitStepKeepsPreviousBackupAndRerunCompletes) {
@@ -80,7 +61,8 @@ TEST_F(CliCrash, CrashAtEachCommitStepKeepsPreviousBackupAndRerunCompletes) {
   auto v = cli_.Run({"--json", "verify"});
   ASSERT_EQ(v.rc, 0);
   size_t stored_chunks = 0;
-  for (const auto& e : fs::recursive_directory_iterator(store_ + "/chunks")) stored_chunks += e.is_regular_file();
+  for (const auto& e : fs::recursive_directory_iterator(store_ + "/chunks"))
+    stored_chunks += e.is_regular_file();
   EXPECT_EQ(stored_chunks, v.Json()["chunks"].get<size_t>());
 }
 
@@ -204,8 +186,8 @@ TEST_F(CliCrash, ConcurrentWriterProcessGivesConsistentPrefix) {
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(QueryInt(out + "/msgstore.db", "PRAGMA integrity_check"), 1);
   const int64_t n = MessagesIn(out);
-  EXPECT_GT(n, initial);                 // the writer had committed some rows
-  EXPECT_EQ((n - initial) % 7, 0);       // whole transactions only
+  EXPECT_GT(n, initial);            // the writer had committed some rows
+  EXPECT_EQ((n - initial) % 7, 0);  // whole transactions only
   EXPECT_EQ(QueryInt(out + "/msgstore.db", "SELECT max(id) FROM messages"), n);  // no gaps
 }
 

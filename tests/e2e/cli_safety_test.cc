@@ -9,8 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "e2e/cli_runner.h"
-#include "support/chat_dir.h"
+#include "e2e/cli_test_base.h"
 
 namespace chatvault::testing {
 namespace {
@@ -27,29 +26,8 @@ bool Contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-class CliSafety : public ::testing::Test {
+class CliSafety : public CliTest {
  protected:
-  void SetUp() override { ASSERT_TRUE(MakeChatDir(data_)); }
-
-  void Init(Cli& cli, const std::string& to, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"init", "--key", "--data",           data_,
-                                     "--to", to,      "--i-saved-the-key"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    auto r = cli.Run(args);
-    ASSERT_EQ(r.rc, 0) << r.out << r.err;
-  }
-
-  // Restores with `cli`'s key into a fresh directory; returns its message count, -1 on failure.
-  int64_t RestoredMessages(Cli& cli, std::vector<std::string> extra = {}) {
-    const std::string out = dir_.Sub("out" + std::to_string(restores_++));
-    std::vector<std::string> args = {"restore", "--from",     store_,        "--to",
-                                     out,       "--key-file", cli.key_file()};
-    args.insert(args.end(), extra.begin(), extra.end());
-    auto r = cli.Run(args);
-    EXPECT_EQ(r.rc, 0) << r.err;
-    return r.rc == 0 ? QueryInt(out + "/msgstore.db", "SELECT count(*) FROM messages") : -1;
-  }
-
   std::vector<std::string> Names(const std::string& sub) {
     std::vector<std::string> out;
     for (const auto& e : fs::directory_iterator(store_ + "/" + sub)) {
@@ -58,17 +36,11 @@ class CliSafety : public ::testing::Test {
     std::sort(out.begin(), out.end());
     return out;
   }
-
-  TempDir dir_;
-  Cli cli_{dir_};
-  std::string data_ = dir_.Sub("data");
-  std::string store_ = dir_.Sub("store");
-  int restores_ = 0;
 };
 
 // Case 1: a second device set up with a new key and pointed at the location.
 TEST_F(CliSafety, SecondDeviceWithANewKeyDoesNotReplaceTheBackup) {
-  Init(cli_, store_);
+  InitReady(cli_, store_);
   ASSERT_EQ(cli_.Run({"backup"}).rc, 0);
 
   Cli phone(dir_, "home-phone");
@@ -79,7 +51,7 @@ TEST_F(CliSafety, SecondDeviceWithANewKeyDoesNotReplaceTheBackup) {
   EXPECT_FALSE(fs::exists(phone.key_file()));  // nothing was set up
 
   // Set up elsewhere, then pointed at the location by hand: refused too, nothing written.
-  Init(phone, dir_.Sub("elsewhere"));
+  InitReady(phone, dir_.Sub("elsewhere"));
   r = phone.Run({"backup", "--to", store_});
   EXPECT_EQ(r.rc, kExitForeignBackup) << r.err;
   EXPECT_EQ(Names("current"), std::vector<std::string>{"0000000001"});
@@ -102,58 +74,43 @@ TEST_F(CliSafety, SecondDeviceWithANewKeyDoesNotReplaceTheBackup) {
 
 // Agreeing at setup is enough: the first backup then replaces the other key's backup.
 TEST_F(CliSafety, SetupThatAgreedToReplaceIsNotAskedAgain) {
-  Init(cli_, store_);
+  InitReady(cli_, store_);
   ASSERT_EQ(cli_.Run({"backup"}).rc, 0);
   Cli phone(dir_, "home-phone");
-  Init(phone, store_, {"--replace-other-backup"});
+  InitReady(phone, store_, {"--replace-other-backup"});
   auto r = phone.Run({"backup"});
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_EQ(Names("current"), std::vector<std::string>{"0000000002"});
   EXPECT_EQ(RestoredMessages(phone), 3000);
   // The agreement was for that one replacement.
   Cli third(dir_, "home-third");
-  Init(third, dir_.Sub("elsewhere"));
+  InitReady(third, dir_.Sub("elsewhere"));
   EXPECT_EQ(third.Run({"backup", "--to", store_}).rc, kExitForeignBackup);
-}
-
-// Runs chatvault on a pseudo-terminal (util-linux `script`), with `typed` as what the user types.
-// Returns the exit code; `output` gets everything it printed (the terminal merges the streams).
-int RunOnTerminal(const TempDir& dir, const std::string& home, const std::vector<std::string>& args,
-                  const std::string& typed, std::string* output) {
-  std::string command = "'" + ChatvaultBinary() + "' --home '" + home + "'";
-  for (const auto& a : args) command += " '" + a + "'";
-  WriteFile(dir.Sub("typed"), std::vector<uint8_t>(typed.begin(), typed.end()));
-  const std::string shell = "script -qec \"" + command + "\" /dev/null < '" + dir.Sub("typed") +
-                            "' > '" + dir.Sub("terminal.out") + "' 2>&1";
-  const int status = std::system(shell.c_str());
-  *output = Slurp(dir.Sub("terminal.out"));
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 // On a terminal the flag alone is not enough: the user types REPLACE.
 TEST_F(CliSafety, ReplacingOnATerminalTakesTypingReplace) {
-  if (std::system("command -v script > /dev/null") != 0) GTEST_SKIP() << "no script(1) here";
-  Init(cli_, store_);
+  if (!Cli::HasTerminalRunner()) GTEST_SKIP() << "no script(1) here";
+  InitReady(cli_, store_);
   ASSERT_EQ(cli_.Run({"backup"}).rc, 0);
   Cli phone(dir_, "home-phone");
-  Init(phone, dir_.Sub("elsewhere"));
+  InitReady(phone, dir_.Sub("elsewhere"));
   const std::vector<std::string> replace = {"backup", "--to", store_, "--replace-other-backup"};
-  std::string output;
-  int rc = RunOnTerminal(dir_, phone.home(), replace, "yes\n", &output);
-  EXPECT_EQ(rc, 10) << output;
-  EXPECT_TRUE(Contains(output, "Type REPLACE")) << output;
-  EXPECT_TRUE(Contains(output, "nothing was replaced")) << output;
+  auto r = phone.RunOnTerminal(replace, "yes\n");
+  EXPECT_EQ(r.rc, 10) << r.out;
+  EXPECT_TRUE(Contains(r.out, "Type REPLACE")) << r.out;
+  EXPECT_TRUE(Contains(r.out, "nothing was replaced")) << r.out;
   EXPECT_EQ(Names("current"), std::vector<std::string>{"0000000001"});
 
-  rc = RunOnTerminal(dir_, phone.home(), replace, "REPLACE\n", &output);
-  EXPECT_EQ(rc, 0) << output;
+  r = phone.RunOnTerminal(replace, "REPLACE\n");
+  EXPECT_EQ(r.rc, 0) << r.out;
   EXPECT_EQ(Names("current"), std::vector<std::string>{"0000000002"});
 }
 
 // Case 2: a wiped message database does not overwrite the only good copy; history and
 // `restore --backup N` bring back yesterday's.
 TEST_F(CliSafety, WipedDatabaseDoesNotReplaceTheGoodBackup) {
-  Init(cli_, store_);
+  InitReady(cli_, store_);
   ASSERT_EQ(cli_.Run({"backup"}).rc, 0);
   ASSERT_TRUE(Exec(data_ + "/msgstore.db", "DELETE FROM messages"));
   auto r = cli_.Run({"backup"});
@@ -178,7 +135,7 @@ TEST_F(CliSafety, WipedDatabaseDoesNotReplaceTheGoodBackup) {
 
 // Case 7: a full disk on restore is its own error, said before anything is written.
 TEST_F(CliSafety, FullDiskOnRestoreIsItsOwnError) {
-  Init(cli_, store_);
+  InitReady(cli_, store_);
   ASSERT_EQ(cli_.Run({"backup"}).rc, 0);
   const std::string disk = dir_.Sub("disk");
   fs::create_directories(disk);
@@ -200,7 +157,7 @@ TEST_F(CliSafety, FullDiskOnRestoreIsItsOwnError) {
 
 // Case 11: a killed restore's temp files block nothing; a wrong key leaves no directory.
 TEST_F(CliSafety, KilledRestoreLeavesNothingThatBlocksTheRerun) {
-  Init(cli_, store_);
+  InitReady(cli_, store_);
   ASSERT_EQ(cli_.Run({"backup"}).rc, 0);
   const std::string out = dir_.Sub("restored");
   auto killed = cli_.Run({"restore", "--from", store_, "--to", out, "--key-file", cli_.key_file()},
@@ -233,7 +190,7 @@ TEST_F(CliSafety, KilledRestoreLeavesNothingThatBlocksTheRerun) {
 
 // Case 8: an unreadable media file is skipped and listed; a read-only chat directory backs up.
 TEST_F(CliSafety, UnreadableMediaIsSkippedAndReadOnlyDataIsBackedUp) {
-  Init(cli_, store_);
+  InitReady(cli_, store_);
   cli_.set_without_file_access_override(true);
   const std::string photo = data_ + "/Media/Images/file1.bin";
   ::chmod(photo.c_str(), 0);
@@ -265,7 +222,7 @@ TEST_F(CliSafety, UnreadableMediaIsSkippedAndReadOnlyDataIsBackedUp) {
 
 // Case 12: the device that committed backup 2 notices a location that serves backup 1 again.
 TEST_F(CliSafety, RollbackIsNoticedByTheDeviceThatMadeTheBackups) {
-  Init(cli_, store_);
+  InitReady(cli_, store_);
   ASSERT_EQ(cli_.Run({"backup"}).rc, 0);
   fs::copy(store_, dir_.Sub("store-at-1"), fs::copy_options::recursive);
   ASSERT_TRUE(AddMessages(data_ + "/msgstore.db", 40));
@@ -292,7 +249,7 @@ TEST_F(CliSafety, RollbackIsNoticedByTheDeviceThatMadeTheBackups) {
 
 // Case 13: a junk pointer planted at the location is ignored and the last backup survives.
 TEST_F(CliSafety, JunkPointerIsIgnored) {
-  Init(cli_, store_);
+  InitReady(cli_, store_);
   ASSERT_EQ(cli_.Run({"backup"}).rc, 0);
   WriteFile(store_ + "/current/9999999999999999999", {'j', 'u', 'n', 'k'});
   auto r = cli_.Run({"backup"});

@@ -12,10 +12,12 @@
 #include "chatvault/vaultstore/store_registry.h"
 #include "etcd/append_log.h"
 #include "etcd/etcd_cluster.h"
+#include "support/status_matchers.h"
 
 namespace chatvault::etcd {
 namespace {
 
+using ::chatvault::testing::IsOk;
 using std::chrono::seconds;
 using testing::AppendStats;
 using vaultstore::RecordStore;
@@ -25,7 +27,7 @@ constexpr char kKey[] = "counter";
 std::unique_ptr<RecordStore> Open(const std::string& spec) {
   EXPECT_TRUE(RegisterEtcdRecordStore());
   auto store = vaultstore::OpenRecordStore(spec);
-  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_THAT(store, IsOk());
   return store.ok() ? std::move(store).value() : nullptr;
 }
 
@@ -89,7 +91,7 @@ void ExpectExactlyOnce(testing::EtcdCluster& cluster, const std::string& prefix,
   auto store = Open(cluster.Spec(prefix));
   ASSERT_NE(store, nullptr);
   auto final_record = store->Get(kKey);
-  ASSERT_TRUE(final_record.ok()) << final_record.status().ToString();
+  ASSERT_THAT(final_record, IsOk());
   ASSERT_TRUE(final_record->has_value());
   EXPECT_EQ(testing::CheckExactlyOnce((*final_record)->value, load.ids), "");
   std::printf(
@@ -133,7 +135,7 @@ TEST(EtcdFaults, LeaderKilledMidLoad) {
   auto only_it = Open(cluster->MemberSpec(killed, "leaderkill", "timeout_ms=15000"));
   ASSERT_NE(only_it, nullptr);
   auto through_it = only_it->Get(kKey);
-  ASSERT_TRUE(through_it.ok()) << through_it.status().ToString();
+  ASSERT_THAT(through_it, IsOk());
   ASSERT_TRUE(through_it->has_value());
   EXPECT_EQ(testing::CheckExactlyOnce((*through_it)->value, load.ids), "");
 }
@@ -161,7 +163,7 @@ TEST(EtcdFaults, PartitionedLeaderIsRoutedAroundAndServesNoStaleReads) {
   ASSERT_TRUE(cluster->Heal(cut));
   auto healed = Open(cluster->MemberSpec(cut, "partition", "timeout_ms=15000"));
   auto fresh = healed->Get(kKey);
-  ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+  ASSERT_THAT(fresh, IsOk());
   ASSERT_TRUE(fresh->has_value());
   EXPECT_EQ(testing::CheckExactlyOnce((*fresh)->value, load.ids), "");
 }
@@ -172,7 +174,7 @@ TEST(EtcdFaults, NoQuorumIsUnavailableNeverAWrongAnswer) {
   auto store = Open(cluster->Spec("noquorum", "attempt_ms=500&timeout_ms=1500"));
   ASSERT_NE(store, nullptr);
   auto v1 = store->CompareAndSet(kKey, 0, Bytes{'a'});
-  ASSERT_TRUE(v1.ok()) << v1.status().ToString();
+  ASSERT_THAT(v1, IsOk());
 
   ASSERT_TRUE(cluster->Kill(1));
   ASSERT_TRUE(cluster->Partition(2));  // one crashed, one cut off: only member 3 is reachable
@@ -191,13 +193,13 @@ TEST(EtcdFaults, NoQuorumIsUnavailableNeverAWrongAnswer) {
   ASSERT_TRUE(cluster->Restart(1));
   ASSERT_TRUE(cluster->Heal(2));
   auto recovered = Open(cluster->Spec("noquorum", "timeout_ms=15000"));
-  ASSERT_TRUE(recovered->Health().ok());
+  ASSERT_THAT(recovered->Health(), IsOk());
   auto after = recovered->Get(kKey);
-  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  ASSERT_THAT(after, IsOk());
   ASSERT_TRUE(after->has_value());
   EXPECT_EQ((*after)->value, Bytes{'a'});
   EXPECT_EQ((*after)->version, *v1);
-  EXPECT_TRUE(recovered->CompareAndSet(kKey, *v1, Bytes{'c'}).ok());
+  EXPECT_THAT(recovered->CompareAndSet(kKey, *v1, Bytes{'c'}), IsOk());
 }
 
 }  // namespace

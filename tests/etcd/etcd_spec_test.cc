@@ -2,14 +2,17 @@
 
 #include "chatvault/etcd/etcd_record_store.h"
 #include "chatvault/vaultstore/store_registry.h"
+#include "support/status_matchers.h"
 
 namespace chatvault::etcd {
 namespace {
 
+using ::chatvault::testing::IsOk;
+
 TEST(EtcdSpec, ParsesEndpointsPrefixAndOptions) {
   auto options = ParseEtcdSpec(
       "etcd://10.0.0.1:2379,db2.example:2479/vault-eu?timeout_ms=2500&attempt_ms=700");
-  ASSERT_TRUE(options.ok()) << options.status().ToString();
+  ASSERT_THAT(options, IsOk());
   ASSERT_EQ(options->endpoints.size(), 2u);
   EXPECT_EQ(options->endpoints[0], "10.0.0.1:2379");
   EXPECT_EQ(options->endpoints[1], "db2.example:2479");
@@ -20,7 +23,7 @@ TEST(EtcdSpec, ParsesEndpointsPrefixAndOptions) {
 
 TEST(EtcdSpec, DefaultsToTheChatvaultPrefix) {
   auto options = ParseEtcdSpec("etcd://127.0.0.1:2379");
-  ASSERT_TRUE(options.ok());
+  ASSERT_THAT(options, IsOk());
   EXPECT_EQ(options->key_prefix, "chatvault/vault/");
   EXPECT_TRUE(options->ca_file.empty());
 }
@@ -47,7 +50,7 @@ TEST(EtcdSpec, SchemeIsRegisteredWithTheStoreRegistry) {
   ASSERT_TRUE(RegisterEtcdRecordStore());
   // Opening does not contact the cluster, so this works with nothing listening.
   auto store = vaultstore::OpenRecordStore("etcd://127.0.0.1:9/test?timeout_ms=300");
-  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  ASSERT_THAT(store, IsOk());
   // Nothing listens on port 9: the answer must be "unavailable", never "absent".
   auto got = (*store)->Get("nobody");
   ASSERT_FALSE(got.ok());

@@ -6,6 +6,7 @@
 
 #include "format/container_test_util.h"
 #include "format/header.h"
+#include "support/status_matchers.h"
 
 namespace chatvault::format {
 namespace {
@@ -17,13 +18,15 @@ using testing::Small;
 using testing::TestKey;
 using testing::TextData;
 
+using ::chatvault::testing::IsOk;
+
 // Feeds `data` to `write` in pieces of random length (including empty ones).
 template <typename WriteFn>
 void WriteSplit(ByteView data, uint32_t seed, size_t max_piece, WriteFn write) {
   std::mt19937 rng(seed);
   while (!data.empty()) {
     const size_t n = std::min<size_t>(data.size(), rng() % (max_piece + 1));
-    ASSERT_TRUE(write(data.first(n)).ok());
+    ASSERT_THAT(write(data.first(n)), IsOk());
     data = data.subspan(n);
   }
 }
@@ -42,9 +45,9 @@ TEST_P(RoundTrip, WholeAndSplitWritesGiveBackThePlaintext) {
   in.segment_log = c.segment_log;
   for (const Bytes& plain : {RandomData(c.size, 1), TextData(c.size)}) {
     auto whole = Encrypt(plain, c.compression, in);
-    ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+    ASSERT_THAT(whole, IsOk());
     auto back = Decrypt(*whole);
-    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    ASSERT_THAT(back, IsOk());
     EXPECT_EQ(*back, plain);
 
     // The same plaintext written in random pieces, decrypted in random pieces.
@@ -53,17 +56,17 @@ TEST_P(RoundTrip, WholeAndSplitWritesGiveBackThePlaintext) {
     EncryptOptions o;
     o.compression = c.compression;
     auto enc = internal::CreateEncryptor(TestKey(), o, in, &csink);
-    ASSERT_TRUE(enc.ok());
+    ASSERT_THAT(enc, IsOk());
     WriteSplit(plain, 11, 3000, [&](ByteView p) { return (*enc)->Write(p); });
-    ASSERT_TRUE((*enc)->Finish().ok());
+    ASSERT_THAT((*enc)->Finish(), IsOk());
 
     Bytes out;
     BytesSink psink(&out);
     auto dec = Decryptor::Create(TestKey(), "chunk", &psink);
-    ASSERT_TRUE(dec.ok());
+    ASSERT_THAT(dec, IsOk());
     WriteSplit(container, 12, 5000, [&](ByteView p) { return (*dec)->Write(p); });
     Status fin = (*dec)->Finish();
-    ASSERT_TRUE(fin.ok()) << fin.ToString();
+    ASSERT_THAT(fin, IsOk());
     EXPECT_EQ(out, plain);
   }
 }
@@ -87,10 +90,10 @@ INSTANTIATE_TEST_SUITE_P(Sizes, RoundTrip, ::testing::ValuesIn(Cases()));
 TEST(Container, SizeIsHeaderPlusPlaintextPlusOneTagPerSegment) {
   const Bytes plain = RandomData(5000, 2);
   auto c = Encrypt(plain);
-  ASSERT_TRUE(c.ok());
+  ASSERT_THAT(c, IsOk());
   EXPECT_EQ(c->size(), internal::HeaderSize(5) + 5000 + 5 * internal::kTagSize);
   auto empty = Encrypt({});
-  ASSERT_TRUE(empty.ok());
+  ASSERT_THAT(empty, IsOk());
   EXPECT_EQ(empty->size(), internal::HeaderSize(5) + internal::kTagSize);
 }
 
@@ -99,7 +102,8 @@ TEST(Container, AutoCompressionSkipsIncompressibleAndKeepsText) {
   const Bytes text = TextData(200000);
   auto m = EncryptBytes(TestKey(), {}, media);  // defaults: kAuto, 64 KiB segments
   auto t = EncryptBytes(TestKey(), {}, text);
-  ASSERT_TRUE(m.ok() && t.ok());
+  ASSERT_THAT(m, IsOk());
+  ASSERT_THAT(t, IsOk());
   EXPECT_EQ((*m)[internal::kFlagsOffset], 0);
   EXPECT_EQ((*t)[internal::kFlagsOffset], internal::kFlagZstd);
   EXPECT_LT(t->size(), text.size() / 3);
@@ -111,7 +115,8 @@ TEST(Container, EveryContainerGetsAFreshSalt) {
   const Bytes plain = TextData(100);
   auto a = EncryptBytes(TestKey(), {}, plain);
   auto b = EncryptBytes(TestKey(), {}, plain);
-  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_THAT(a, IsOk());
+  ASSERT_THAT(b, IsOk());
   EXPECT_NE(*a, *b);
 }
 
@@ -159,9 +164,9 @@ TEST(Container, LongestPurposeRoundTrips) {
   o.purpose = "chunk-" + std::string(74, 'f');
   const Bytes plain = {1, 2, 3, 4, 5};
   auto sealed = EncryptBytes(TestKey(), o, plain);
-  ASSERT_TRUE(sealed.ok()) << sealed.status().ToString();
+  ASSERT_THAT(sealed, IsOk());
   auto opened = DecryptBytes(TestKey(), o.purpose, *sealed);
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  ASSERT_THAT(opened, IsOk());
   EXPECT_EQ(*opened, plain);
   EXPECT_EQ(DecryptBytes(TestKey(), "chunk-" + std::string(74, 'e'), *sealed).status().code(),
             Code::kCorrupted);
@@ -171,8 +176,8 @@ TEST(Container, NoWriteAfterFinish) {
   Bytes out;
   BytesSink sink(&out);
   auto enc = Encryptor::Create(TestKey(), {}, &sink);
-  ASSERT_TRUE(enc.ok());
-  ASSERT_TRUE((*enc)->Finish().ok());
+  ASSERT_THAT(enc, IsOk());
+  ASSERT_THAT((*enc)->Finish(), IsOk());
   EXPECT_FALSE((*enc)->Write(AsBytes("late")).ok());
   EXPECT_FALSE((*enc)->Finish().ok());
 }
@@ -187,9 +192,9 @@ TEST(Container, SinkErrorsReachTheCaller) {
   auto enc = Encryptor::Create(TestKey(), {.compression = Compression::kNone}, &sink);
   EXPECT_EQ(enc.status().code(), Code::kIo);  // the header is written at once
   auto container = Encrypt(TextData(3000));
-  ASSERT_TRUE(container.ok());
+  ASSERT_THAT(container, IsOk());
   auto dec = Decryptor::Create(TestKey(), "chunk", &sink);
-  ASSERT_TRUE(dec.ok());
+  ASSERT_THAT(dec, IsOk());
   EXPECT_EQ((*dec)->Write(*container).code(), Code::kIo);
   EXPECT_EQ((*dec)->Finish().code(), Code::kIo);  // stays failed
 }
@@ -200,16 +205,18 @@ TEST(Container, SinkErrorsReachTheCaller) {
 namespace chatvault::format {
 namespace {
 
+using ::chatvault::testing::IsOk;
+
 TEST(Container, DecryptsOneByteAtATime) {
   const Bytes plain = testing::TextData(2500);
   auto c = testing::Encrypt(plain, Compression::kZstd);
-  ASSERT_TRUE(c.ok());
+  ASSERT_THAT(c, IsOk());
   Bytes out;
   BytesSink sink(&out);
   auto dec = Decryptor::Create(testing::TestKey(), "chunk", &sink);
-  ASSERT_TRUE(dec.ok());
-  for (uint8_t b : *c) ASSERT_TRUE((*dec)->Write(ByteView(&b, 1)).ok());
-  ASSERT_TRUE((*dec)->Finish().ok());
+  ASSERT_THAT(dec, IsOk());
+  for (uint8_t b : *c) ASSERT_THAT((*dec)->Write(ByteView(&b, 1)), IsOk());
+  ASSERT_THAT((*dec)->Finish(), IsOk());
   EXPECT_EQ(out, plain);
 }
 
@@ -217,7 +224,7 @@ TEST(Container, PurposesAreBoundIntoTheKeys) {
   // Same key and plaintext, different purposes: each decrypts only as itself.
   const Bytes plain = testing::TextData(100);
   auto m = testing::Encrypt(plain, Compression::kNone, testing::Small(), "manifest");
-  ASSERT_TRUE(m.ok());
+  ASSERT_THAT(m, IsOk());
   EXPECT_EQ(*testing::Decrypt(*m, "manifest"), plain);
   EXPECT_EQ(testing::Decrypt(*m, "pointer").status().code(), Code::kCorrupted);
 }
@@ -227,6 +234,8 @@ TEST(Container, PurposesAreBoundIntoTheKeys) {
 
 namespace chatvault::format {
 namespace {
+
+using ::chatvault::testing::IsOk;
 
 // Memory stays bounded: output flows to the sink segment by segment while input is still
 // arriving, and no single write is larger than one sealed segment (or zstd's output block).
@@ -245,19 +254,19 @@ TEST(Container, StreamsInBoundedPieces) {
   const Bytes plain = testing::RandomData(1 << 20, 4);
   LargestWriteSink enc_sink;
   auto enc = Encryptor::Create(testing::TestKey(), {.compression = Compression::kNone}, &enc_sink);
-  ASSERT_TRUE(enc.ok());
-  ASSERT_TRUE((*enc)->Write(plain).ok());
+  ASSERT_THAT(enc, IsOk());
+  ASSERT_THAT((*enc)->Write(plain), IsOk());
   EXPECT_GT(enc_sink.total, plain.size() - (64 << 10) - 1);  // all but the last segment is out
-  ASSERT_TRUE((*enc)->Finish().ok());
+  ASSERT_THAT((*enc)->Finish(), IsOk());
   EXPECT_LE(enc_sink.largest, size_t{(64 << 10) + 16});
 
   auto container = EncryptBytes(testing::TestKey(), {.compression = Compression::kNone}, plain);
-  ASSERT_TRUE(container.ok());
+  ASSERT_THAT(container, IsOk());
   LargestWriteSink dec_sink;
   auto dec = Decryptor::Create(testing::TestKey(), "chunk", &dec_sink);
-  ASSERT_TRUE(dec.ok());
-  ASSERT_TRUE((*dec)->Write(*container).ok());
-  ASSERT_TRUE((*dec)->Finish().ok());
+  ASSERT_THAT(dec, IsOk());
+  ASSERT_THAT((*dec)->Write(*container), IsOk());
+  ASSERT_THAT((*dec)->Finish(), IsOk());
   EXPECT_EQ(dec_sink.total, plain.size());
   EXPECT_LE(dec_sink.largest, size_t{64 << 10});
 }

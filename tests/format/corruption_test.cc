@@ -5,6 +5,7 @@
 #include "chatvault/crypto/aes_gcm.h"
 #include "format/container_test_util.h"
 #include "format/header.h"
+#include "support/status_matchers.h"
 
 namespace chatvault::format {
 namespace {
@@ -13,6 +14,8 @@ using testing::Decrypt;
 using testing::Encrypt;
 using testing::RandomData;
 using testing::TestKey;
+
+using ::chatvault::testing::IsOk;
 
 constexpr size_t kSeg = 1024;                        // Small() segments
 constexpr size_t kUnit = kSeg + internal::kTagSize;  // one sealed segment
@@ -24,7 +27,7 @@ class Corruption : public ::testing::Test {
   void SetUp() override {
     plain_ = RandomData(4 * kSeg + 904, 5);
     auto c = Encrypt(plain_);
-    ASSERT_TRUE(c.ok());
+    ASSERT_THAT(c, IsOk());
     good_ = *c;
     ASSERT_EQ(good_.size(), kHeader + 4 * kUnit + 904 + 16);
   }
@@ -33,11 +36,13 @@ class Corruption : public ::testing::Test {
     const size_t end = std::min(SegStart(i) + kUnit, good_.size());
     return ByteView(good_).subspan(SegStart(i), end - SegStart(i));
   }
-  static void Expect(const Result<Bytes>& r, Code code, const std::string& words) {
+  static void Expect(const Result<Bytes>& r, Code code, const std::string& words,
+                     Detail detail = Detail::kNone) {
     ASSERT_FALSE(r.ok()) << "damage went unnoticed";
     EXPECT_EQ(r.status().code(), code) << r.status().ToString();
     EXPECT_NE(r.status().message().find(words), std::string::npos)
         << "message: " << r.status().message() << "\nwanted: " << words;
+    EXPECT_EQ(r.status().detail(), detail) << r.status().ToString();
   }
   Bytes plain_;
   Bytes good_;
@@ -147,7 +152,7 @@ TEST_F(Corruption, TrailingData) {
   // A container whose final segment is full: the extra bytes show up as a segment that
   // authenticates only as final.
   auto full = Encrypt(RandomData(2 * kSeg, 11));
-  ASSERT_TRUE(full.ok());
+  ASSERT_THAT(full, IsOk());
   Bytes f = *full;
   Append(f, AsBytes("xyz"));
   Expect(Decrypt(f), Code::kCorrupted, "data follows the final segment (1)");
@@ -159,8 +164,9 @@ TEST_F(Corruption, WrongKeyIsNotCorruption) {
 }
 
 TEST_F(Corruption, WrongPurpose) {
-  Expect(Decrypt(good_, "manifest"), Code::kCorrupted,
-         "holds a \"chunk\", expected a \"manifest\"");
+  // Marked, so that a caller can say "swapped" without reading the message.
+  Expect(Decrypt(good_, "manifest"), Code::kCorrupted, "holds a \"chunk\", expected a \"manifest\"",
+         Detail::kWrongPurpose);
 }
 
 TEST_F(Corruption, UnknownVersion) {
@@ -191,7 +197,7 @@ TEST_F(Corruption, NothingUnauthenticatedIsReleased) {
   c[SegStart(2) + 5] ^= 0x20;
   RecordingSink sink;
   auto dec = Decryptor::Create(TestKey(), "chunk", &sink);
-  ASSERT_TRUE(dec.ok());
+  ASSERT_THAT(dec, IsOk());
   Status s = (*dec)->Write(c);
   if (s.ok()) s = (*dec)->Finish();
   EXPECT_EQ(s.code(), Code::kCorrupted);
@@ -205,7 +211,7 @@ TEST(NonCanonical, EmptyFinalSegmentAfterOthers) {
   auto keys = internal::DeriveContainerKeys(key.secret(), salt, "chunk");
   Bytes header = internal::BuildHeader(0, 10, key.Fingerprint(), salt, "chunk", keys.mac_key);
   auto aead = crypto::AesGcm256::Create(keys.aead_key.view());
-  ASSERT_TRUE(aead.ok());
+  ASSERT_THAT(aead, IsOk());
   uint8_t nonce[12];
   Bytes c = header;
   const Bytes seg0 = RandomData(kSeg, 13);

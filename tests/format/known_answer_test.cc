@@ -6,9 +6,12 @@
 #include "chatvault/crypto/hash.h"
 #include "chatvault/crypto/hkdf.h"
 #include "format/container_test_util.h"
+#include "support/status_matchers.h"
 
 namespace chatvault::format {
 namespace {
+
+using ::chatvault::testing::IsOk;
 
 Result<Bytes> KnownAnswerContainer() {
   const key::BackupKey key = testing::TestKey();  // 00 01 02 ... 1f
@@ -42,7 +45,7 @@ constexpr char kContainerSha256[] =
 
 TEST(KnownAnswer, ContainerIsPinned) {
   auto c = KnownAnswerContainer();
-  ASSERT_TRUE(c.ok());
+  ASSERT_THAT(c, IsOk());
   ASSERT_EQ(c->size(), 79u + (1024 + 16) + (476 + 16));
   EXPECT_EQ(HexEncode(ByteView(*c).first(79)), kHeaderHex);
   EXPECT_EQ(HexEncode(crypto::Sha256(*c)), kContainerSha256);
@@ -50,7 +53,7 @@ TEST(KnownAnswer, ContainerIsPinned) {
 
 TEST(KnownAnswer, FieldsMatchTheSpecification) {
   auto c = KnownAnswerContainer();
-  ASSERT_TRUE(c.ok());
+  ASSERT_THAT(c, IsOk());
   const ByteView b(*c);
   const key::BackupKey key = testing::TestKey();
   EXPECT_EQ(HexEncode(b.first(8)), "89435641554c540a");
@@ -72,17 +75,17 @@ TEST(KnownAnswer, FieldsMatchTheSpecification) {
   EXPECT_EQ(Bytes(b.begin() + 63, b.begin() + 79), mac);
 
   auto aead = crypto::AesGcm256::Create(okm.view().first(32));
-  ASSERT_TRUE(aead.ok());
+  ASSERT_THAT(aead, IsOk());
   const ByteView header = b.first(79);
   uint8_t nonce[12] = {0};
   auto seg0 = aead->OpenFromBytes(ByteView(nonce, 12), header, b.subspan(79, 1040));
-  ASSERT_TRUE(seg0.ok());
+  ASSERT_THAT(seg0, IsOk());
   EXPECT_EQ((*seg0)[250], 250);
   EXPECT_EQ((*seg0)[251], 0);
   nonce[10] = 1;  // index 1
   nonce[11] = 1;  // last
   auto seg1 = aead->OpenFromBytes(ByteView(nonce, 12), header, b.subspan(79 + 1040));
-  ASSERT_TRUE(seg1.ok());
+  ASSERT_THAT(seg1, IsOk());
   ASSERT_EQ(seg1->size(), 476u);
   EXPECT_EQ((*seg1)[0], 1024 % 251);
 }

@@ -3,17 +3,28 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "chatvault/common/file.h"
+#include "support/status_matchers.h"
+#include "support/temp_dir.h"
 
 namespace chatvault::key {
 namespace {
+
+using ::chatvault::testing::IsOk;
+using ::chatvault::testing::StatusIs;
 
 constexpr char kHex[] = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 
 TEST(BackupKey, DisplayIsSixteenGroupsOfFour) {
   auto k = BackupKey::Parse(kHex);
-  ASSERT_TRUE(k.ok()) << k.status().ToString();
+  ASSERT_THAT(k, IsOk());
   EXPECT_EQ(k->Display(),
             "0001 0203 0405 0607 0809 0a0b 0c0d 0e0f 1011 1213 1415 1617 1819 1a1b 1c1d 1e1f");
   EXPECT_EQ(k->Hex(), kHex);
@@ -26,7 +37,7 @@ TEST(BackupKey, ParsesWhatPeopleType) {
         "0001-0203-0405-0607-0809-0a0b-0c0d-0e0f-1011-1213-1415-1617-1819-1a1b-1c1d-1e1f",
         "  00010203 04050607\n08090a0b0c0d0e0f\t101112131415161718191a1b1c1d1e1f\n"}) {
     auto k = BackupKey::Parse(typed);
-    ASSERT_TRUE(k.ok()) << typed;
+    ASSERT_THAT(k, IsOk()) << typed;
     EXPECT_TRUE(k->secret().Equals(want->secret()));
   }
 }
@@ -54,15 +65,44 @@ TEST(KeyFile, RoundTripWithPrivateMode) {
   std::filesystem::create_directories(dir);
   const std::string path = (dir / "backup.key").string();
   BackupKey k = BackupKey::Generate();
-  ASSERT_TRUE(WriteKeyFile(path, k).ok());
+  ASSERT_THAT(WriteKeyFile(path, k), IsOk());
   struct stat st {};
   ASSERT_EQ(stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   auto back = ReadKeyFile(path);
-  ASSERT_TRUE(back.ok());
+  ASSERT_THAT(back, IsOk());
   EXPECT_EQ(back->Hex(), k.Hex());
   EXPECT_EQ(ReadKeyFile((dir / "missing").string()).status().code(), Code::kNotFound);
   std::filesystem::remove_all(dir);
+}
+
+// A power cut right after setup must not lose the key: the rename is made durable by syncing
+// the directory. A failed write keeps the old key and leaves no temporary file.
+TEST(KeyFile, WriteSyncsTheDirectoryAndAFailureKeepsTheOldKey) {
+  chatvault::testing::TempDir dir;
+  const std::string path = dir.Sub("backup.key");
+  const BackupKey old_key = BackupKey::Generate();
+  ASSERT_THAT(WriteKeyFile(path, old_key), IsOk());
+
+  std::vector<std::string> synced_dirs;
+  SetFileFaultHookForTesting([&](FileStep step, const std::string& p) {
+    if (step == FileStep::kSyncDirectory) synced_dirs.push_back(p);
+    return 0;
+  });
+  const BackupKey new_key = BackupKey::Generate();
+  Status written = WriteKeyFile(path, new_key);
+  SetFileFaultHookForTesting(
+      [](FileStep step, const std::string&) { return step == FileStep::kWrite ? ENOSPC : 0; });
+  Status full = WriteKeyFile(path, BackupKey::Generate());
+  SetFileFaultHookForTesting(nullptr);
+
+  ASSERT_THAT(written, IsOk());
+  EXPECT_EQ(synced_dirs, std::vector<std::string>{dir.path()});
+  EXPECT_THAT(full, StatusIs(Code::kNoSpace));
+  auto kept = ReadKeyFile(path);
+  ASSERT_THAT(kept, IsOk());
+  EXPECT_EQ(kept->Hex(), new_key.Hex());
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), {}), 1);
 }
 
 }  // namespace

@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 
 #include "opaque/vector_file.h"
+#include "support/status_matchers.h"
 
 namespace chatvault::crypto {
 namespace {
 
 using chatvault::testing::Hex;
+using ::chatvault::testing::IsOk;
 
 TEST(ExpandMessageXmd, Rfc9380AppendixK3) {
   const auto doc = chatvault::testing::LoadOpaqueVectors("expand_message_xmd_sha512.json");
@@ -18,7 +20,7 @@ TEST(ExpandMessageXmd, Rfc9380AppendixK3) {
     const std::string msg = t.at("msg").get<std::string>();
     const size_t len = std::stoul(t.at("len_in_bytes").get<std::string>(), nullptr, 16);
     auto out = ExpandMessageXmdSha512(AsBytes(msg), AsBytes(dst), len);
-    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    ASSERT_THAT(out, IsOk());
     EXPECT_EQ(HexEncode(out->view()), t.at("uniform_bytes").get<std::string>())
         << "msg '" << msg << "' len " << len;
     ++count;
@@ -29,7 +31,7 @@ TEST(ExpandMessageXmd, Rfc9380AppendixK3) {
 TEST(ExpandMessageXmd, RejectsBadLengths) {
   EXPECT_FALSE(ExpandMessageXmdSha512({}, AsBytes("dst"), 0).ok());
   EXPECT_FALSE(ExpandMessageXmdSha512({}, AsBytes("dst"), 255 * 64 + 1).ok());
-  EXPECT_TRUE(ExpandMessageXmdSha512({}, AsBytes("dst"), 255 * 64).ok());
+  EXPECT_THAT(ExpandMessageXmdSha512({}, AsBytes("dst"), 255 * 64), IsOk());
 }
 
 TEST(ExpandMessageXmd, LongDstIsHashedNotTruncated) {
@@ -37,7 +39,8 @@ TEST(ExpandMessageXmd, LongDstIsHashedNotTruncated) {
   const std::string other(300, 'y');
   auto a = ExpandMessageXmdSha512(AsBytes("m"), AsBytes(long_dst), 32);
   auto b = ExpandMessageXmdSha512(AsBytes("m"), AsBytes(other), 32);
-  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_THAT(a, IsOk());
+  ASSERT_THAT(b, IsOk());
   EXPECT_FALSE(a->Equals(*b));
 }
 

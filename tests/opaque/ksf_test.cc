@@ -3,10 +3,13 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include "support/status_matchers.h"
 #include "support/test_hex.h"
 
 namespace chatvault::opaque {
 namespace {
+
+using ::chatvault::testing::IsOk;
 
 KsfParams SmallArgon(uint32_t lanes = 1) {
   return KsfParams{KsfAlgorithm::kArgon2id, 256, 1, lanes};
@@ -17,7 +20,7 @@ TEST(Ksf, ParamsRoundTrip) {
   const Bytes wire = p.Serialize();
   ASSERT_EQ(wire.size(), KsfParams::kSize);
   auto back = KsfParams::Parse(wire);
-  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_THAT(back, IsOk());
   EXPECT_EQ(back->algorithm, p.algorithm);
   EXPECT_EQ(back->memory_kib, p.memory_kib);
   EXPECT_EQ(back->iterations, p.iterations);
@@ -38,7 +41,7 @@ TEST(Ksf, ParseRejectsBadParams) {
 
 TEST(Ksf, IdentityReturnsInput) {
   auto out = Stretch(KsfParams::IdentityForTests(), AsBytes("abc"));
-  ASSERT_TRUE(out.ok());
+  ASSERT_THAT(out, IsOk());
   EXPECT_EQ(AsChars(out->view()), "abc");
 }
 
@@ -47,15 +50,15 @@ TEST(Ksf, IdentityReturnsInput) {
 TEST(Ksf, Argon2idDependsOnEveryParameter) {
   const Bytes msg(64, 0x42);
   auto base = Stretch(SmallArgon(), msg);
-  ASSERT_TRUE(base.ok()) << base.status().ToString();
+  ASSERT_THAT(base, IsOk());
   EXPECT_EQ(base->size(), 64u);
   auto again = Stretch(SmallArgon(), msg);
-  ASSERT_TRUE(again.ok());
+  ASSERT_THAT(again, IsOk());
   EXPECT_TRUE(base->Equals(*again));
   for (KsfParams p : {KsfParams{KsfAlgorithm::kArgon2id, 512, 1, 1},
                       KsfParams{KsfAlgorithm::kArgon2id, 256, 2, 1}, SmallArgon(2)}) {
     auto other = Stretch(p, msg);
-    ASSERT_TRUE(other.ok()) << other.status().ToString();
+    ASSERT_THAT(other, IsOk());
     EXPECT_FALSE(base->Equals(*other));
   }
 }
@@ -67,7 +70,7 @@ TEST(Ksf, Argon2idMatchesLibsodium) {
   const Bytes msg(64, 0x17);
   const KsfParams p{KsfAlgorithm::kArgon2id, 1024, 2, 1};
   auto ours = Stretch(p, msg);
-  ASSERT_TRUE(ours.ok());
+  ASSERT_THAT(ours, IsOk());
   uint8_t salt[crypto_pwhash_argon2id_SALTBYTES] = {};
   uint8_t theirs[64];
   ASSERT_EQ(crypto_pwhash_argon2id(theirs, sizeof theirs, reinterpret_cast<const char*>(msg.data()),

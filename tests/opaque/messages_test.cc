@@ -5,12 +5,14 @@
 
 #include "chatvault/crypto/random.h"
 #include "opaque/group.h"
+#include "support/status_matchers.h"
 #include "support/test_hex.h"
 
 namespace chatvault::opaque {
 namespace {
 
 using chatvault::testing::Hex;
+using ::chatvault::testing::IsOk;
 
 Element ValidPoint() {
   auto p = internal::ScalarMultBase(internal::RandomScalar().view());
@@ -67,7 +69,7 @@ TEST(Messages, RegistrationRequest) {
   m.blinded_message = ValidPoint();
   const Bytes wire = m.Serialize();
   ASSERT_EQ(wire.size(), RegistrationRequest::kSize);
-  ASSERT_TRUE(RegistrationRequest::Parse(wire).ok());
+  ASSERT_THAT(RegistrationRequest::Parse(wire), IsOk());
   ExpectLengthChecked<RegistrationRequest>(wire);
   ExpectElementFieldChecked<RegistrationRequest>(wire, 0, "blinded element");
 }
@@ -79,7 +81,7 @@ TEST(Messages, RegistrationResponse) {
   const Bytes wire = m.Serialize();
   ASSERT_EQ(wire.size(), 64u);
   auto back = RegistrationResponse::Parse(wire);
-  ASSERT_TRUE(back.ok());
+  ASSERT_THAT(back, IsOk());
   EXPECT_EQ(back->Serialize(), wire);
   ExpectLengthChecked<RegistrationResponse>(wire);
   ExpectElementFieldChecked<RegistrationResponse>(wire, 0, "evaluated element");
@@ -94,7 +96,7 @@ TEST(Messages, RegistrationRecord) {
   const Bytes wire = m.Serialize();
   ASSERT_EQ(wire.size(), 192u);
   auto back = RegistrationRecord::Parse(wire);
-  ASSERT_TRUE(back.ok());
+  ASSERT_THAT(back, IsOk());
   EXPECT_EQ(back->Serialize(), wire);
   ExpectLengthChecked<RegistrationRecord>(wire);
   ExpectElementFieldChecked<RegistrationRecord>(wire, 0, "client public key");
@@ -108,7 +110,7 @@ TEST(Messages, KE1) {
   const Bytes wire = m.Serialize();
   ASSERT_EQ(wire.size(), 96u);
   auto back = KE1::Parse(wire);
-  ASSERT_TRUE(back.ok());
+  ASSERT_THAT(back, IsOk());
   EXPECT_EQ(back->Serialize(), wire);
   ExpectLengthChecked<KE1>(wire);
   ExpectElementFieldChecked<KE1>(wire, 0, "blinded element");
@@ -126,7 +128,7 @@ TEST(Messages, KE2) {
   const Bytes wire = m.Serialize();
   ASSERT_EQ(wire.size(), 320u);
   auto back = KE2::Parse(wire);
-  ASSERT_TRUE(back.ok());
+  ASSERT_THAT(back, IsOk());
   EXPECT_EQ(back->Serialize(), wire);
   ExpectLengthChecked<KE2>(wire);
   ExpectElementFieldChecked<KE2>(wire, 0, "evaluated element");
@@ -139,7 +141,7 @@ TEST(Messages, KE3) {
   const Bytes wire = m.Serialize();
   ASSERT_EQ(wire.size(), 64u);
   auto back = KE3::Parse(wire);
-  ASSERT_TRUE(back.ok());
+  ASSERT_THAT(back, IsOk());
   EXPECT_EQ(back->Serialize(), wire);
   ExpectLengthChecked<KE3>(wire);
 }

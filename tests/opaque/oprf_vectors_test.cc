@@ -4,11 +4,13 @@
 #include "opaque/group.h"
 #include "opaque/oprf.h"
 #include "opaque/vector_file.h"
+#include "support/status_matchers.h"
 
 namespace chatvault::opaque::internal {
 namespace {
 
 using chatvault::testing::Hex;
+using ::chatvault::testing::IsOk;
 using chatvault::testing::ToVec;
 
 TEST(OprfVectors, ContextAndKeyDerivation) {
@@ -20,7 +22,7 @@ TEST(OprfVectors, ContextAndKeyDerivation) {
 
   auto kp = DeriveKeyPair(Hex(suite.at("seed").get<std::string>()),
                           Hex(suite.at("keyInfo").get<std::string>()));
-  ASSERT_TRUE(kp.ok()) << kp.status().ToString();
+  ASSERT_THAT(kp, IsOk());
   EXPECT_EQ(HexEncode(kp->private_key.view()), suite.at("skSm").get<std::string>());
 }
 
@@ -33,13 +35,13 @@ TEST(OprfVectors, BlindEvaluateFinalize) {
     const Bytes input = Hex(v.at("Input").get<std::string>());
     const Bytes blind = Hex(v.at("Blind").get<std::string>());
     auto blinded = OprfBlind(input, blind);
-    ASSERT_TRUE(blinded.ok()) << blinded.status().ToString();
+    ASSERT_THAT(blinded, IsOk());
     EXPECT_EQ(HexEncode(*blinded), v.at("BlindedElement").get<std::string>());
     auto evaluated = OprfBlindEvaluate(sk, *blinded);
-    ASSERT_TRUE(evaluated.ok());
+    ASSERT_THAT(evaluated, IsOk());
     EXPECT_EQ(HexEncode(*evaluated), v.at("EvaluationElement").get<std::string>());
     auto output = OprfFinalize(input, blind, *evaluated);
-    ASSERT_TRUE(output.ok());
+    ASSERT_THAT(output, IsOk());
     EXPECT_EQ(HexEncode(output->view()), v.at("Output").get<std::string>());
     ++count;
   }
@@ -53,7 +55,7 @@ TEST(Oprf, RejectsIdentityAndZeroScalars) {
   EXPECT_EQ(OprfBlindEvaluate(one, identity).status().code(), Code::kInvalidArgument);
   EXPECT_FALSE(OprfBlind(AsBytes("pw"), zero).ok());
   auto blinded = OprfBlind(AsBytes("pw"), one);
-  ASSERT_TRUE(blinded.ok());
+  ASSERT_THAT(blinded, IsOk());
   EXPECT_FALSE(OprfFinalize(AsBytes("pw"), zero, *blinded).ok());
   EXPECT_FALSE(OprfFinalize(AsBytes("pw"), one, identity).ok());
   EXPECT_EQ(ScalarMultBase(zero).status().code(), Code::kInvalidArgument);

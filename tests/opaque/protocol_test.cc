@@ -6,9 +6,12 @@
 #include "chatvault/opaque/client.h"
 #include "chatvault/opaque/server.h"
 #include "opaque/deterministic.h"
+#include "support/status_matchers.h"
 
 namespace chatvault::opaque {
 namespace {
+
+using ::chatvault::testing::IsOk;
 
 const Bytes kUser = ToBytes("user-1234");
 // Small Argon2id parameters keep the suite fast; production uses KsfParams::Default().
@@ -22,13 +25,13 @@ struct Registered {
 Registered Register(const ServerSetup& server, std::string_view password,
                     const Identities& ids = {}, const KsfParams& ksf = kKsf) {
   auto reg = ClientRegistration::Start(AsBytes(password));
-  EXPECT_TRUE(reg.ok());
+  EXPECT_THAT(reg, IsOk());
   auto request = RegistrationRequest::Parse(reg->request().Serialize());
-  EXPECT_TRUE(request.ok());
+  EXPECT_THAT(request, IsOk());
   auto response = server.CreateRegistrationResponse(*request, kUser);
-  EXPECT_TRUE(response.ok());
+  EXPECT_THAT(response, IsOk());
   auto done = std::move(*reg).Finish(*response, ids, ksf);
-  EXPECT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_THAT(done, IsOk());
   return {done->record, std::move(done->export_key)};
 }
 
@@ -38,15 +41,15 @@ TEST(Protocol, RegisterThenLogin) {
   Registered r = Register(server, "correct horse", ids);
 
   auto login = ClientLogin::Start(AsBytes("correct horse"));
-  ASSERT_TRUE(login.ok());
+  ASSERT_THAT(login, IsOk());
   auto s = server.StartLogin(r.record, kUser, login->ke1(), ids.client);
-  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ASSERT_THAT(s, IsOk());
   auto c = std::move(*login).Finish(s->ke2(), ids, kKsf);
-  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_THAT(c, IsOk());
   EXPECT_TRUE(c->export_key.Equals(r.export_key));
   EXPECT_EQ(c->export_key.size(), kNh);
   auto key = std::move(*s).Finish(c->ke3);
-  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  ASSERT_THAT(key, IsOk());
   EXPECT_TRUE(key->Equals(c->session_key));
   EXPECT_EQ(key->size(), kNx);
 }
@@ -59,7 +62,7 @@ TEST(Protocol, TwoLoginsGiveDifferentSessionKeysSameExportKey) {
     auto login = ClientLogin::Start(AsBytes("pw"));
     auto s = server.StartLogin(r.record, kUser, login->ke1());
     auto c = std::move(*login).Finish(s->ke2(), {}, kKsf);
-    ASSERT_TRUE(c.ok());
+    ASSERT_THAT(c, IsOk());
     EXPECT_TRUE(c->export_key.Equals(r.export_key));
     if (i == 0)
       first = c->session_key.Clone();
@@ -73,7 +76,7 @@ TEST(Protocol, WrongPasswordIsPermissionDenied) {
   Registered r = Register(server, "right");
   auto login = ClientLogin::Start(AsBytes("wrong"));
   auto s = server.StartLogin(r.record, kUser, login->ke1());
-  ASSERT_TRUE(s.ok());
+  ASSERT_THAT(s, IsOk());
   auto c = std::move(*login).Finish(s->ke2(), {}, kKsf);
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), Code::kPermissionDenied);
@@ -117,7 +120,7 @@ TEST(Protocol, ServerFromAnotherSetupIsRejected) {
   Registered r = Register(server, "pw");
   auto login = ClientLogin::Start(AsBytes("pw"));
   auto s = impostor.StartLogin(r.record, kUser, login->ke1());
-  ASSERT_TRUE(s.ok());
+  ASSERT_THAT(s, IsOk());
   EXPECT_EQ(std::move(*login).Finish(s->ke2(), {}, kKsf).status().code(), Code::kPermissionDenied);
 }
 
@@ -138,9 +141,9 @@ TEST(Protocol, EveryTamperedKE2ByteIsRejected) {
   Registered r = Register(server, "pw", {}, fast);
   const KE1 ke1 = FixedClient("pw").ke1();
   auto s = server.StartLogin(r.record, kUser, ke1);
-  ASSERT_TRUE(s.ok());
+  ASSERT_THAT(s, IsOk());
   const Bytes good = s->ke2().Serialize();
-  ASSERT_TRUE(FixedClient("pw").Finish(s->ke2(), {}, fast).ok()) << "untampered KE2 must work";
+  ASSERT_THAT(FixedClient("pw").Finish(s->ke2(), {}, fast), IsOk()) << "untampered KE2 must work";
   int parse_rejects = 0;
   for (size_t i = 0; i < good.size(); ++i) {
     Bytes bad = good;
@@ -165,25 +168,25 @@ TEST(Protocol, EveryTamperedKE3ByteIsRejected) {
   Registered r = Register(server, "pw", {}, fast);
   const KE1 ke1 = FixedClient("pw").ke1();
   auto first = server.StartLogin(r.record, kUser, ke1);
-  ASSERT_TRUE(first.ok());
+  ASSERT_THAT(first, IsOk());
   auto c = FixedClient("pw").Finish(first->ke2(), {}, fast);
-  ASSERT_TRUE(c.ok());
+  ASSERT_THAT(c, IsOk());
   // Replaying a finished KE3 to a new server session fails too (new server nonce and share).
   auto replay = server.StartLogin(r.record, kUser, ke1);
   EXPECT_EQ(std::move(*replay).Finish(c->ke3).status().code(), Code::kPermissionDenied);
   for (size_t i = 0; i < KE3::kSize; ++i) {
     auto s = server.StartLogin(r.record, kUser, ke1);
-    ASSERT_TRUE(s.ok());
+    ASSERT_THAT(s, IsOk());
     // Each session gets a fresh server nonce, so re-run the client against it for a valid KE3.
     auto ok_client = FixedClient("pw").Finish(s->ke2(), {}, fast);
-    ASSERT_TRUE(ok_client.ok());
+    ASSERT_THAT(ok_client, IsOk());
     KE3 bad = ok_client->ke3;
     bad.client_mac[i] ^= static_cast<uint8_t>(1u << (i % 8));
     auto key = std::move(*s).Finish(bad);
     ASSERT_FALSE(key.ok()) << "tampered KE3 byte " << i << " accepted";
     EXPECT_EQ(key.status().code(), Code::kPermissionDenied);
   }
-  EXPECT_TRUE(std::move(*first).Finish(c->ke3).ok());
+  EXPECT_THAT(std::move(*first).Finish(c->ke3), IsOk());
 }
 
 TEST(Protocol, FinishTwiceFails) {
@@ -191,9 +194,9 @@ TEST(Protocol, FinishTwiceFails) {
   Registered r = Register(server, "pw", {}, KsfParams::IdentityForTests());
   auto s = server.StartLogin(r.record, kUser, FixedClient("pw").ke1());
   auto c = FixedClient("pw").Finish(s->ke2(), {}, KsfParams::IdentityForTests());
-  ASSERT_TRUE(c.ok());
+  ASSERT_THAT(c, IsOk());
   ServerLogin& login = *s;
-  ASSERT_TRUE(std::move(login).Finish(c->ke3).ok());
+  ASSERT_THAT(std::move(login).Finish(c->ke3), IsOk());
   EXPECT_FALSE(std::move(login).Finish(c->ke3).ok());
 }
 
@@ -203,7 +206,9 @@ TEST(Protocol, UnknownUserGetsConsistentFakeKE2) {
   auto a = server.StartFakeLogin(AsBytes("nobody"), ke1);
   auto b = server.StartFakeLogin(AsBytes("nobody"), ke1);
   auto other = server.StartFakeLogin(AsBytes("someone-else"), ke1);
-  ASSERT_TRUE(a.ok() && b.ok() && other.ok());
+  ASSERT_THAT(a, IsOk());
+  ASSERT_THAT(b, IsOk());
+  ASSERT_THAT(other, IsOk());
   EXPECT_EQ(a->ke2().Serialize().size(), KE2::kSize);
   // Same OPRF evaluation for the same name, as for a real user; fresh nonces each time.
   EXPECT_EQ(a->ke2().evaluated_message, b->ke2().evaluated_message);
@@ -276,7 +281,7 @@ TEST(Protocol, BadInputsHaveClearErrors) {
             Code::kInvalidArgument);
   // A response carrying the identity as the server key.
   auto response = server.CreateRegistrationResponse(reg->request(), kUser);
-  ASSERT_TRUE(response.ok());
+  ASSERT_THAT(response, IsOk());
   RegistrationResponse bad = *response;
   bad.server_public_key = Element{};
   EXPECT_EQ(std::move(*reg).Finish(bad, {}, kKsf).status().code(), Code::kInvalidArgument);
@@ -296,14 +301,14 @@ TEST(Protocol, ServerSetupRoundTrip) {
   const ServerSetup server = ServerSetup::Generate(AsBytes("vault"));
   crypto::Secret wire = server.Serialize();
   auto back = ServerSetup::Parse(wire.view());
-  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_THAT(back, IsOk());
   EXPECT_EQ(back->public_key(), server.public_key());
   EXPECT_EQ(back->identity(), ToBytes("vault"));
   // A user registered with the original logs in against the restored setup.
   const Identities ids{{}, ToBytes("vault")};
   Registered r = Register(server, "pw", ids, KsfParams::IdentityForTests());
   auto s = back->StartLogin(r.record, kUser, FixedClient("pw").ke1());
-  EXPECT_TRUE(FixedClient("pw").Finish(s->ke2(), ids, KsfParams::IdentityForTests()).ok());
+  EXPECT_THAT(FixedClient("pw").Finish(s->ke2(), ids, KsfParams::IdentityForTests()), IsOk());
 
   Bytes truncated(wire.view().begin(), wire.view().end() - 1);
   EXPECT_EQ(ServerSetup::Parse(truncated).status().code(), Code::kInvalidArgument);

@@ -7,11 +7,13 @@
 #include "opaque/envelope.h"
 #include "opaque/group.h"
 #include "opaque/vector_file.h"
+#include "support/status_matchers.h"
 
 namespace chatvault::opaque {
 namespace {
 
 using chatvault::testing::HexField;
+using ::chatvault::testing::IsOk;
 using chatvault::testing::ToVec;
 using nlohmann::json;
 
@@ -34,29 +36,29 @@ TEST_P(RealVectors, ReproducesEveryValue) {
 
   auto setup = Deterministic::MakeSetup(HexField(in, "oprf_seed"),
                                         HexField(in, "server_private_key"), ids.server);
-  ASSERT_TRUE(setup.ok()) << setup.status().ToString();
+  ASSERT_THAT(setup, IsOk());
   EXPECT_EQ(HexEncode(setup->public_key()), H(in, "server_public_key"));
 
   // Registration.
   auto oprf_key = internal::DeriveOprfKey(HexField(in, "oprf_seed"), cred_id);
-  ASSERT_TRUE(oprf_key.ok());
+  ASSERT_THAT(oprf_key, IsOk());
   EXPECT_EQ(HexEncode(oprf_key->view()), H(mid, "oprf_key"));
 
   auto reg = Deterministic::StartRegistration(password, HexField(in, "blind_registration"));
-  ASSERT_TRUE(reg.ok()) << reg.status().ToString();
+  ASSERT_THAT(reg, IsOk());
   EXPECT_EQ(HexEncode(reg->request().Serialize()), H(out, "registration_request"));
 
   auto response = setup->CreateRegistrationResponse(reg->request(), cred_id);
-  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  ASSERT_THAT(response, IsOk());
   EXPECT_EQ(HexEncode(response->Serialize()), H(out, "registration_response"));
 
   auto rp = internal::RandomizedPassword(password, HexField(in, "blind_registration"),
                                          response->evaluated_message, ksf);
-  ASSERT_TRUE(rp.ok());
+  ASSERT_THAT(rp, IsOk());
   EXPECT_EQ(HexEncode(rp->view()), H(mid, "randomized_password"));
   auto stored = internal::StoreEnvelope(*rp, response->server_public_key, ids,
                                         HexField(in, "envelope_nonce"));
-  ASSERT_TRUE(stored.ok());
+  ASSERT_THAT(stored, IsOk());
   EXPECT_EQ(HexEncode(stored->auth_key.view()), H(mid, "auth_key"));
   EXPECT_EQ(HexEncode(stored->masking_key.view()), H(mid, "masking_key"));
   EXPECT_EQ(HexEncode(stored->envelope), H(mid, "envelope"));
@@ -64,7 +66,7 @@ TEST_P(RealVectors, ReproducesEveryValue) {
 
   auto registered = Deterministic::FinishRegistration(std::move(*reg), *response, ids, ksf,
                                                       HexField(in, "envelope_nonce"));
-  ASSERT_TRUE(registered.ok()) << registered.status().ToString();
+  ASSERT_THAT(registered, IsOk());
   EXPECT_EQ(HexEncode(registered->record.Serialize()), H(out, "registration_upload"));
   EXPECT_EQ(HexEncode(registered->export_key.view()), H(out, "export_key"));
 
@@ -72,10 +74,10 @@ TEST_P(RealVectors, ReproducesEveryValue) {
   auto login =
       Deterministic::StartLogin(password, HexField(in, "blind_login"), HexField(in, "client_nonce"),
                                 HexField(in, "client_keyshare_seed"));
-  ASSERT_TRUE(login.ok()) << login.status().ToString();
+  ASSERT_THAT(login, IsOk());
   EXPECT_EQ(HexEncode(login->ke1().Serialize()), H(out, "KE1"));
   auto ke1 = KE1::Parse(login->ke1().Serialize());
-  ASSERT_TRUE(ke1.ok());
+  ASSERT_THAT(ke1, IsOk());
 
   const Bytes masking_nonce = HexField(in, "masking_nonce");
   const Bytes server_nonce = HexField(in, "server_nonce");
@@ -83,20 +85,20 @@ TEST_P(RealVectors, ReproducesEveryValue) {
   auto server =
       Deterministic::StartServerLogin(*setup, registered->record, cred_id, *ke1, ids.client,
                                       context, {masking_nonce, server_nonce, server_seed});
-  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  ASSERT_THAT(server, IsOk());
   EXPECT_EQ(HexEncode(server->ke2().Serialize()), H(out, "KE2"));
   auto ke2 = KE2::Parse(server->ke2().Serialize());
-  ASSERT_TRUE(ke2.ok());
+  ASSERT_THAT(ke2, IsOk());
 
   // The 3DH intermediates, recomputed from the server's side.
   auto server_share = internal::DeriveDiffieHellmanKeyPair(server_seed);
-  ASSERT_TRUE(server_share.ok());
+  ASSERT_THAT(server_share, IsOk());
   auto creds = internal::MakeCleartextCredentials(setup->public_key(),
                                                   registered->record.client_public_key, ids);
-  ASSERT_TRUE(creds.ok());
+  ASSERT_THAT(creds, IsOk());
   auto preamble =
       internal::Preamble(context, creds->client_identity, *ke1, creds->server_identity, *ke2);
-  ASSERT_TRUE(preamble.ok());
+  ASSERT_THAT(preamble, IsOk());
   Bytes ikm;
   const Bytes server_sk = HexField(in, "server_private_key");
   Append(ikm, *internal::ScalarMult(server_share->private_key.view(), ke1->client_public_keyshare));
@@ -109,15 +111,15 @@ TEST_P(RealVectors, ReproducesEveryValue) {
   EXPECT_EQ(HexEncode(keys.client_mac_key.view()), H(mid, "client_mac_key"));
 
   auto finished = Deterministic::FinishLogin(std::move(*login), *ke2, ids, ksf, context);
-  ASSERT_TRUE(finished.ok()) << finished.status().ToString();
+  ASSERT_THAT(finished, IsOk());
   EXPECT_EQ(HexEncode(finished->ke3.Serialize()), H(out, "KE3"));
   EXPECT_EQ(HexEncode(finished->session_key.view()), H(out, "session_key"));
   EXPECT_EQ(HexEncode(finished->export_key.view()), H(out, "export_key"));
 
   auto ke3 = KE3::Parse(finished->ke3.Serialize());
-  ASSERT_TRUE(ke3.ok());
+  ASSERT_THAT(ke3, IsOk());
   auto server_key = std::move(*server).Finish(*ke3);
-  ASSERT_TRUE(server_key.ok()) << server_key.status().ToString();
+  ASSERT_THAT(server_key, IsOk());
   EXPECT_EQ(HexEncode(server_key->view()), H(out, "session_key"));
 }
 
@@ -133,22 +135,22 @@ TEST(FakeVectors, ReproducesKE2ForUnknownUser) {
     auto setup =
         Deterministic::MakeSetup(HexField(in, "oprf_seed"), HexField(in, "server_private_key"),
                                  HexField(in, "server_identity"));
-    ASSERT_TRUE(setup.ok());
+    ASSERT_THAT(setup, IsOk());
     EXPECT_EQ(HexEncode(setup->public_key()), HexEncode(HexField(in, "server_public_key")));
     // The fake record's client key pair is consistent with the vector's inputs.
     auto client_pk = internal::ScalarMultBase(HexField(in, "client_private_key"));
-    ASSERT_TRUE(client_pk.ok());
+    ASSERT_THAT(client_pk, IsOk());
     EXPECT_EQ(HexEncode(*client_pk), HexEncode(HexField(in, "client_public_key")));
 
     auto ke1 = KE1::Parse(HexField(in, "KE1"));
-    ASSERT_TRUE(ke1.ok()) << ke1.status().ToString();
+    ASSERT_THAT(ke1, IsOk());
     const Bytes masking_nonce = HexField(in, "masking_nonce");
     const Bytes server_nonce = HexField(in, "server_nonce");
     const Bytes server_seed = HexField(in, "server_keyshare_seed");
     auto server = Deterministic::StartFakeServerLogin(
         *setup, *client_pk, HexField(in, "masking_key"), HexField(in, "credential_identifier"),
         *ke1, HexField(in, "client_identity"), context, {masking_nonce, server_nonce, server_seed});
-    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    ASSERT_THAT(server, IsOk());
     EXPECT_EQ(HexEncode(server->ke2().Serialize()), HexEncode(HexField(v.at("outputs"), "KE2")));
     ++count;
   }

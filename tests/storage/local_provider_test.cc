@@ -9,12 +9,15 @@
 
 #include "chatvault/storage/local_provider.h"
 #include "support/provider_conformance.h"
+#include "support/status_matchers.h"
 #include "support/temp_dir.h"
 
 namespace chatvault::storage {
 namespace {
 
 using chatvault::testing::ConformanceTarget;
+using ::chatvault::testing::IsOk;
+using ::chatvault::testing::IsOkAndHolds;
 using chatvault::testing::ProviderConformance;
 using chatvault::testing::TempDir;
 
@@ -42,8 +45,8 @@ INSTANTIATE_TEST_SUITE_P(Local, ProviderConformance,
 TEST(LocalProvider, LeavesNoTempFilesAndListSkipsStaleOnes) {
   TempDir dir;
   auto p = OpenLocalProvider(dir.path());
-  ASSERT_TRUE(p->PutIfAbsent("chunks/aa/1", ToBytes("x")).ok());
-  ASSERT_TRUE(p->Put("current", ToBytes("y")).ok());
+  ASSERT_THAT(p->PutIfAbsent("chunks/aa/1", ToBytes("x")), IsOk());
+  ASSERT_THAT(p->Put("current", ToBytes("y")), IsOk());
   EXPECT_EQ(p->PutIfAbsent("chunks/aa/1", ToBytes("z")).code(), Code::kAlreadyExists);
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir.path())) {
     EXPECT_NE(e.path().filename().string().rfind(".tmp-", 0), 0u) << e.path();
@@ -51,7 +54,7 @@ TEST(LocalProvider, LeavesNoTempFilesAndListSkipsStaleOnes) {
   // A temp file left by a crash is not an object.
   std::ofstream(dir.Sub("chunks/aa/.tmp-deadbeef")) << "partial";
   auto listed = p->List("chunks/");
-  ASSERT_TRUE(listed.ok());
+  ASSERT_THAT(listed, IsOk());
   ASSERT_EQ(listed->size(), 1u);
   EXPECT_EQ((*listed)[0].name, "chunks/aa/1");
 }
@@ -62,8 +65,8 @@ TEST(LocalProvider, RemovesAbandonedTempFilesStartedBeforeTheCutOff) {
   namespace fs = std::filesystem;
   TempDir dir;
   auto p = OpenLocalProvider(dir.path());
-  ASSERT_TRUE(p->PutIfAbsent("chunks/aa/1", ToBytes("x")).ok());
-  ASSERT_TRUE(p->Put("current/0000000001", ToBytes("y")).ok());
+  ASSERT_THAT(p->PutIfAbsent("chunks/aa/1", ToBytes("x")), IsOk());
+  ASSERT_THAT(p->Put("current/0000000001", ToBytes("y")), IsOk());
   std::ofstream(dir.Sub("chunks/aa/.tmp-old")) << "partial";
   std::ofstream(dir.Sub("current/.tmp-old")) << "partial";
   std::ofstream(dir.Sub("chunks/aa/.tmp-new")) << "in flight";
@@ -72,19 +75,19 @@ TEST(LocalProvider, RemovesAbandonedTempFilesStartedBeforeTheCutOff) {
   fs::last_write_time(dir.Sub("current/.tmp-old"), an_hour_ago);
 
   auto removed = p->RemoveAbandonedWrites(std::chrono::system_clock::now() - std::chrono::minutes(1));
-  ASSERT_TRUE(removed.ok()) << removed.status().ToString();
+  ASSERT_THAT(removed, IsOk());
   EXPECT_EQ(*removed, 2u);
   EXPECT_FALSE(fs::exists(dir.Sub("chunks/aa/.tmp-old")));
   EXPECT_FALSE(fs::exists(dir.Sub("current/.tmp-old")));
   EXPECT_TRUE(fs::exists(dir.Sub("chunks/aa/.tmp-new")));
-  EXPECT_TRUE(p->Get("chunks/aa/1").ok());
-  EXPECT_TRUE(p->Get("current/0000000001").ok());
+  EXPECT_THAT(p->Get("chunks/aa/1"), IsOk());
+  EXPECT_THAT(p->Get("current/0000000001"), IsOk());
 }
 
 TEST(LocalProvider, ObjectsArePrivateFiles) {
   TempDir dir;
   auto p = OpenLocalProvider(dir.Sub("new/nested"));
-  ASSERT_TRUE(p->PutIfAbsent("manifests/1", ToBytes("m")).ok());
+  ASSERT_THAT(p->PutIfAbsent("manifests/1", ToBytes("m")), IsOk());
   struct stat st;
   ASSERT_EQ(::stat(dir.Sub("new/nested/manifests/1").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
@@ -93,13 +96,11 @@ TEST(LocalProvider, ObjectsArePrivateFiles) {
 TEST(OpenProvider, PlainPathsAndFileUrlsAreLocal) {
   TempDir dir;
   auto a = OpenProvider(dir.path());
-  ASSERT_TRUE(a.ok());
-  ASSERT_TRUE((*a)->PutIfAbsent("obj", ToBytes("1")).ok());
+  ASSERT_THAT(a, IsOk());
+  ASSERT_THAT((*a)->PutIfAbsent("obj", ToBytes("1")), IsOk());
   auto b = OpenProvider("file://" + dir.path());
-  ASSERT_TRUE(b.ok());
-  auto got = (*b)->Get("obj");
-  ASSERT_TRUE(got.ok());
-  EXPECT_EQ(*got, ToBytes("1"));
+  ASSERT_THAT(b, IsOk());
+  EXPECT_THAT((*b)->Get("obj"), IsOkAndHolds(ToBytes("1")));
   EXPECT_EQ((*b)->Describe(), "local:" + dir.path());
   EXPECT_EQ(OpenProvider("file://relative").status().code(), Code::kInvalidArgument);
   EXPECT_EQ(OpenProvider("").status().code(), Code::kInvalidArgument);
@@ -114,13 +115,13 @@ TEST(OpenProvider, UnknownSchemesAreUnsupportedAndRegisteredOnesAreUsed) {
     return OpenLocalProvider(dir.path());
   });
   auto p = OpenProvider("testscheme://bucket/prefix");
-  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  ASSERT_THAT(p, IsOk());
   EXPECT_EQ(seen, "testscheme://bucket/prefix");
   RegisterScheme("rclone", [&](std::string_view location) -> Result<std::unique_ptr<Provider>> {
     seen = std::string(location);
     return OpenLocalProvider(dir.path());
   });
-  ASSERT_TRUE(OpenProvider("rclone:gdrive:backups").ok());
+  ASSERT_THAT(OpenProvider("rclone:gdrive:backups"), IsOk());
   EXPECT_EQ(seen, "rclone:gdrive:backups");
 }
 

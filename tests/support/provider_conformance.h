@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "chatvault/storage/provider.h"
+#include "support/status_matchers.h"
 
 namespace chatvault::testing {
 
@@ -48,7 +49,7 @@ class ProviderConformance : public ::testing::TestWithParam<ConformanceTarget> {
 
   std::vector<std::string> Names(std::string_view prefix) {
     auto listed = provider_->List(prefix);
-    EXPECT_TRUE(listed.ok()) << listed.status().ToString();
+    EXPECT_THAT(listed, IsOk());
     std::vector<std::string> names;
     if (listed.ok()) {
       for (const auto& o : *listed) names.push_back(o.name);
@@ -67,46 +68,38 @@ TEST_P(ProviderConformance, GetOfMissingObjectIsNotFound) {
 
 TEST_P(ProviderConformance, PutIfAbsentThenGetRoundTrips) {
   const Bytes data = Data("hello, chunk");
-  ASSERT_TRUE(p().PutIfAbsent("chunks/ab/abcdef", data).ok());
-  auto got = p().Get("chunks/ab/abcdef");
-  ASSERT_TRUE(got.ok()) << got.status().ToString();
-  EXPECT_EQ(*got, data);
+  ASSERT_THAT(p().PutIfAbsent("chunks/ab/abcdef", data), IsOk());
+  EXPECT_THAT(p().Get("chunks/ab/abcdef"), IsOkAndHolds(data));
 }
 
 TEST_P(ProviderConformance, EmptyObjectRoundTrips) {
-  ASSERT_TRUE(p().PutIfAbsent("empty", {}).ok());
-  auto got = p().Get("empty");
-  ASSERT_TRUE(got.ok()) << got.status().ToString();
-  EXPECT_TRUE(got->empty());
+  ASSERT_THAT(p().PutIfAbsent("empty", {}), IsOk());
+  EXPECT_THAT(p().Get("empty"), IsOkAndHolds(::testing::IsEmpty()));
 }
 
 TEST_P(ProviderConformance, PutIfAbsentRefusesExistingNameAndKeepsOldData) {
-  ASSERT_TRUE(p().PutIfAbsent("current/0001", Data("first")).ok());
+  ASSERT_THAT(p().PutIfAbsent("current/0001", Data("first")), IsOk());
   Status second = p().PutIfAbsent("current/0001", Data("second"));
   EXPECT_EQ(second.code(), Code::kAlreadyExists) << second.ToString();
-  auto got = p().Get("current/0001");
-  ASSERT_TRUE(got.ok());
-  EXPECT_EQ(*got, Data("first"));
+  EXPECT_THAT(p().Get("current/0001"), IsOkAndHolds(Data("first")));
 }
 
 TEST_P(ProviderConformance, PutReplaces) {
-  ASSERT_TRUE(p().Put("current", Data("one")).ok());
-  ASSERT_TRUE(p().Put("current", Data("two, longer")).ok());
-  auto got = p().Get("current");
-  ASSERT_TRUE(got.ok());
-  EXPECT_EQ(*got, Data("two, longer"));
+  ASSERT_THAT(p().Put("current", Data("one")), IsOk());
+  ASSERT_THAT(p().Put("current", Data("two, longer")), IsOk());
+  EXPECT_THAT(p().Get("current"), IsOkAndHolds(Data("two, longer")));
 }
 
 TEST_P(ProviderConformance, ListIsSortedFilteredAndSized) {
-  ASSERT_TRUE(p().PutIfAbsent("manifests/0000000002", Data("bb")).ok());
-  ASSERT_TRUE(p().PutIfAbsent("manifests/0000000010", Data("cccc")).ok());
-  ASSERT_TRUE(p().PutIfAbsent("manifests/0000000001", Data("a")).ok());
-  ASSERT_TRUE(p().PutIfAbsent("chunks/00/0011", Data("x")).ok());
-  ASSERT_TRUE(p().PutIfAbsent("chunks/ff/ff22", Data("y")).ok());
-  ASSERT_TRUE(p().PutIfAbsent("current/0000000001", Data("p")).ok());
+  ASSERT_THAT(p().PutIfAbsent("manifests/0000000002", Data("bb")), IsOk());
+  ASSERT_THAT(p().PutIfAbsent("manifests/0000000010", Data("cccc")), IsOk());
+  ASSERT_THAT(p().PutIfAbsent("manifests/0000000001", Data("a")), IsOk());
+  ASSERT_THAT(p().PutIfAbsent("chunks/00/0011", Data("x")), IsOk());
+  ASSERT_THAT(p().PutIfAbsent("chunks/ff/ff22", Data("y")), IsOk());
+  ASSERT_THAT(p().PutIfAbsent("current/0000000001", Data("p")), IsOk());
 
   auto listed = p().List("manifests/");
-  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_THAT(listed, IsOk());
   ASSERT_EQ(listed->size(), 3u);
   EXPECT_EQ((*listed)[0].name, "manifests/0000000001");
   EXPECT_EQ((*listed)[0].size, 1u);
@@ -126,14 +119,14 @@ TEST_P(ProviderConformance, ListIsSortedFilteredAndSized) {
 TEST_P(ProviderConformance, ListOfEmptyLocationIsEmpty) { EXPECT_TRUE(Names("").empty()); }
 
 TEST_P(ProviderConformance, DeleteIsIdempotent) {
-  ASSERT_TRUE(p().PutIfAbsent("chunks/12/1234", Data("z")).ok());
-  ASSERT_TRUE(p().Delete("chunks/12/1234").ok());
+  ASSERT_THAT(p().PutIfAbsent("chunks/12/1234", Data("z")), IsOk());
+  ASSERT_THAT(p().Delete("chunks/12/1234"), IsOk());
   EXPECT_EQ(p().Get("chunks/12/1234").status().code(), Code::kNotFound);
-  EXPECT_TRUE(p().Delete("chunks/12/1234").ok());
-  EXPECT_TRUE(p().Delete("never/existed").ok());
+  EXPECT_THAT(p().Delete("chunks/12/1234"), IsOk());
+  EXPECT_THAT(p().Delete("never/existed"), IsOk());
   EXPECT_TRUE(Names("chunks/").empty());
   // A deleted name can be created again.
-  EXPECT_TRUE(p().PutIfAbsent("chunks/12/1234", Data("again")).ok());
+  EXPECT_THAT(p().PutIfAbsent("chunks/12/1234", Data("again")), IsOk());
 }
 
 TEST_P(ProviderConformance, RejectsNamesThatEscapeTheRoot) {
@@ -149,12 +142,10 @@ TEST_P(ProviderConformance, RejectsNamesThatEscapeTheRoot) {
 TEST_P(ProviderConformance, LargerObjectRoundTrips) {
   Bytes big(3 * 1024 * 1024 + 17);
   for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<uint8_t>(i * 131 + (i >> 9));
-  ASSERT_TRUE(p().PutIfAbsent("chunks/bb/big", big).ok());
-  auto got = p().Get("chunks/bb/big");
-  ASSERT_TRUE(got.ok()) << got.status().ToString();
-  EXPECT_TRUE(*got == big);
+  ASSERT_THAT(p().PutIfAbsent("chunks/bb/big", big), IsOk());
+  EXPECT_THAT(p().Get("chunks/bb/big"), IsOkAndHolds(big));
   auto listed = p().List("chunks/bb/");
-  ASSERT_TRUE(listed.ok());
+  ASSERT_THAT(listed, IsOk());
   ASSERT_EQ(listed->size(), 1u);
   EXPECT_EQ((*listed)[0].size, big.size());
 }
@@ -178,7 +169,7 @@ TEST_P(ProviderConformance, ConcurrentPutIfAbsentHasOneWinner) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(wins.load(), 1);
   auto got = p().Get("current/0000000007");
-  ASSERT_TRUE(got.ok());
+  ASSERT_THAT(got, IsOk());
   ASSERT_EQ(got->size(), 4096u);
   EXPECT_TRUE(std::all_of(got->begin(), got->end(), [&](uint8_t b) { return b == (*got)[0]; }));
 }

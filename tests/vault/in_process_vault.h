@@ -4,6 +4,7 @@
 // client sends is recorded so tests can replay it as an attacker would.
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <mutex>
 #include <string>
@@ -14,6 +15,7 @@
 #include "chatvault/vault/vault_service.h"
 #include "chatvault/vaultclient/vault_client.h"
 #include "support/memory_record_store.h"
+#include "support/temp_dir.h"
 #include "vault/api_routes.h"
 
 namespace chatvault::testing {
@@ -23,30 +25,59 @@ struct SentRequest {
   std::string body;
 };
 
+// The audit log of an in-process vault: real JSON lines in a temp file, and a switch that makes
+// writing them fail.
+class TestAuditLog final : public vault::AuditLog {
+ public:
+  explicit TestAuditLog(const crypto::Secret& master)
+      : log_(std::move(vault::JsonLinesAuditLog::Open(
+                           dir_.Sub("audit.jsonl"), false,
+                           vault::VaultService::AuditAccountKey(master), "test-instance")
+                           .value())),
+        account_key_(vault::VaultService::AuditAccountKey(master)) {}
+  Status Record(const vault::AuditEvent& event) override {
+    if (failing_) return IoError("the test audit log is failing");
+    return log_->Record(event);
+  }
+  void SetFailing(bool failing) { failing_ = failing; }
+  std::string path() const { return dir_.Sub("audit.jsonl"); }
+  std::string AccountHash(const std::string& account) const {
+    return vault::JsonLinesAuditLog::AccountHash(account_key_, account);
+  }
+
+ private:
+  TempDir dir_;
+  std::unique_ptr<vault::JsonLinesAuditLog> log_;
+  crypto::Secret account_key_;
+  std::atomic<bool> failing_{false};
+};
+
 class InProcessVault {
  public:
   static constexpr int64_t kStartTime = 1'800'000'000;
 
   InProcessVault()
-      : token_secret_(crypto::RandomSecret(32)),
-        service_(store_, opaque::ServerSetup::Generate(), crypto::RandomSecret(32),
-                 token_secret_.Clone(), Options(&now_), metrics_),
+      : token_keys_(vault::TokenKeys::Single("k1", crypto::RandomSecret(32)).value()),
+        master_(crypto::RandomSecret(32)),
+        audit_(master_),
+        service_(store_, opaque::ServerSetup::Generate(), master_, token_keys_.Clone(),
+                 Options(&now_), metrics_, &audit_),
         routes_(service_, metrics_) {}
+
+  TestAuditLog& audit() { return audit_; }
 
   MemoryRecordStore& store() { return store_; }
   vault::Metrics& metrics() { return metrics_; }
   void Advance(int64_t seconds) { now_ += seconds; }
 
-  std::string Token(const std::string& account) {
-    return *vault::IssueAccountToken(token_secret_, account, now_ + 3600);
-  }
+  std::string Token(const std::string& account) { return *token_keys_.Issue(account, now_ + 3600); }
 
   // A client whose requests reach the routes in this process.
   std::unique_ptr<vaultclient::VaultClient> Client(vaultclient::ClientOptions options = {});
 
   // Sends a request as an attacker would, bypassing any client.
   vault::ApiReply Send(const SentRequest& request) {
-    return routes_.Handle(vault::ApiRequest{"POST", request.path, request.body});
+    return routes_.Handle(vault::ApiRequest{"POST", request.path, request.body, ""});
   }
 
   // Every request clients sent, oldest first.
@@ -90,7 +121,7 @@ class InProcessVault {
         lose = true;
       }
     }
-    vault::ApiReply reply = routes_.Handle(vault::ApiRequest{"POST", path, body});
+    vault::ApiReply reply = routes_.Handle(vault::ApiRequest{"POST", path, body, ""});
     if (lose) return Unavailable("the connection dropped before the answer arrived");
     return vaultclient::VaultTransport::Reply{reply.status, reply.body};
   }
@@ -98,7 +129,9 @@ class InProcessVault {
   int64_t now_ = kStartTime;
   MemoryRecordStore store_;
   vault::Metrics metrics_;
-  crypto::Secret token_secret_;
+  vault::TokenKeys token_keys_;
+  crypto::Secret master_;
+  TestAuditLog audit_;
   vault::VaultService service_;
   vault::ApiRoutes routes_;
   std::mutex mu_;
@@ -113,7 +146,7 @@ class InProcessVault::Transport final : public vaultclient::VaultTransport {
   Result<Reply> Send(const std::string& method, const std::string& path,
                      const std::string& body) override {
     if (method != "POST") {
-      vault::ApiReply reply = vault_.routes_.Handle(vault::ApiRequest{method, path, body});
+      vault::ApiReply reply = vault_.routes_.Handle(vault::ApiRequest{method, path, body, ""});
       return Reply{reply.status, reply.body};
     }
     return vault_.Deliver(path, body);

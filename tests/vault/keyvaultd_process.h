@@ -3,11 +3,15 @@
 // fail.
 #pragma once
 
+#include <signal.h>
 #include <sys/wait.h>
 
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "support/temp_dir.h"
 
@@ -52,14 +56,40 @@ class KeyvaultdProcess {
   const std::string& url() const { return url_; }
   std::string ca_file() const { return dir_.Sub("vault/tls/cert.pem"); }
   std::string dir() const { return dir_.Sub("vault"); }
+  int port() const { return std::atoi(ReadLine(dir_.Sub("vault/port")).c_str()); }
+  int pid() const { return std::atoi(ReadLine(dir_.Sub("vault/pid")).c_str()); }
+  // What GET /metrics wants after "Authorization: Bearer " (start-keyvaultd.sh makes it).
+  std::string metrics_token() const { return ReadLine(dir_.Sub("vault/metrics-token")); }
 
-  std::string Token(const std::string& account, int ttl = 3600) const {
+  // `key_id` empty: the keys file's first key.
+  std::string Token(const std::string& account, int ttl = 3600,
+                    const std::string& key_id = "") const {
     int rc = 0;
-    std::string token = RunCommand(Binary() + " issue-token --token-secret-file " +
-                                       dir_.Sub("vault/token-secret") + " --account " + account +
-                                       " --ttl " + std::to_string(ttl),
-                                   &rc);
+    std::string token =
+        RunCommand(Binary() + " issue-token --token-secret-file " + dir_.Sub("vault/token-secret") +
+                       " --account " + account + " --ttl " + std::to_string(ttl) +
+                       (key_id.empty() ? "" : " --key-id " + key_id) + " 2>&1",
+                   &rc);
     return rc == 0 ? token : "issue-token failed: " + token;
+  }
+
+  // Sends `signal` to keyvaultd (SIGHUP: reload).
+  bool Signal(int signal) const { return pid() > 0 && ::kill(pid(), signal) == 0; }
+
+  // Waits until keyvaultd's log holds `needle` at least `count` times.
+  bool WaitForLog(const std::string& needle, int count = 1,
+                  std::chrono::seconds timeout = std::chrono::seconds(30)) const {
+    const auto give_up = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < give_up) {
+      const std::string log = Log();
+      int found = 0;
+      for (size_t at = log.find(needle); at != std::string::npos; at = log.find(needle, at + 1)) {
+        ++found;
+      }
+      if (found >= count) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
   }
 
   std::string Log() const {
@@ -70,6 +100,13 @@ class KeyvaultdProcess {
   static std::string Binary() { return std::string(CHATVAULT_BINARY_DIR) + "/src/vault/keyvaultd"; }
 
  private:
+  static std::string ReadLine(const std::string& path) {
+    std::ifstream in(path);
+    std::string line;
+    std::getline(in, line);
+    return line;
+  }
+
   static std::string Script(const char* name) {
     return std::string(CHATVAULT_SOURCE_DIR) + "/tools/vault/" + name;
   }

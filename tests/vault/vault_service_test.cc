@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <fstream>
+
 #include <nlohmann/json.hpp>
 
 #include "chatvault/opaque/client.h"
@@ -403,6 +406,90 @@ TEST_F(VaultServiceTest, TheBackupSequenceIsSignedMonotonicAndSurvivesAPasswordC
   EXPECT_EQ(vault_.Client()->Recover("alice", kPassword)->backup_sequence, 7u);
   ASSERT_TRUE(client->Register("alice", vault_.Token("alice"), "changed 77", k).ok());
   EXPECT_EQ(vault_.Client()->Recover("alice", "changed 77")->backup_sequence, 7u);
+}
+
+// --- The audit log --------------------------------------------------------------------------
+
+std::vector<json> AuditLines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<json> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
+  return lines;
+}
+
+std::vector<std::string> EventNames(const std::vector<json>& lines) {
+  std::vector<std::string> names;
+  for (const json& line : lines) names.push_back(line["event"]);
+  return names;
+}
+
+TEST_F(VaultServiceTest, EverySecurityEventIsLoggedAndNoLineHoldsASecret) {
+  key::BackupKey k = RegisterAlice();
+  (void)WrongGuess();
+  ASSERT_TRUE(vault_.Client()->Recover("alice", kPassword).ok());
+  ASSERT_TRUE(vault_.Client()->SetBackupSequence("alice", k, 3).ok());
+  ASSERT_TRUE(vault_.Client()->Register("alice", vault_.Token("alice"), "changed 42", k).ok());
+  (void)vault_.Client()->Register("alice", vault_.Token("alice"), "stolen 42",
+                                  key::BackupKey::Generate());
+  (void)vault_.Client()->Register("alice", "1.00", "forged 42", k);
+  for (int i = 0; i < 10; ++i) (void)WrongGuess();
+  ASSERT_TRUE(vault_.Client()->Register("alice", vault_.Token("alice"), kPassword, k).ok());
+  ASSERT_TRUE(vault_.Client()->Delete("alice", vault_.Token("alice"), k).ok());
+
+  const std::vector<json> lines = AuditLines(vault_.audit().path());
+  const std::vector<std::string> names = EventNames(lines);
+  for (const char* kind : {"registered", "replaced", "guess_counted", "login_settled",
+                           "wrong_password", "record_destroyed", "deleted", "token_rejected",
+                           "proof_rejected", "backup_sequence"}) {
+    EXPECT_NE(std::find(names.begin(), names.end(), kind), names.end()) << kind;
+  }
+  const std::string text = [&] {
+    std::ifstream in(vault_.audit().path());
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }();
+  for (const std::string& secret : {std::string("alice"), std::string(kPassword),
+                                    std::string(kWrong), vault_.Token("alice"), k.Hex()}) {
+    EXPECT_EQ(text.find(secret), std::string::npos) << "the audit log holds '" << secret << "'";
+  }
+  for (const SentRequest& sent : vault_.Sent()) {
+    const json body = json::parse(sent.body);
+    for (const char* field : {"proof", "token", "ke1", "ke3", "session", "record", "wrapped_key"}) {
+      if (body.contains(field) && body[field].is_string()) {
+        EXPECT_EQ(text.find(body[field].get<std::string>()), std::string::npos) << field;
+      }
+    }
+  }
+  for (const json& line : lines) {
+    EXPECT_EQ(line["account"], vault_.audit().AccountHash("alice")) << line.dump();
+    EXPECT_EQ(line["instance"], "test-instance");
+    EXPECT_FALSE(line["request"].get<std::string>().empty());
+  }
+  // A counted guess says how many tries it left.
+  for (const json& line : lines) {
+    if (line["event"] == "guess_counted") {
+      EXPECT_TRUE(line.contains("attempts_left"));
+    }
+  }
+}
+
+// An event is written before its effect is acknowledged: when the log cannot be written the
+// client is told to retry, and the retry is answered (and logged) from what was stored.
+TEST_F(VaultServiceTest, NoGuessIsAnsweredUnlogged) {
+  RegisterAlice();
+  vault_.audit().SetFailing(true);
+  auto login = opaque::ClientLogin::Start(AsBytes(kWrong));
+  const SentRequest start{"/v1/recover/start",
+                          json{{"account", "alice"},
+                               {"ke1", HexEncode(login->ke1().Serialize())}}.dump()};
+  EXPECT_EQ(vault_.Send(start).status, 503);
+  vault_.audit().SetFailing(false);
+  const ApiReply retried = vault_.Send(start);
+  ASSERT_EQ(retried.status, 200);
+  EXPECT_EQ(json::parse(retried.body)["attempts_remaining"], 9);
+  const std::vector<json> lines = AuditLines(vault_.audit().path());
+  ASSERT_FALSE(lines.empty());
+  EXPECT_EQ(lines.back()["event"], "guess_counted");
+  EXPECT_EQ(lines.back()["serial"], 1);
 }
 
 }  // namespace

@@ -14,14 +14,17 @@
 
 #include "chatvault/vaultstore/sqlite_record_store.h"
 #include "chatvault/vaultstore/store_registry.h"
+#include "support/status_matchers.h"
 #include "support/temp_dir.h"
 
 namespace chatvault::vaultstore {
 namespace {
 
+using ::chatvault::testing::IsOk;
+
 std::unique_ptr<RecordStore> Open(const std::string& path) {
   auto store = OpenRecordStore("sqlite:" + path);
-  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_THAT(store, IsOk());
   return std::move(store).value();
 }
 
@@ -43,25 +46,26 @@ TEST(SqliteRecordStore, AbsentKeyReadsAsNothing) {
   testing::TempDir dir;
   auto store = Open(dir.Sub("r.db"));
   auto got = store->Get("acct/alice");
-  ASSERT_TRUE(got.ok());
+  ASSERT_THAT(got, IsOk());
   EXPECT_FALSE(got->has_value());
-  EXPECT_TRUE(store->Health().ok());
+  EXPECT_THAT(store->Health(), IsOk());
 }
 
 TEST(SqliteRecordStore, CompareAndSetNeedsTheCurrentVersion) {
   testing::TempDir dir;
   auto store = Open(dir.Sub("r.db"));
   auto v1 = store->CompareAndSet("k", 0, AsBytes("one"));
-  ASSERT_TRUE(v1.ok()) << v1.status().ToString();
+  ASSERT_THAT(v1, IsOk());
   EXPECT_GT(*v1, 0u);
   // Creating again, or writing with a stale version, loses.
   EXPECT_EQ(store->CompareAndSet("k", 0, AsBytes("x")).status().code(), Code::kConflict);
   auto v2 = store->CompareAndSet("k", *v1, AsBytes("two"));
-  ASSERT_TRUE(v2.ok());
+  ASSERT_THAT(v2, IsOk());
   EXPECT_GT(*v2, *v1);
   EXPECT_EQ(store->CompareAndSet("k", *v1, AsBytes("x")).status().code(), Code::kConflict);
   auto got = store->Get("k");
-  ASSERT_TRUE(got.ok() && got->has_value());
+  ASSERT_THAT(got, IsOk());
+  ASSERT_TRUE(got->has_value());
   EXPECT_EQ(AsChars((*got)->value), "two");
   EXPECT_EQ((*got)->version, *v2);
 }
@@ -70,12 +74,12 @@ TEST(SqliteRecordStore, DeleteIsConditionalAndVersionsNeverRepeat) {
   testing::TempDir dir;
   auto store = Open(dir.Sub("r.db"));
   auto v1 = store->CompareAndSet("k", 0, AsBytes("one"));
-  ASSERT_TRUE(v1.ok());
+  ASSERT_THAT(v1, IsOk());
   EXPECT_EQ(store->CompareAndDelete("k", *v1 + 1).code(), Code::kConflict);
-  ASSERT_TRUE(store->CompareAndDelete("k", *v1).ok());
+  ASSERT_THAT(store->CompareAndDelete("k", *v1), IsOk());
   EXPECT_FALSE(store->Get("k")->has_value());
   auto v2 = store->CompareAndSet("k", 0, AsBytes("again"));
-  ASSERT_TRUE(v2.ok());
+  ASSERT_THAT(v2, IsOk());
   EXPECT_GT(*v2, *v1);
 }
 
@@ -88,7 +92,8 @@ TEST(SqliteRecordStore, WritesSurviveReopening) {
   }
   auto store = Open(dir.Sub("r.db"));
   auto got = store->Get("k");
-  ASSERT_TRUE(got.ok() && got->has_value());
+  ASSERT_THAT(got, IsOk());
+  ASSERT_TRUE(got->has_value());
   EXPECT_EQ(AsChars((*got)->value), "kept");
   EXPECT_EQ((*got)->version, version);
 }
@@ -116,7 +121,8 @@ TEST(SqliteRecordStore, ConcurrentIncrementsAreNeverLost) {
   for (int i = 0; i < 4; ++i) threads.emplace_back(work, i % 2 ? a.get() : b.get());
   for (auto& t : threads) t.join();
   auto got = a->Get("counter");
-  ASSERT_TRUE(got.ok() && got->has_value());
+  ASSERT_THAT(got, IsOk());
+  ASSERT_TRUE(got->has_value());
   EXPECT_EQ(AsChars((*got)->value), std::to_string(4 * kPerThread));
 }
 
@@ -147,7 +153,8 @@ TEST(SqliteRecordStore, GroupCommitKeepsCompareAndSetSerialOnOneKey) {
   for (int i = 0; i < kThreads; ++i) threads.emplace_back(work);
   for (auto& t : threads) t.join();
   auto got = store->Get("counter");
-  ASSERT_TRUE(got.ok() && got->has_value());
+  ASSERT_THAT(got, IsOk());
+  ASSERT_TRUE(got->has_value());
   EXPECT_EQ(AsChars((*got)->value), std::to_string(kThreads * kPerThread));
   EXPECT_EQ(versions.size(), static_cast<size_t>(kThreads * kPerThread));
   EXPECT_EQ((*got)->version, *versions.rbegin());
@@ -158,7 +165,7 @@ TEST(SqliteRecordStore, GroupCommitKeepsCompareAndSetSerialOnOneKey) {
 TEST(SqliteRecordStore, ConflictsInABatchFailOnlyTheirOwnCaller) {
   testing::TempDir dir;
   auto store = Open(dir.Sub("r.db"));
-  ASSERT_TRUE(store->CompareAndSet("contested", 0, AsBytes("x")).ok());
+  ASSERT_THAT(store->CompareAndSet("contested", 0, AsBytes("x")), IsOk());
   constexpr int kWriters = 8;
   constexpr int kLosers = 8;
   constexpr int kPerThread = 30;
@@ -199,7 +206,8 @@ TEST(SqliteRecordStore, ConflictsInABatchFailOnlyTheirOwnCaller) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(unexpected.load(), 0);
   auto contested = store->Get("contested");
-  ASSERT_TRUE(contested.ok() && contested->has_value());
+  ASSERT_THAT(contested, IsOk());
+  ASSERT_TRUE(contested->has_value());
   EXPECT_EQ(AsChars((*contested)->value), "x");
   for (int i = 0; i < kWriters; ++i) {
     EXPECT_FALSE(store->Get("own/" + std::to_string(i))->has_value()) << "own/" << i;
@@ -263,7 +271,8 @@ TEST(SqliteRecordStore, ReturnedWritesSurviveKill9) {
   auto store = Open(path);
   for (const auto& [k, version] : reported) {
     auto got = store->Get("k" + std::to_string(k));
-    ASSERT_TRUE(got.ok() && got->has_value()) << "k" << k;
+    ASSERT_THAT(got, IsOk()) << "k" << k;
+    ASSERT_TRUE(got->has_value()) << "k" << k;
     EXPECT_GE((*got)->version, version) << "k" << k << " lost a write that had returned";
   }
 }
@@ -282,7 +291,7 @@ TEST(StoreRegistry, RegisteredSchemesAreUsed) {
     return OpenSqliteRecordStore(path);
   });
   auto store = OpenRecordStore("test-scheme://a:1,b:2");
-  ASSERT_TRUE(store.ok());
+  ASSERT_THAT(store, IsOk());
   EXPECT_EQ(seen, "test-scheme://a:1,b:2");
 }
 

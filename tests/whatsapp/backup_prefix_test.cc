@@ -2,12 +2,14 @@
 #include <gtest/gtest.h>
 
 #include "chatvault/whatsapp/backup_prefix.h"
+#include "support/status_matchers.h"
 #include "support/test_hex.h"
 
 namespace chatvault::whatsapp {
 namespace {
 
 using chatvault::testing::Hex;
+using ::chatvault::testing::IsOk;
 
 // The sample msgstore.db.crypt15's header as described in docs/WHATSAPP.md: key type 1, the IV,
 // app version 2.22.5.13, JID suffix 67, backup version 0 and feature flags 5..37.
@@ -35,7 +37,7 @@ TEST(BackupPrefix, SampleLayoutMatchesWhatsApp) {
   EXPECT_EQ(HexEncode(ByteView(header).last(3)), "a80201");  // f_37 = true
 
   auto parsed = ParseHeader(header);
-  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ASSERT_THAT(parsed, IsOk());
   EXPECT_EQ(parsed->body_offset, 131u);
   EXPECT_EQ(parsed->prefix.key_type, KeyType::kHsmControlled);
   EXPECT_EQ(HexEncode(parsed->prefix.c15_iv), "c395ee009cf8b68ac0ea760550f6559c");
@@ -53,7 +55,7 @@ TEST(BackupPrefix, ShortHeaderUsesOneByteLength) {
   EXPECT_LT(header[0], 0x80);
   EXPECT_EQ(header.size(), header[0] + 1u);
   auto parsed = ParseHeader(header);
-  ASSERT_TRUE(parsed.ok());
+  ASSERT_THAT(parsed, IsOk());
   EXPECT_EQ(parsed->body_offset, header.size());
 }
 
@@ -79,7 +81,7 @@ TEST(BackupPrefix, UnknownFieldsAreSkipped) {
   // length-delimited field 15.
   const Bytes header = Hex("1f" "0801" "4801" "5501020304" "1a12" "0a10" "00112233445566778899aabbccddeeff" "7a00");
   auto parsed = ParseHeader(header);
-  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ASSERT_THAT(parsed, IsOk());
   EXPECT_EQ(HexEncode(parsed->prefix.c15_iv), "00112233445566778899aabbccddeeff");
 }
 
@@ -99,7 +101,7 @@ TEST(BackupPrefix, MalformedHeadersAreCorrupted) {
   for (const char* hex : cases) {
     auto parsed = ParseHeader(Hex(hex));
     if (std::string(hex).find("ddee00") != std::string::npos) {
-      EXPECT_TRUE(parsed.ok()) << hex;
+      EXPECT_THAT(parsed, IsOk()) << hex;
       continue;
     }
     ASSERT_FALSE(parsed.ok()) << hex;
@@ -112,7 +114,7 @@ TEST(BackupPrefix, Crypt14CipherFields) {
   p.key_type = KeyType::kWaProvided;
   p.c14 = C14Cipher{Hex("0001"), ToBytes("2"), Bytes(32, 7), Bytes(16, 8), Bytes(16, 9)};
   auto parsed = ParseHeader(SerializeHeader(p));
-  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ASSERT_THAT(parsed, IsOk());
   EXPECT_EQ(parsed->prefix.key_type, KeyType::kWaProvided);
   ASSERT_TRUE(parsed->prefix.c14.has_value());
   EXPECT_EQ(parsed->prefix.c14->server_salt, Bytes(32, 7));

@@ -6,12 +6,14 @@
 #include "chatvault/crypto/aes_gcm.h"
 #include "chatvault/crypto/random.h"
 #include "chatvault/whatsapp/crypt15.h"
+#include "support/status_matchers.h"
 #include "support/temp_dir.h"
 #include "whatsapp/test_files.h"
 
 namespace chatvault::whatsapp {
 namespace {
 
+using ::chatvault::testing::IsOk;
 using chatvault::testing::TempDir;
 using namespace chatvault::whatsapp::testing;
 
@@ -53,10 +55,10 @@ TEST(Crypt14, DecryptsWithItsKeyFile) {
   WriteAll(dir.Sub("key"), SerializeJavaByteArray(f.payload));
 
   auto key = WhatsAppKey::Load(dir.Sub("key"));
-  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  ASSERT_THAT(key, IsOk());
   ASSERT_EQ(key->kind(), KeyKind::kCrypt14);
   auto dec = DecryptBackupFile(dir.Sub("msgstore.db.crypt14"), dir.Sub("out.db"), *key, {});
-  ASSERT_TRUE(dec.ok()) << dec.status().ToString();
+  ASSERT_THAT(dec, IsOk());
   EXPECT_EQ(dec->key_type, KeyType::kWaProvided);
   EXPECT_EQ(ReadAll(dir.Sub("out.db")), db);
 }
@@ -69,7 +71,7 @@ TEST(Crypt14, KeyFileOfAnotherBackupIsAWrongKey) {
   Bytes other = f.payload;
   other[10] ^= 1;  // another server salt
   auto key = WhatsAppKey::FromCrypt14Payload(other);
-  ASSERT_TRUE(key.ok());
+  ASSERT_THAT(key, IsOk());
   auto dec = DecryptBackupFile(dir.Sub("b.crypt14"), dir.Sub("out.db"), *key, {});
   EXPECT_EQ(dec.status().code(), Code::kWrongKey);
   // Same salt, different AES key: the intact MD5 still says "wrong key".

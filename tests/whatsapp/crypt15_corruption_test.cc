@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "chatvault/whatsapp/crypt15.h"
+#include "support/status_matchers.h"
 #include "support/temp_dir.h"
 #include "support/test_hex.h"
 #include "whatsapp/test_files.h"
@@ -10,20 +11,16 @@
 namespace chatvault::whatsapp {
 namespace {
 
-using chatvault::testing::Hex;
+using ::chatvault::testing::IsOk;
 using chatvault::testing::TempDir;
 using namespace chatvault::whatsapp::testing;
-
-constexpr char kRootHex[] = "6730a595a1484d0c39c101dc0ac82ec5e401bb6f0e1b8ee2dc104a6b3687f017";
-
-WhatsAppKey TestKey() { return std::move(WhatsAppKey::FromRoot(Hex(kRootHex))).value(); }
 
 class Crypt15Corruption : public ::testing::Test {
  protected:
   void SetUp() override {
     MakeDatabase(dir_.Sub("msgstore.db"), 300, 40);
     auto enc = EncryptBackupFile(dir_.Sub("msgstore.db"), dir_.Sub("good.crypt15"), TestKey(), {});
-    ASSERT_TRUE(enc.ok()) << enc.status().ToString();
+    ASSERT_THAT(enc, IsOk());
     good_ = ReadAll(dir_.Sub("good.crypt15"));
   }
 
@@ -47,7 +44,7 @@ class Crypt15Corruption : public ::testing::Test {
   Bytes good_;
 };
 
-TEST_F(Crypt15Corruption, GoodFileOpens) { EXPECT_TRUE(Decrypt(good_, TestKey()).ok()); }
+TEST_F(Crypt15Corruption, GoodFileOpens) { EXPECT_THAT(Decrypt(good_, TestKey()), IsOk()); }
 
 TEST_F(Crypt15Corruption, WrongKey) {
   Bytes other(32, 0x42);
@@ -75,7 +72,7 @@ TEST_F(Crypt15Corruption, TruncatedHeader) {
 TEST_F(Crypt15Corruption, MissingMd5StillAuthenticates) {
   WriteAll(dir_.Sub("nomd5.crypt15"), ByteView(good_).first(good_.size() - 16));
   auto r = DecryptBackupFile(dir_.Sub("nomd5.crypt15"), dir_.Sub("nomd5.db"), TestKey(), {});
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_THAT(r, IsOk());
   EXPECT_FALSE(r->had_md5);
   EXPECT_EQ(ReadAll(dir_.Sub("nomd5.db")), ReadAll(dir_.Sub("msgstore.db")));
 }
@@ -130,7 +127,7 @@ TEST_F(Crypt15Corruption, NotABackupAtAll) {
 
 TEST_F(Crypt15Corruption, Crypt14KeyForCrypt15Backup) {
   auto c14 = WhatsAppKey::FromCrypt14Payload(Bytes(kCrypt14KeyPayloadSize, 3));
-  ASSERT_TRUE(c14.ok());
+  ASSERT_THAT(c14, IsOk());
   Status s = Decrypt(good_, *c14);
   EXPECT_EQ(s.code(), Code::kWrongKey) << s.ToString();
   EXPECT_TRUE(Mentions(s, "crypt14")) << s.ToString();

@@ -6,6 +6,7 @@
 #include "chatvault/crypto/aes_gcm.h"
 #include "chatvault/crypto/random.h"
 #include "chatvault/whatsapp/crypt15.h"
+#include "support/status_matchers.h"
 #include "support/temp_dir.h"
 #include "support/test_hex.h"
 #include "whatsapp/test_files.h"
@@ -14,12 +15,9 @@ namespace chatvault::whatsapp {
 namespace {
 
 using chatvault::testing::Hex;
+using ::chatvault::testing::IsOk;
 using chatvault::testing::TempDir;
 using namespace chatvault::whatsapp::testing;
-
-constexpr char kRootHex[] = "6730a595a1484d0c39c101dc0ac82ec5e401bb6f0e1b8ee2dc104a6b3687f017";
-
-WhatsAppKey TestKey() { return std::move(WhatsAppKey::FromRoot(Hex(kRootHex))).value(); }
 
 TEST(Crypt15RoundTrip, DatabaseWithMd5) {
   TempDir dir;
@@ -27,7 +25,7 @@ TEST(Crypt15RoundTrip, DatabaseWithMd5) {
   const Bytes original = ReadAll(dir.Sub("msgstore.db"));
 
   auto enc = EncryptBackupFile(dir.Sub("msgstore.db"), dir.Sub("msgstore.db.crypt15"), TestKey(), {});
-  ASSERT_TRUE(enc.ok()) << enc.status().ToString();
+  ASSERT_THAT(enc, IsOk());
   const Bytes file = ReadAll(dir.Sub("msgstore.db.crypt15"));
   EXPECT_EQ(enc->output_bytes, file.size());
 
@@ -40,11 +38,11 @@ TEST(Crypt15RoundTrip, DatabaseWithMd5) {
 
   // The ciphertext decrypts to zlib level 1 (78 01), as WhatsApp writes it.
   auto aead = crypto::AesGcm256::Create(TestKey().FileKey().view());
-  ASSERT_TRUE(aead.ok());
+  ASSERT_THAT(aead, IsOk());
   const ByteView iv = ByteView(file).subspan(8, 16);
   const ByteView ct_tag = ByteView(file).subspan(body, file.size() - body - 16);
   auto plain = aead->OpenFromBytes(iv, {}, ct_tag);
-  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  ASSERT_THAT(plain, IsOk());
   EXPECT_EQ(HexEncode(ByteView(*plain).first(2)), "7801");
 
   DecryptOptions options;
@@ -56,7 +54,7 @@ TEST(Crypt15RoundTrip, DatabaseWithMd5) {
     ++calls;
   };
   auto dec = DecryptBackupFile(dir.Sub("msgstore.db.crypt15"), dir.Sub("out.db"), TestKey(), options);
-  ASSERT_TRUE(dec.ok()) << dec.status().ToString();
+  ASSERT_THAT(dec, IsOk());
   EXPECT_EQ(ReadAll(dir.Sub("out.db")), original);
   EXPECT_TRUE(dec->had_md5);
   EXPECT_EQ(dec->payload, Payload::kSqlite);
@@ -73,10 +71,10 @@ TEST(Crypt15RoundTrip, DatabaseWithoutMd5AndSeveralChunks) {
   EncryptOptions options;
   options.write_md5 = false;
   auto enc = EncryptBackupFile(dir.Sub("big.db"), dir.Sub("big.crypt15"), TestKey(), options);
-  ASSERT_TRUE(enc.ok()) << enc.status().ToString();
+  ASSERT_THAT(enc, IsOk());
   EXPECT_GT(enc->output_bytes, 2u << 20);
   auto dec = DecryptBackupFile(dir.Sub("big.crypt15"), dir.Sub("big.out"), TestKey(), {});
-  ASSERT_TRUE(dec.ok()) << dec.status().ToString();
+  ASSERT_THAT(dec, IsOk());
   EXPECT_FALSE(dec->had_md5);
   EXPECT_EQ(ReadAll(dir.Sub("big.out")), ReadAll(dir.Sub("big.db")));
 }
@@ -87,14 +85,14 @@ TEST(Crypt15RoundTrip, ZipBackupHasNoMd5AndComesBackAsZip) {
   Append(zip, crypto::RandomBytes(5000));
   WriteAll(dir.Sub("stickers.zip"), zip);
   auto enc = EncryptBackupFile(dir.Sub("stickers.zip"), dir.Sub("stickers.crypt15"), TestKey(), {});
-  ASSERT_TRUE(enc.ok()) << enc.status().ToString();
+  ASSERT_THAT(enc, IsOk());
   EXPECT_EQ(enc->payload, Payload::kZip);
   const Bytes file = ReadAll(dir.Sub("stickers.crypt15"));
   // Header, 5004 bytes of ciphertext (no compression layer), the tag; no MD5.
   ASSERT_LT(file[0], 0x80);
   EXPECT_EQ(file.size(), 1u + file[0] + zip.size() + 16);
   auto dec = DecryptBackupFile(dir.Sub("stickers.crypt15"), dir.Sub("stickers.out"), TestKey(), {});
-  ASSERT_TRUE(dec.ok()) << dec.status().ToString();
+  ASSERT_THAT(dec, IsOk());
   EXPECT_EQ(dec->payload, Payload::kZip);
   EXPECT_FALSE(dec->had_md5);
   EXPECT_EQ(ReadAll(dir.Sub("stickers.out")), zip);
@@ -103,8 +101,8 @@ TEST(Crypt15RoundTrip, ZipBackupHasNoMd5AndComesBackAsZip) {
 TEST(Crypt15RoundTrip, FreshIvEveryTime) {
   TempDir dir;
   MakeDatabase(dir.Sub("a.db"), 5, 10);
-  ASSERT_TRUE(EncryptBackupFile(dir.Sub("a.db"), dir.Sub("1.crypt15"), TestKey(), {}).ok());
-  ASSERT_TRUE(EncryptBackupFile(dir.Sub("a.db"), dir.Sub("2.crypt15"), TestKey(), {}).ok());
+  ASSERT_THAT(EncryptBackupFile(dir.Sub("a.db"), dir.Sub("1.crypt15"), TestKey(), {}), IsOk());
+  ASSERT_THAT(EncryptBackupFile(dir.Sub("a.db"), dir.Sub("2.crypt15"), TestKey(), {}), IsOk());
   const Bytes one = ReadAll(dir.Sub("1.crypt15")), two = ReadAll(dir.Sub("2.crypt15"));
   EXPECT_NE(Bytes(one.begin() + 8, one.begin() + 24), Bytes(two.begin() + 8, two.begin() + 24));
 }
@@ -126,13 +124,13 @@ TEST(Crypt15Interop, DecryptsIndependentlyBuiltFile) {
   file.push_back(static_cast<uint8_t>(msg.size()));
   Append(file, msg);
   auto aead = crypto::AesGcm256::Create(Hex("17ec312152f6f84fd13a3ec6b9c9279aac60bb84405f0685d1fae27293757bc7"));
-  ASSERT_TRUE(aead.ok());
+  ASSERT_THAT(aead, IsOk());
   Append(file, aead->SealToBytes(iv, {}, z));
   Append(file, Md5(file));
   WriteAll(dir.Sub("x.crypt15"), file);
 
   auto dec = DecryptBackupFile(dir.Sub("x.crypt15"), dir.Sub("x.db"), TestKey(), {});
-  ASSERT_TRUE(dec.ok()) << dec.status().ToString();
+  ASSERT_THAT(dec, IsOk());
   EXPECT_EQ(ReadAll(dir.Sub("x.db")), db);
   EXPECT_EQ(dec->app_version, "2.22.5.13");
   EXPECT_TRUE(dec->had_md5);

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "chatvault/whatsapp/whatsapp_key.h"
+#include "support/status_matchers.h"
 #include "support/temp_dir.h"
 #include "support/test_hex.h"
 
@@ -11,6 +12,7 @@ namespace chatvault::whatsapp {
 namespace {
 
 using chatvault::testing::Hex;
+using ::chatvault::testing::IsOk;
 
 constexpr char kRootHex[] = "6730a595a1484d0c39c101dc0ac82ec5e401bb6f0e1b8ee2dc104a6b3687f017";
 
@@ -28,7 +30,7 @@ TEST(WhatsAppKeyDerivation, KnownAnswers) {
 
 TEST(WhatsAppKeyDerivation, FileKeyOfCrypt15IsBackupEncryption) {
   auto key = WhatsAppKey::Load(kRootHex);
-  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  ASSERT_THAT(key, IsOk());
   EXPECT_EQ(key->kind(), KeyKind::kCrypt15);
   EXPECT_EQ(HexEncode(key->FileKey().view()),
             "17ec312152f6f84fd13a3ec6b9c9279aac60bb84405f0685d1fae27293757bc7");
@@ -36,14 +38,14 @@ TEST(WhatsAppKeyDerivation, FileKeyOfCrypt15IsBackupEncryption) {
 
 TEST(WhatsAppKeyFile, EncryptedBackupKeyLayout) {
   auto key = WhatsAppKey::FromRoot(Hex(kRootHex));
-  ASSERT_TRUE(key.ok());
+  ASSERT_THAT(key, IsOk());
   const Bytes file = key->ToKeyFile();
   ASSERT_EQ(file.size(), 59u);
   EXPECT_EQ(HexEncode(ByteView(file).first(27)),
             "aced0005757200025b42acf317f8060854e00200007870" "00000020");
   EXPECT_EQ(HexEncode(ByteView(file).last(32)), kRootHex);
   auto back = WhatsAppKey::FromKeyFile(file);
-  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_THAT(back, IsOk());
   EXPECT_TRUE(back->root().Equals(key->root()));
 }
 
@@ -72,7 +74,7 @@ TEST(WhatsAppKeyLoad, AcceptsDigitsKeyFileAndTextFile) {
   for (const std::string& arg : {std::string(kRootHex), bin, text,
                                  std::string("6730A595A1484D0C39C101DC0AC82EC5E401BB6F0E1B8EE2DC104A6B3687F017")}) {
     auto key = WhatsAppKey::Load(arg);
-    ASSERT_TRUE(key.ok()) << arg << ": " << key.status().ToString();
+    ASSERT_THAT(key, IsOk()) << arg << ": " << key.status().ToString();
     EXPECT_EQ(HexEncode(key->root().view()), kRootHex);
   }
   EXPECT_EQ(WhatsAppKey::Load("abcd").status().code(), Code::kInvalidArgument);
@@ -83,7 +85,7 @@ TEST(WhatsAppKeyLoad, Crypt14KeyFile) {
   Bytes payload(kCrypt14KeyPayloadSize);
   for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<uint8_t>(i);
   auto key = WhatsAppKey::FromKeyFile(SerializeJavaByteArray(payload));
-  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  ASSERT_THAT(key, IsOk());
   EXPECT_EQ(key->kind(), KeyKind::kCrypt14);
   EXPECT_EQ(key->server_salt(), Bytes(payload.begin() + 3, payload.begin() + 35));
   // crypt14 uses the key file's last 32 bytes directly, without derivation.

@@ -1,4 +1,5 @@
-// Helpers for the WhatsApp tests: small SQLite databases, whole-file reads and writes.
+// Helpers for the WhatsApp tests: the test key, small SQLite databases, whole-file reads and
+// writes.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -11,8 +12,18 @@
 #include <string>
 
 #include "chatvault/common/bytes.h"
+#include "chatvault/whatsapp/whatsapp_key.h"
+#include "support/test_hex.h"
 
 namespace chatvault::whatsapp::testing {
+
+// The 64-digit root key the tests encrypt and decrypt with.
+inline constexpr char kRootHex[] =
+    "6730a595a1484d0c39c101dc0ac82ec5e401bb6f0e1b8ee2dc104a6b3687f017";
+
+inline WhatsAppKey TestKey() {
+  return std::move(WhatsAppKey::FromRoot(::chatvault::testing::Hex(kRootHex))).value();
+}
 
 inline Bytes ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

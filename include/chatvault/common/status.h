@@ -24,15 +24,23 @@ enum class Code {
   kConflict,          // a compare-and-set lost to a concurrent writer; retry
   kUnavailable,       // a service cannot be reached now; retry later
   kIo,                // the operating system refused a read or write
+  kNoSpace,           // the disk or the user's quota is full (ENOSPC, EDQUOT), or would be
   kInternal,          // a bug or an impossible state
   kCancelled,
-  kNoSpace,         // the disk is full (ENOSPC) or would be: nothing more can be written
   kForeignBackup,   // the location holds a backup made with another key; writing would replace it
   kSuspiciousData,  // a new backup looks like lost data (emptied or damaged) and was held back
   kRolledBack,      // the location is older than what was known to be committed there
 };
 
 std::string_view CodeName(Code code);
+
+// A finer reason inside a Code, for the few callers that must tell two failures of one code apart
+// (a Code is what every caller and the exit codes sort by; a Detail does not change that). Code
+// branches on it, never on the message. Add a value only together with a caller that needs it.
+enum class Detail {
+  kNone = 0,
+  kWrongPurpose,  // kCorrupted: an intact object made for another role (objects were swapped)
+};
 
 class [[nodiscard]] Status {
  public:
@@ -44,14 +52,19 @@ class [[nodiscard]] Status {
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
+  Detail detail() const { return detail_; }
+  // Corrupted("...").WithDetail(Detail::kWrongPurpose); an OK status stays detail-free.
+  Status WithDetail(Detail detail) const;
   // "corrupted: segment 3 failed authentication"
   std::string ToString() const;
 
-  // Prefixes context: Status(kIo, "disk full").Annotate("writing manifest") -> "writing manifest: disk full".
+  // Prefixes context, keeping the code and the detail:
+  // Status(kIo, "disk full").Annotate("writing manifest") -> "writing manifest: disk full".
   Status Annotate(std::string_view context) const;
 
  private:
   Code code_ = Code::kOk;
+  Detail detail_ = Detail::kNone;
   std::string message_;
 };
 
@@ -68,17 +81,26 @@ inline Status LockedOut(std::string m) { return {Code::kLockedOut, std::move(m)}
 inline Status Conflict(std::string m) { return {Code::kConflict, std::move(m)}; }
 inline Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
 inline Status IoError(std::string m) { return {Code::kIo, std::move(m)}; }
+inline Status NoSpace(std::string m) { return {Code::kNoSpace, std::move(m)}; }
 inline Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
 inline Status Cancelled(std::string m) { return {Code::kCancelled, std::move(m)}; }
-inline Status NoSpace(std::string m) { return {Code::kNoSpace, std::move(m)}; }
 inline Status ForeignBackup(std::string m) { return {Code::kForeignBackup, std::move(m)}; }
 inline Status SuspiciousData(std::string m) { return {Code::kSuspiciousData, std::move(m)}; }
 inline Status RolledBack(std::string m) { return {Code::kRolledBack, std::move(m)}; }
 
-// Result<T> holds either a value or a non-OK Status.
+namespace internal {
+// Prints the status to stderr and aborts: reading the value of a failed Result is a bug, and
+// stopping there (as abseil's StatusOr does) beats running on with an empty value.
+[[noreturn]] void DieOnValueOfError(const Status& status);
+}  // namespace internal
+
+// Result<T> holds either a value or a non-OK Status. value(), * and -> on an error terminate the
+// process with the status printed; check ok() first.
 template <typename T>
 class [[nodiscard]] Result {
  public:
+  using value_type = T;
+
   Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
   Result(Status status) : status_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     if (status_.ok()) status_ = Internal("Result constructed from an OK status without a value");
@@ -87,16 +109,25 @@ class [[nodiscard]] Result {
   bool ok() const { return value_.has_value(); }
   const Status& status() const { return status_; }
 
-  T& value() & { return *value_; }
-  const T& value() const& { return *value_; }
-  T&& value() && { return std::move(*value_); }
-  T* operator->() { return &*value_; }
-  const T* operator->() const { return &*value_; }
-  T& operator*() & { return *value_; }
-  const T& operator*() const& { return *value_; }
-  T&& operator*() && { return std::move(*value_); }
+  T& value() & { return CheckedValue(); }
+  const T& value() const& { return CheckedValue(); }
+  T&& value() && { return std::move(CheckedValue()); }
+  T* operator->() { return &CheckedValue(); }
+  const T* operator->() const { return &CheckedValue(); }
+  T& operator*() & { return CheckedValue(); }
+  const T& operator*() const& { return CheckedValue(); }
+  T&& operator*() && { return std::move(CheckedValue()); }
 
  private:
+  T& CheckedValue() {
+    if (!value_.has_value()) internal::DieOnValueOfError(status_);
+    return *value_;
+  }
+  const T& CheckedValue() const {
+    if (!value_.has_value()) internal::DieOnValueOfError(status_);
+    return *value_;
+  }
+
   std::optional<T> value_;
   Status status_;
 };

@@ -72,7 +72,8 @@ class Encryptor {
 //   kWrongKey    the header's key fingerprint is not this key's
 //   kTruncated   the data ends before the final segment (or inside the header)
 //   kCorrupted   a bit flip, a reordered or repeated segment, trailing data after the final
-//                segment, or a purpose mismatch; the message says which
+//                segment, or a purpose mismatch; the message says which, and a purpose mismatch
+//                (an intact container of another role) carries Detail::kWrongPurpose
 //   kUnsupported an unknown version
 // No plaintext of a segment reaches the Sink before that segment authenticates.
 class Decryptor {

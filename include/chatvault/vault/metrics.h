@@ -18,6 +18,10 @@ struct Metrics {
   std::atomic<uint64_t> store_conflicts{0};     // compare-and-set retries
   std::atomic<uint64_t> rejected_requests{0};   // malformed, oversized, bad token
   std::atomic<uint64_t> store_errors{0};
+  // SIGHUP reloads of the certificate, the token keys and the audit log (each counts once).
+  std::atomic<uint64_t> reloads{0};
+  std::atomic<uint64_t> reload_failures{0};    // a file was bad; the previous one stays
+  std::atomic<int64_t> tls_not_after_unix{0};  // when the served certificate expires
 
   std::string RenderPrometheus() const;
 };

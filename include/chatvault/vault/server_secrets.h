@@ -21,4 +21,8 @@ struct ServerSecrets {
 // compare-and-set, so two instances starting together agree on one set).
 Result<ServerSecrets> LoadOrCreateServerSecrets(vaultstore::RecordStore& store, Hsm& hsm);
 
+// Reads and unwraps the secrets, never creating them: kNotFound when the store has none (an
+// operator's tool pointed at the wrong store, or a store restored from something else).
+Result<ServerSecrets> LoadServerSecrets(vaultstore::RecordStore& store, Hsm& hsm);
+
 }  // namespace chatvault::vault

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -28,6 +29,8 @@
 #include "chatvault/crypto/secret.h"
 #include "chatvault/opaque/server.h"
 #include "chatvault/vault/account_record.h"
+#include "chatvault/vault/account_token.h"
+#include "chatvault/vault/audit_log.h"
 #include "chatvault/vault/metrics.h"
 #include "chatvault/vaultstore/record_store.h"
 
@@ -56,6 +59,7 @@ struct SignedRequest {
   std::string token;  // the chat service's account token
   Bytes challenge;    // from Challenge()
   Bytes proof;        // Ed25519 signature by the device key; may be empty for a new account
+  std::string request_id;  // for the audit log
 };
 
 struct RegisterStartReply {
@@ -86,14 +90,23 @@ struct RecoverFinishReply {
 
 class VaultService {
  public:
-  // `master_secret` is the key the HSM unwraps; every other key is derived from it.
+  // `master_secret` is the key the HSM unwraps; every other key is derived from it. `audit` may
+  // be null (no audit log); every security event is recorded there before it is answered.
   VaultService(vaultstore::RecordStore& store, opaque::ServerSetup setup,
-               const crypto::Secret& master_secret, crypto::Secret token_secret,
-               VaultOptions options, Metrics& metrics);
+               const crypto::Secret& master_secret, TokenKeys token_keys, VaultOptions options,
+               Metrics& metrics, AuditLog* audit = nullptr);
+
+  // Replaces the account-token keys for every request that starts from now on (SIGHUP): tokens
+  // of a key still listed stay valid, so adding and retiring keys logs nobody out.
+  void SetTokenKeys(TokenKeys keys);
+
+  // The key of the account hashes in the audit log (derived from the master secret).
+  static crypto::Secret AuditAccountKey(const crypto::Secret& master_secret);
   ~VaultService();
 
   // A challenge for the account's record as it is now (token required).
-  Result<Bytes> Challenge(std::string_view account, std::string_view token);
+  Result<Bytes> Challenge(std::string_view account, std::string_view token,
+                          std::string_view request_id = {});
 
   // Registration needs a valid token and a fresh challenge. When the account already has a record
   // or a tombstone it also needs a proof by that record's device key (kAlreadyExists otherwise:
@@ -106,17 +119,20 @@ class VaultService {
 
   // kLockedOut once the record is gone. Unknown accounts get a fake KE2 whose finish always fails.
   // kUnavailable if the guess could not be persisted (then no KE2 leaves).
-  Result<RecoverStartReply> RecoverStart(std::string_view account, const opaque::KE1& ke1);
+  Result<RecoverStartReply> RecoverStart(std::string_view account, const opaque::KE1& ke1,
+                                         std::string_view request_id = {});
   // kNotFound for an unknown or expired session; kLockedOut when this wrong guess used the last
   // try; kConflict when the record was deleted or registered again meanwhile.
-  Result<RecoverFinishReply> RecoverFinish(std::string_view session, const opaque::KE3& ke3);
+  Result<RecoverFinishReply> RecoverFinish(std::string_view session, const opaque::KE3& ke3,
+                                           std::string_view request_id = {});
 
   // Deletes the record or tombstone (token, challenge, proof). kNotFound when there is none.
   Status Delete(const SignedRequest& request);
 
   // Records the newest backup the device committed, in a statement signed by its device key. A
   // lower or equal sequence changes nothing; kPermissionDenied for a bad signature.
-  Status SetBackupSequence(std::string_view account, const BackupSequence& sequence);
+  Status SetBackupSequence(std::string_view account, const BackupSequence& sequence,
+                           std::string_view request_id = {});
 
   Status Health();
 
@@ -128,23 +144,34 @@ class VaultService {
   Result<std::optional<Loaded>> Authorize(const SignedRequest& request);
   bool ProofValid(const SignedRequest& request, int action, ByteView payload,
                   const crypto::VerifyKey& key);
-  Status Tombstone(const std::string& key, const Loaded& loaded);
+  Status Audit(const AuditEvent& event);
+  // Rejections are logged but a failing log does not change the answer.
+  void AuditRejection(AuditEventKind kind, std::string_view account, std::string_view request_id,
+                      std::string_view reason);
+  Status Tombstone(const std::string& key, const Loaded& loaded, std::string_view account,
+                   std::string_view request_id);
   Result<std::optional<RecoverStartReply>> CountGuess(std::string_view account,
-                                                      const opaque::KE1& ke1);
+                                                      const opaque::KE1& ke1,
+                                                      std::string_view request_id);
   Result<RecoverStartReply> StartReply(std::string_view account, const AccountRecord& record,
                                        uint64_t serial, const opaque::KE1& ke1);
   Result<RecoverStartReply> FakeStart(std::string_view account, const opaque::KE1& ke1);
-  Result<std::optional<RecoverFinishReply>> Settle(const LoginSession& session, bool valid);
-  Result<std::optional<RecoverFinishReply>> SettleWrong(const std::string& key, Loaded& loaded,
-                                                        uint64_t serial);
+  Result<std::optional<RecoverFinishReply>> Settle(const LoginSession& session, bool valid,
+                                                   std::string_view request_id);
+  Result<std::optional<RecoverFinishReply>> SettleWrong(const LoginSession& session,
+                                                        Loaded& loaded,
+                                                        std::string_view request_id);
   int64_t Now() const;
+  Status VerifyToken(std::string_view account, std::string_view token);
 
   vaultstore::RecordStore& store_;
   opaque::ServerSetup setup_;
   std::unique_ptr<Keys> keys_;
-  crypto::Secret token_secret_;
+  std::mutex token_keys_mu_;
+  std::shared_ptr<const TokenKeys> token_keys_;  // swapped whole; readers keep their copy
   VaultOptions options_;
   Metrics& metrics_;
+  AuditLog* audit_;
 };
 
 }  // namespace chatvault::vault

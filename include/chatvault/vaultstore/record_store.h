@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "chatvault/common/bytes.h"
 #include "chatvault/common/status.h"
@@ -37,6 +38,12 @@ class RecordStore {
 
   // OK when reads and writes can be served now.
   virtual Status Health() = 0;
+
+  // Every key that starts with `prefix`, in byte order. For operators' tools (replaying the
+  // audit log after a restore), never on a request's path. kUnsupported where a store cannot.
+  virtual Result<std::vector<std::string>> ListKeys(std::string_view prefix) {
+    return Unsupported("this record store cannot list its keys");
+  }
 };
 
 }  // namespace chatvault::vaultstore

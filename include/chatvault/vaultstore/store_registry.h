@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "chatvault/common/status.h"
 #include "chatvault/vaultstore/record_store.h"
@@ -24,6 +25,9 @@ using StoreFactory = std::function<Result<std::unique_ptr<RecordStore>>(std::str
 // `scheme` is the text before the first ':' ("etcd", "sqlite"). Returns true so it can
 // initialize a static: `static const bool kReg = RegisterStoreScheme("etcd", ...);`
 bool RegisterStoreScheme(std::string scheme, StoreFactory factory);
+
+// The schemes this binary can open, "sqlite" first (for --version).
+std::vector<std::string> RegisteredStoreSchemes();
 
 // kInvalidArgument for a spec without a scheme, kUnsupported for a scheme nobody registered.
 Result<std::unique_ptr<RecordStore>> OpenRecordStore(std::string_view spec);
