@@ -5,6 +5,7 @@
 // its default level 3: the measure bench/compare_days.sh holds a day's upload against.
 #include <zstd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -13,9 +14,20 @@
 
 namespace {
 
-std::vector<char> Slurp(const char* path) {
+std::vector<char> Slurp(const char* path, bool& ok) {
   std::ifstream in(path, std::ios::binary);
+  ok = in.is_open();
   return std::vector<char>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// The page size from the header (bytes 16-17, big-endian, 1 meaning 65536); 0 if not one SQLite
+// allows, so a file that is not a database is not diffed in meaningless slices.
+size_t PageSize(const std::vector<char>& db) {
+  if (db.size() < 100) return 0;
+  const unsigned raw = static_cast<unsigned char>(db[16]) << 8 | static_cast<unsigned char>(db[17]);
+  const size_t size = raw == 1 ? 65536 : raw;
+  const bool power_of_two = size != 0 && (size & (size - 1)) == 0;
+  return power_of_two && size >= 512 && size <= 65536 ? size : 0;
 }
 
 }  // namespace
@@ -25,15 +37,18 @@ int main(int argc, char** argv) {
     std::cerr << "usage: page-diff OLD NEW\n";
     return 2;
   }
-  const std::vector<char> old_db = Slurp(argv[1]);
-  const std::vector<char> new_db = Slurp(argv[2]);
-  if (new_db.size() < 100) {
-    std::cerr << "page-diff: " << argv[2] << " is not a database\n";
+  bool old_ok = false, new_ok = false;
+  const std::vector<char> old_db = Slurp(argv[1], old_ok);
+  const std::vector<char> new_db = Slurp(argv[2], new_ok);
+  if (!old_ok || !new_ok) {
+    std::cerr << "page-diff: cannot read " << (old_ok ? argv[2] : argv[1]) << "\n";
     return 1;
   }
-  const auto raw = static_cast<unsigned>(static_cast<unsigned char>(new_db[16]) << 8 |
-                                         static_cast<unsigned char>(new_db[17]));
-  const size_t page_size = raw == 1 ? 65536 : raw;
+  const size_t page_size = PageSize(new_db);
+  if (page_size == 0) {
+    std::cerr << "page-diff: " << argv[2] << " is not a SQLite database\n";
+    return 1;
+  }
   std::vector<char> changed;
   size_t pages_changed = 0;
   for (size_t offset = 0; offset + page_size <= new_db.size(); offset += page_size) {
