@@ -235,22 +235,25 @@ echo
 awk -F'\t' '
   function kib(b) { return sprintf("%.0f", b / 1024) }
   BEGIN {
-    print "| day | pages changed | zstd KiB | cv db KiB | x | cv total KiB | cv objects | cv s | alone: cv KiB | x | restic KiB | restic s | alone: restic KiB | restic/cv (db) |"
-    print "|----:|--------------:|---------:|----------:|--:|-------------:|-----------:|-----:|--------------:|--:|-----------:|---------:|------------------:|---------------:|"
+    print "| day | pages changed | zstd KiB | cv db KiB | x | cv total KiB | cv objects | cv s | alone: cv KiB | x | restic KiB | restic objects | restic s | alone: restic KiB | restic alone / cv db |"
+    print "|----:|--------------:|---------:|----------:|--:|-------------:|-----------:|-----:|--------------:|--:|-----------:|---------------:|---------:|------------------:|--------------------:|"
   }
   {
-    printf "| %d | %d of %d | %s | %s | %.2f | %s | %d | %.2f | %s%s | %.2f | %s | %.2f | %s | %.0f |\n", $1, $2, $3,
+    printf "| %d | %d of %d | %s | %s | %.2f | %s | %d | %.2f | %s%s | %.2f | %s | %d | %.2f | %s | %.0f |\n", $1, $2, $3,
       kib($4), kib($5), $5 / $4, kib($6), $7, $8, kib($9), ($17 == "forced" ? " (f)" : ""), $9 / $4,
-      kib($12), $14, kib($15), $15 / $5
-    n++; chg += $2; z += $4; db += $5; tot += $6; obj += $7; s += $8; alone += $9; rs += $12; rss += $14; rsdb += $15
+      kib($12), $13, $14, kib($15), $15 / $5
+    n++; chg += $2; z += $4; db += $5; tot += $6; obj += $7; s += $8; alone += $9; rs += $12
+    rsobj += $13; rss += $14; rsdb += $15
     if ($5 / $4 > worst) worst = $5 / $4
     if ($9 / $4 > worst_alone) worst_alone = $9 / $4
+    if (min_db == "" || $15 / $5 < min_db) min_db = $15 / $5
   }
   END {
-    printf "| total | %d | %s | %s | %.2f | %s | %d | %.2f | %s | %.2f | %s | %.2f | %s | %.0f |\n", chg, kib(z),
-      kib(db), db / z, kib(tot), obj, s, kib(alone), alone / z, kib(rs), rss, kib(rsdb), rsdb / db
+    printf "| total | %d | %s | %s | %.2f | %s | %d | %.2f | %s | %.2f | %s | %d | %.2f | %s | %.0f |\n", chg, kib(z),
+      kib(db), db / z, kib(tot), obj, s, kib(alone), alone / z, kib(rs), rsobj, rss, kib(rsdb), rsdb / db
     printf "\nworst day, upload / compressed changed pages: %.2f (whole store), %.2f (database alone)\n", worst, worst_alone
-    printf "restic / chatvault over all days: %.1fx (whole store), %.1fx (database alone)\n", rs / tot, rsdb / alone
+    printf "restic / chatvault bytes over all days: %.1fx (whole store, media included), %.1fx (database alone)\n", rs / tot, rsdb / alone
+    printf "restic on the database / chatvault'"'"'s database share of the whole store: %.1fx over all days, %.1fx on the worst day\n", rsdb / db, min_db
   }' "$days_tsv"
 echo
 echo "Restores (seconds, peak MiB) and repository sizes (MiB) on the days shown:"
