@@ -43,18 +43,20 @@ trap 'rm -rf "$work"' EXIT
 export RESTIC_PASSWORD_FILE="$work/restic-password" RESTIC_CACHE_DIR="$work/restic-cache"
 head -c 24 /dev/urandom | base64 >"$RESTIC_PASSWORD_FILE"
 
-# timed NAME -- command...: runs it with its output in $work/NAME.out, sets $secs and $kib (peak
-# RSS); stops the run with the output shown when the command fails.
+# timed NAME -- command...: runs it with its output in $work/NAME.out, sets $secs, $cpu (user +
+# system seconds) and $kib (peak RSS); stops the run with the output shown when the command fails.
 timed() {
   local name="$1"
   shift 2
   sync
-  if ! /usr/bin/time -f "%e %M" -o "$work/time.out" "$@" >"$work/$name.out" 2>"$work/$name.err"; then
+  if ! /usr/bin/time -f "%e %M %U %S" -o "$work/time.out" "$@" >"$work/$name.out" 2>"$work/$name.err"; then
     echo "$name failed:" >&2
     cat "$work/$name.err" >&2
     exit 1
   fi
-  read -r secs kib <"$work/time.out"
+  local user sys
+  read -r secs kib user sys <"$work/time.out"
+  cpu="$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')"
 }
 
 # Every file of a repository with its size, sorted by name; `added OLD NEW` prints the number
@@ -98,16 +100,35 @@ restore_step() {
   rm -rf "$target" "$work/restore-home"
 }
 
-# The median of three restores' wall times (a restore takes about a second; one run is noisy).
-restore_median() {
-  local times=() peaks=()
-  for _ in 1 2 3; do
-    restore_step "$@"
-    times+=("$secs")
-    peaks+=("$kib")
+# Restores compared with each other run in rounds, one of each per round, so that load from
+# elsewhere on the machine falls on all of them alike; each reports the median of its rounds' wall
+# and CPU seconds. restore_rounds N NAME ARGS... [-- NAME ARGS...]: sets median_s[NAME],
+# median_cpu[NAME].
+declare -A median_s median_cpu
+restore_rounds() {
+  local rounds="$1" specs=() i name
+  shift
+  while (($# > 0)); do
+    local spec=()
+    while (($# > 0)) && [[ "$1" != -- ]]; do spec+=("$1"); shift; done
+    (($# > 0)) && shift
+    specs+=("$(printf '%q ' "${spec[@]}")")
   done
-  secs="$(printf '%s\n' "${times[@]}" | sort -g | sed -n 2p)"
-  kib="$(printf '%s\n' "${peaks[@]}" | sort -g | tail -n 1)"
+  declare -A walls cpus
+  for ((i = 0; i < rounds; i++)); do
+    for spec in "${specs[@]}"; do
+      eval "set -- $spec"
+      name="$1"
+      shift
+      restore_step "$@"
+      walls[$name]+="$secs "
+      cpus[$name]+="$cpu "
+    done
+  done
+  for name in "${!walls[@]}"; do
+    median_s[$name]="$(tr ' ' '\n' <<<"${walls[$name]}" | grep . | sort -g | sed -n "$(((rounds + 1) / 2))p")"
+    median_cpu[$name]="$(tr ' ' '\n' <<<"${cpus[$name]}" | grep . | sort -g | sed -n "$(((rounds + 1) / 2))p")"
+  done
 }
 
 setup_chatvault() {  # HOME DATA REPO
@@ -186,23 +207,20 @@ checkpoint "$days"
 
 # --- the same data backed up fresh --------------------------------------------------------------
 media_sums "$data" >"$work/media.sums"
-restore_median chatvault "$work/cv-repo" "$work/cv" "$work/r" "$snaps/prev.db" "$work/media.sums"
-aged_s="$secs"
-restore_median chatvault-db "$work/cv-db-repo" "$work/cv-db" "$work/r" "$snaps/prev.db" ""
-aged_db_s="$secs"
 setup_chatvault "$work/cv-fresh" "$data" "$work/cv-fresh-repo"
 setup_chatvault "$work/cv-db-fresh" "$dbonly" "$work/cv-db-fresh-repo"
 backup_step chatvault "$data" "$work/cv-fresh-repo" "$work/cv-fresh"
 backup_step chatvault "$dbonly" "$work/cv-db-fresh-repo" "$work/cv-db-fresh"
-restore_median chatvault "$work/cv-fresh-repo" "$work/cv-fresh" "$work/r" "$snaps/prev.db" \
-  "$work/media.sums"
-fresh_s="$secs"
-restore_median chatvault-db "$work/cv-db-fresh-repo" "$work/cv-db-fresh" "$work/r" "$snaps/prev.db" ""
-fresh_db_s="$secs"
-restore_median restic "$work/rs-repo" "" "$work/r" "$data/msgstore.db" "$work/media.sums"
-restic_s="$secs"
-restore_median restic-db "$work/rs-db-repo" "" "$work/r" "$dbonly/msgstore.db" ""
-restic_db_s="$secs"
+rounds="${CHATVAULT_BENCH_RESTORE_ROUNDS:-5}"
+restore_rounds "$rounds" \
+  aged chatvault "$work/cv-repo" "$work/cv" "$work/r" "$snaps/prev.db" "$work/media.sums" -- \
+  fresh chatvault "$work/cv-fresh-repo" "$work/cv-fresh" "$work/r" "$snaps/prev.db" \
+  "$work/media.sums" -- \
+  restic restic "$work/rs-repo" "" "$work/r" "$data/msgstore.db" "$work/media.sums"
+restore_rounds "$rounds" \
+  aged_db chatvault-db "$work/cv-db-repo" "$work/cv-db" "$work/r" "$snaps/prev.db" "" -- \
+  fresh_db chatvault-db "$work/cv-db-fresh-repo" "$work/cv-db-fresh" "$work/r" "$snaps/prev.db" "" -- \
+  restic_db restic-db "$work/rs-db-repo" "" "$work/r" "$dbonly/msgstore.db" ""
 fresh_size=$(du -sb "$work/cv-fresh-repo" | cut -f1)
 fresh_db_size=$(du -sb "$work/cv-db-fresh-repo" | cut -f1)
 aged_size=$(du -sb "$work/cv-repo" | cut -f1)
@@ -265,12 +283,18 @@ awk -F'\t' '
   }
   { printf "| %d | %.2f | %.1f | %.2f | %.1f | %.2f | %.2f | %.1f | %.1f | %.1f | %.1f |\n", $1, $2, $3 / 1024, $4, $5 / 1024, $6, $7, $8 / 1048576, $9 / 1048576, $10 / 1048576, $11 / 1048576 }' "$restores_tsv"
 echo
-echo "After $days days against a fresh full backup of the same data (restores: median of three):"
-awk -v a="$aged_s" -v f="$fresh_s" -v r="$restic_s" -v ad="$aged_db_s" -v fd="$fresh_db_s" -v rd="$restic_db_s" \
-  -v as="$aged_size" -v fs="$fresh_size" -v ads="$aged_db_size" -v fds="$fresh_db_size" 'BEGIN {
-  printf "  whole store:   restore %.2f s vs %.2f s fresh = %.2fx; restic %.2f s = %.1fx chatvault; repository %.1f MiB vs %.1f MiB fresh = %.2fx\n", a, f, a / f, r, r / a, as / 1048576, fs / 1048576, as / fs
-  printf "  database alone: restore %.2f s vs %.2f s fresh = %.2fx; restic %.2f s = %.1fx chatvault; repository %.1f MiB vs %.1f MiB fresh = %.2fx\n", ad, fd, ad / fd, rd, rd / ad, ads / 1048576, fds / 1048576, ads / fds
-}'
+echo "After $days days against a fresh full backup of the same data (restores: median of" \
+  "$rounds interleaved rounds; wall seconds, and user+system CPU seconds in brackets):"
+# compare LABEL AGED FRESH RESTIC AGED_BYTES FRESH_BYTES
+compare() {
+  awk -v l="$1" -v a="${median_s[$2]}" -v f="${median_s[$3]}" -v r="${median_s[$4]}" \
+    -v ac="${median_cpu[$2]}" -v fc="${median_cpu[$3]}" -v rc="${median_cpu[$4]}" \
+    -v as="$5" -v fs="$6" 'BEGIN {
+    printf "  %s: restore %.2f s (%.2f) vs %.2f s (%.2f) fresh = %.2fx (CPU %.2fx); restic %.2f s (%.2f) = %.1fx chatvault (CPU %.1fx); repository %.1f MiB vs %.1f MiB fresh = %.2fx\n", l, a, ac, f, fc, a / f, ac / fc, r, rc, r / a, rc / ac, as / 1048576, fs / 1048576, as / fs
+  }'
+}
+compare "whole store   " aged fresh restic "$aged_size" "$fresh_size"
+compare "database alone" aged_db fresh_db restic_db "$aged_db_size" "$fresh_db_size"
 echo
 echo "Backup peak RSS by database size (database alone; full backup, then a day's backup):"
 for line in "${rss_lines[@]}"; do
