@@ -72,71 +72,6 @@ Status BadProof() {
   return PermissionDenied("the proof of the backup key does not verify for this account");
 }
 
-std::array<uint8_t, kLoginDigestSize> Ke1Digest(const opaque::KE1& ke1) {
-  const Bytes digest = crypto::Sha256(ke1.Serialize());
-  std::array<uint8_t, kLoginDigestSize> out{};
-  std::copy_n(digest.begin(), out.size(), out.begin());
-  return out;
-}
-
-const CountedLogin* FindCounted(const AccountRecord& record,
-                                const std::array<uint8_t, kLoginDigestSize>& digest) {
-  for (const CountedLogin& login : record.recent_logins) {
-    if (login.ke1_digest == digest) return &login;
-  }
-  return nullptr;
-}
-
-// The record as it is once the next guess (for this KE1) is counted.
-AccountRecord WithGuessCounted(AccountRecord record,
-                               const std::array<uint8_t, kLoginDigestSize>& digest,
-                               int64_t now, size_t keep) {
-  record.guess_serial += 1;
-  record.recent_logins.push_back(CountedLogin{digest, record.guess_serial, now, true});
-  if (record.recent_logins.size() > keep) {
-    record.recent_logins.erase(record.recent_logins.begin(),
-                               record.recent_logins.end() - static_cast<ptrdiff_t>(keep));
-  }
-  return record;
-}
-
-// Marks the login that counted guess `serial` as settled; false when it was not open.
-bool CloseLogin(AccountRecord& record, uint64_t serial) {
-  for (CountedLogin& login : record.recent_logins) {
-    if (login.serial == serial && login.open) {
-      login.open = false;
-      return true;
-    }
-  }
-  return false;
-}
-
-// A counted guess that may still be answered or settled: open, after the newest valid login,
-// and within its session's lifetime.
-bool HasOpenGuess(const AccountRecord& record, int64_t now, std::chrono::seconds ttl) {
-  for (const CountedLogin& login : record.recent_logins) {
-    if (login.open && login.serial > record.settled_serial && login.counted_unix + ttl.count() >= now) {
-      return true;
-    }
-  }
-  return false;
-}
-
-uint32_t Remaining(uint64_t spent, uint32_t max_guesses) {
-  return spent >= max_guesses ? 0 : static_cast<uint32_t>(max_guesses - spent);
-}
-
-// Tries left now.
-uint32_t AttemptsLeft(const AccountRecord& record, uint32_t max_guesses) {
-  return Remaining(record.failed_guesses(), max_guesses);
-}
-
-// Tries left if guess `serial` turns out wrong, counting only the guesses up to it: what the
-// reply to its KE1 says, also when a retry of that KE1 is answered later.
-uint32_t AttemptsIfWrong(const AccountRecord& record, uint64_t serial, uint32_t max_guesses) {
-  return Remaining(serial > record.settled_serial ? serial - record.settled_serial : 0, max_guesses);
-}
-
 bool HasDeviceKey(const AccountRecord& record) {
   return record.state != AccountRecord::State::kDeleted;
 }
@@ -335,8 +270,7 @@ Status VaultService::Tombstone(const std::string& key, const Loaded& loaded,
   AccountRecord tomb;
   tomb.state = AccountRecord::State::kTombstone;
   tomb.generation = loaded.record.generation;
-  tomb.guess_serial = loaded.record.guess_serial;
-  tomb.settled_serial = loaded.record.settled_serial;
+  tomb.guesses = loaded.record.guesses;
   tomb.device_key = loaded.record.device_key;
   auto written = Store(key, loaded.version, tomb);
   if (!written.ok()) return written.status();
@@ -364,7 +298,7 @@ Result<RecoverStartReply> VaultService::StartReply(std::string_view account,
   CV_ASSIGN_OR_RETURN(reply.session, keys_->sessions.Seal(session, Now()));
   reply.ke2 = login.ke2();
   reply.ksf = record.ksf;
-  reply.attempts_remaining = AttemptsIfWrong(record, serial, options_.max_guesses);
+  reply.attempts_remaining = record.guesses.AttemptsIfWrong(serial, options_.max_guesses);
   return reply;
 }
 
@@ -400,19 +334,18 @@ Result<std::optional<RecoverStartReply>> VaultService::CountGuess(std::string_vi
     return std::optional(std::move(fake));
   }
   if (!loaded->record.active()) return LockedOutStatus();
-  const auto digest = Ke1Digest(ke1);
-  if (const CountedLogin* counted = FindCounted(loaded->record, digest)) {
+  const RequestDigest digest = DigestOfRequest(ke1.Serialize());
+  if (const std::optional<uint64_t> counted = loaded->record.guesses.Find(digest)) {
     // A retry of a KE1 whose guess is already spent (its answer was lost): the same KE2 again.
-    CV_ASSIGN_OR_RETURN(RecoverStartReply reply,
-                        StartReply(account, loaded->record, counted->serial, ke1));
+    CV_ASSIGN_OR_RETURN(RecoverStartReply reply, StartReply(account, loaded->record, *counted, ke1));
     CV_RETURN_IF_ERROR(Audit(AuditEvent(AuditEventKind::kGuessCounted, account, request_id)
-                                 .Guess(counted->serial, reply.attempts_remaining)
+                                 .Guess(*counted, reply.attempts_remaining)
                                  .Because("repeated request")));
     return std::optional(std::move(reply));
   }
-  if (loaded->record.failed_guesses() >= options_.max_guesses) {
+  if (loaded->record.guesses.failed() >= options_.max_guesses) {
     // No new guess. The record goes once no counted guess can still be answered or settled.
-    if (HasOpenGuess(loaded->record, Now(), options_.login_ttl)) {
+    if (loaded->record.guesses.HasOpenGuess(Now(), options_.login_ttl)) {
       (void)Audit(AuditEvent(AuditEventKind::kNoAttemptsLeft, account, request_id));
       return NoAttemptsLeft();
     }
@@ -422,17 +355,17 @@ Result<std::optional<RecoverStartReply>> VaultService::CountGuess(std::string_vi
     return LockedOutStatus();
   }
   // Spend the guess durably before the KE2 exists.
-  AccountRecord counted = WithGuessCounted(loaded->record, digest, Now(), options_.max_guesses);
+  AccountRecord counted = loaded->record;
+  const uint64_t serial = counted.guesses.Count(digest, Now(), options_.max_guesses);
   auto written = Store(key, loaded->version, counted);
   if (!written.ok()) {
     if (written.status().code() == Code::kConflict) return std::optional<RecoverStartReply>();
     return Unavailable("the vault could not record this attempt; try the same request again");
   }
   ++metrics_.guesses_counted;
-  CV_ASSIGN_OR_RETURN(RecoverStartReply reply,
-                      StartReply(account, counted, counted.guess_serial, ke1));
+  CV_ASSIGN_OR_RETURN(RecoverStartReply reply, StartReply(account, counted, serial, ke1));
   CV_RETURN_IF_ERROR(Audit(AuditEvent(AuditEventKind::kGuessCounted, account, request_id)
-                               .Guess(counted.guess_serial, reply.attempts_remaining)));
+                               .Guess(serial, reply.attempts_remaining)));
   return std::optional(std::move(reply));
 }
 
@@ -455,7 +388,7 @@ Result<std::optional<RecoverFinishReply>> VaultService::Settle(const LoginSessio
   if (loaded && loaded->record.state == AccountRecord::State::kTombstone) return LockedOutStatus();
   const bool same_registration = loaded && loaded->record.active() &&
                                  loaded->record.generation == session.generation &&
-                                 session.serial <= loaded->record.guess_serial;
+                                 session.serial <= loaded->record.guesses.guess_serial();
   if (!same_registration) {
     // Deleted or registered again: this login cannot release anything.
     if (valid) return Conflict("the vault record changed during this login; start again");
@@ -463,11 +396,9 @@ Result<std::optional<RecoverFinishReply>> VaultService::Settle(const LoginSessio
   }
   AccountRecord& record = loaded->record;
   if (!valid) return SettleWrong(session, *loaded, request_id);
-  const bool settles = session.serial > record.settled_serial;
+  // Settle this guess and the ones before it; later guesses still count.
+  const bool settles = record.guesses.Settle(session.serial);
   if (settles) {
-    // Settle this guess and the ones before it; later guesses still count.
-    record.settled_serial = session.serial;
-    CloseLogin(record, session.serial);
     auto written = Store(key, loaded->version, record);
     if (!written.ok()) {
       if (written.status().code() == Code::kConflict) return Reply();
@@ -476,13 +407,13 @@ Result<std::optional<RecoverFinishReply>> VaultService::Settle(const LoginSessio
   }
   ++metrics_.recoveries;
   AuditEvent event(AuditEventKind::kLoginSettled, session.account, request_id);
-  event.Guess(session.serial, AttemptsLeft(record, options_.max_guesses));
+  event.Guess(session.serial, record.guesses.AttemptsLeft(options_.max_guesses));
   if (!settles) event.Because("already settled");
   CV_RETURN_IF_ERROR(Audit(event));
   // A guess settled already (a retried KE3, or an older login finishing after a newer one) gets
   // the key again but resets nothing a second time.
   return Reply(RecoverFinishReply{true, record.wrapped_key,
-                                  AttemptsLeft(record, options_.max_guesses),
+                                  record.guesses.AttemptsLeft(options_.max_guesses),
                                   record.backup_sequence});
 }
 
@@ -494,9 +425,9 @@ Result<std::optional<RecoverFinishReply>> VaultService::SettleWrong(const LoginS
   using Reply = std::optional<RecoverFinishReply>;
   const std::string key = AccountStoreKey(session.account);
   AccountRecord& record = loaded.record;
-  const bool closed = CloseLogin(record, session.serial);
-  if (record.failed_guesses() >= options_.max_guesses &&
-      !HasOpenGuess(record, Now(), options_.login_ttl)) {
+  const bool closed = record.guesses.Close(session.serial);
+  if (record.guesses.failed() >= options_.max_guesses &&
+      !record.guesses.HasOpenGuess(Now(), options_.login_ttl)) {
     CV_RETURN_IF_ERROR(Audit(AuditEvent(AuditEventKind::kWrongPassword, session.account,
                                         request_id).Guess(session.serial, 0)));
     Status s = Tombstone(key, loaded, session.account, request_id);
@@ -513,7 +444,7 @@ Result<std::optional<RecoverFinishReply>> VaultService::SettleWrong(const LoginS
     }
   }
   ++metrics_.wrong_passwords;
-  const uint32_t left = AttemptsLeft(record, options_.max_guesses);
+  const uint32_t left = record.guesses.AttemptsLeft(options_.max_guesses);
   CV_RETURN_IF_ERROR(Audit(AuditEvent(AuditEventKind::kWrongPassword, session.account,
                                       request_id).Guess(session.serial, left)));
   return Reply(RecoverFinishReply{false, {}, left, {}});
