@@ -47,6 +47,9 @@ struct VaultOptions {
 };
 
 struct LoginSession;
+class VaultCore;
+template <typename Record>
+struct Loaded;
 
 // Validates an account id: 1..128 characters of [A-Za-z0-9._@+:-].
 Status CheckAccountId(std::string_view account);
@@ -131,18 +134,9 @@ class VaultService {
   Status Health();
 
  private:
-  struct Loaded;
-  struct Keys;
-  Result<std::optional<Loaded>> Load(const std::string& key);
-  Result<uint64_t> Store(const std::string& key, uint64_t version, const AccountRecord& record);
-  Result<std::optional<Loaded>> Authorize(const SignedRequest& request);
-  bool ProofValid(const SignedRequest& request, int action, ByteView payload,
-                  const crypto::VerifyKey& key);
-  Status Audit(const AuditEvent& event);
-  // Rejections are logged but a failing log does not change the answer.
-  void AuditRejection(AuditEventKind kind, std::string_view account, std::string_view request_id,
-                      std::string_view reason);
-  Status Tombstone(const std::string& key, const Loaded& loaded, std::string_view account,
+  using Account = Loaded<AccountRecord>;
+  const VaultOptions& options() const;
+  Status Tombstone(const std::string& key, const Account& loaded, std::string_view account,
                    std::string_view request_id);
   Result<std::optional<RecoverStartReply>> CountGuess(std::string_view account,
                                                       const opaque::KE1& ke1,
@@ -153,17 +147,11 @@ class VaultService {
   Result<std::optional<RecoverFinishReply>> Settle(const LoginSession& session, bool valid,
                                                    std::string_view request_id);
   Result<std::optional<RecoverFinishReply>> SettleWrong(const LoginSession& session,
-                                                        Loaded& loaded,
+                                                        Account& loaded,
                                                         std::string_view request_id);
-  int64_t Now() const;
 
-  vaultstore::RecordStore& store_;
+  std::unique_ptr<VaultCore> core_;
   opaque::ServerSetup setup_;
-  std::unique_ptr<Keys> keys_;
-  crypto::Secret token_secret_;
-  VaultOptions options_;
-  Metrics& metrics_;
-  AuditLog* audit_;
 };
 
 }  // namespace chatvault::vault
