@@ -108,6 +108,15 @@ Result<AccountRecord> AccountRecord::Parse(ByteView in) {
   return rec;
 }
 
+AccountRecord AccountRecord::Tombstone() const {
+  AccountRecord tomb;
+  tomb.state = State::kTombstone;
+  tomb.generation = generation;
+  tomb.guesses = guesses;
+  tomb.device_key = device_key;
+  return tomb;
+}
+
 std::string AccountStoreKey(std::string_view account) { return "acct/" + std::string(account); }
 
 Result<Bytes> RecordSealer::Seal(std::string_view store_key, ByteView plaintext) const {

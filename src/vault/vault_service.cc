@@ -8,6 +8,7 @@
 #include "chatvault/crypto/random.h"
 #include "chatvault/vault/account_token.h"
 #include "chatvault/vaultproto/signed_request.h"
+#include "vault/guess_keeping.h"
 #include "vault/vault_core.h"
 
 namespace chatvault::vault {
@@ -17,15 +18,6 @@ using Account = Loaded<AccountRecord>;
 namespace {
 
 using vaultproto::Action;
-
-Status LockedOutStatus() {
-  return LockedOut("too many wrong passwords: this account's vault record was destroyed");
-}
-
-Status NoAttemptsLeft() {
-  return LockedOut("this account has no attempts left; its vault record is destroyed once the "
-                   "logins already counted are over");
-}
 
 Status RecordExists() {
   return AlreadyExists(
@@ -151,19 +143,6 @@ Status VaultService::RegisterFinish(const SignedRequest& request, const Register
                           request.account, request.request_id));
 }
 
-Status VaultService::Tombstone(const std::string& key, const Account& loaded,
-                               std::string_view account, std::string_view request_id) {
-  AccountRecord tomb;
-  tomb.state = AccountRecord::State::kTombstone;
-  tomb.generation = loaded.record.generation;
-  tomb.guesses = loaded.record.guesses;
-  tomb.device_key = loaded.record.device_key;
-  auto written = core_->Store(key, loaded.version, tomb);
-  if (!written.ok()) return written.status();
-  ++core_->metrics().lockouts;
-  return core_->Audit(AuditEvent(AuditEventKind::kRecordDestroyed, account, request_id));
-}
-
 Result<RecoverStartReply> VaultService::StartReply(std::string_view account,
                                                    const AccountRecord& record, uint64_t serial,
                                                    const opaque::KE1& ke1) {
@@ -177,7 +156,7 @@ Result<RecoverStartReply> VaultService::StartReply(std::string_view account,
   session.serial = serial;
   session.server_state = login.SerializeState();
   RecoverStartReply reply;
-  CV_ASSIGN_OR_RETURN(reply.session, core_->sessions().Seal(session, core_->Now()));
+  CV_ASSIGN_OR_RETURN(reply.session, core_->sessions().Seal(SessionPurpose::kOpaqueLogin, session, core_->Now()));
   reply.ke2 = login.ke2();
   reply.ksf = record.ksf;
   reply.attempts_remaining = record.guesses.AttemptsIfWrong(serial, options().max_guesses);
@@ -193,7 +172,7 @@ Result<RecoverStartReply> VaultService::FakeStart(std::string_view account, cons
   session.account = std::string(account);
   session.server_state = login.SerializeState();
   RecoverStartReply reply;
-  CV_ASSIGN_OR_RETURN(reply.session, core_->sessions().Seal(session, core_->Now()));
+  CV_ASSIGN_OR_RETURN(reply.session, core_->sessions().Seal(SessionPurpose::kOpaqueLogin, session, core_->Now()));
   reply.ke2 = login.ke2();
   reply.ksf = options().ksf;
   reply.attempts_remaining = options().max_guesses - 1;
@@ -205,45 +184,23 @@ Result<RecoverStartReply> VaultService::FakeStart(std::string_view account, cons
 Result<std::optional<RecoverStartReply>> VaultService::CountGuess(std::string_view account,
                                                                   const opaque::KE1& ke1,
                                                                   std::string_view request_id) {
-  const std::string key = AccountStoreKey(account);
-  CV_ASSIGN_OR_RETURN(std::optional<Account> loaded, core_->Load<AccountRecord>(key));
-  if (!loaded || loaded->record.state == AccountRecord::State::kDeleted) {
+  using Outcome = CountedGuessOutcome<AccountRecord>;
+  CV_ASSIGN_OR_RETURN(std::optional<Outcome> outcome,
+                      CountGuessOnce<AccountRecord>(*core_, AccountStoreKey(account),
+                                                    DigestOfRequest(ke1.Serialize()), account,
+                                                    request_id));
+  if (!outcome) return std::optional<RecoverStartReply>();
+  if (outcome->kind == Outcome::Kind::kNoRecord) {
     CV_ASSIGN_OR_RETURN(RecoverStartReply fake, FakeStart(account, ke1));
     return std::optional(std::move(fake));
   }
-  if (!loaded->record.active()) return LockedOutStatus();
-  const RequestDigest digest = DigestOfRequest(ke1.Serialize());
-  if (const std::optional<uint64_t> counted = loaded->record.guesses.Find(digest)) {
-    // A retry of a KE1 whose guess is already spent (its answer was lost): the same KE2 again.
-    CV_ASSIGN_OR_RETURN(RecoverStartReply reply, StartReply(account, loaded->record, *counted, ke1));
-    CV_RETURN_IF_ERROR(core_->Audit(AuditEvent(AuditEventKind::kGuessCounted, account, request_id)
-                                 .Guess(*counted, reply.attempts_remaining)
-                                 .Because("repeated request")));
-    return std::optional(std::move(reply));
-  }
-  if (loaded->record.guesses.failed() >= options().max_guesses) {
-    // No new guess. The record goes once no counted guess can still be answered or settled.
-    if (loaded->record.guesses.HasOpenGuess(core_->Now(), options().login_ttl)) {
-      (void)core_->Audit(AuditEvent(AuditEventKind::kNoAttemptsLeft, account, request_id));
-      return NoAttemptsLeft();
-    }
-    Status s = Tombstone(key, *loaded, account, request_id);
-    if (s.code() == Code::kConflict) return std::optional<RecoverStartReply>();
-    CV_RETURN_IF_ERROR(s);
-    return LockedOutStatus();
-  }
-  // Spend the guess durably before the KE2 exists.
-  AccountRecord counted = loaded->record;
-  const uint64_t serial = counted.guesses.Count(digest, core_->Now(), options().max_guesses);
-  auto written = core_->Store(key, loaded->version, counted);
-  if (!written.ok()) {
-    if (written.status().code() == Code::kConflict) return std::optional<RecoverStartReply>();
-    return Unavailable("the vault could not record this attempt; try the same request again");
-  }
-  ++core_->metrics().guesses_counted;
-  CV_ASSIGN_OR_RETURN(RecoverStartReply reply, StartReply(account, counted, serial, ke1));
-  CV_RETURN_IF_ERROR(core_->Audit(AuditEvent(AuditEventKind::kGuessCounted, account, request_id)
-                               .Guess(serial, reply.attempts_remaining)));
+  // A repeated KE1 (its answer was lost) gets the same KE2 from the guess it already spent.
+  CV_ASSIGN_OR_RETURN(RecoverStartReply reply,
+                      StartReply(account, outcome->record, outcome->serial, ke1));
+  AuditEvent event(AuditEventKind::kGuessCounted, account, request_id);
+  event.Guess(outcome->serial, reply.attempts_remaining);
+  if (outcome->kind == Outcome::Kind::kRepeated) event.Because("repeated request");
+  CV_RETURN_IF_ERROR(core_->Audit(event));
   return std::optional(std::move(reply));
 }
 
@@ -255,83 +212,10 @@ Result<RecoverStartReply> VaultService::RecoverStart(std::string_view account,
       [&] { return CountGuess(account, ke1, request_id); });
 }
 
-// One attempt at settling a login against the record; nullopt when another writer got there
-// first.
-Result<std::optional<RecoverFinishReply>> VaultService::Settle(const LoginSession& session,
-                                                               bool valid,
-                                                               std::string_view request_id) {
-  using Reply = std::optional<RecoverFinishReply>;
-  const std::string key = AccountStoreKey(session.account);
-  CV_ASSIGN_OR_RETURN(std::optional<Account> loaded, core_->Load<AccountRecord>(key));
-  if (loaded && loaded->record.state == AccountRecord::State::kTombstone) return LockedOutStatus();
-  const bool same_registration = loaded && loaded->record.active() &&
-                                 loaded->record.generation == session.generation &&
-                                 session.serial <= loaded->record.guesses.guess_serial();
-  if (!same_registration) {
-    // Deleted or registered again: this login cannot release anything.
-    if (valid) return Conflict("the vault record changed during this login; start again");
-    return Reply(RecoverFinishReply{false, {}, 0, {}});
-  }
-  AccountRecord& record = loaded->record;
-  if (!valid) return SettleWrong(session, *loaded, request_id);
-  // Settle this guess and the ones before it; later guesses still count.
-  const bool settles = record.guesses.Settle(session.serial);
-  if (settles) {
-    auto written = core_->Store(key, loaded->version, record);
-    if (!written.ok()) {
-      if (written.status().code() == Code::kConflict) return Reply();
-      return Unavailable("the vault could not save this login; try the same request again");
-    }
-  }
-  ++core_->metrics().recoveries;
-  AuditEvent event(AuditEventKind::kLoginSettled, session.account, request_id);
-  event.Guess(session.serial, record.guesses.AttemptsLeft(options().max_guesses));
-  if (!settles) event.Because("already settled");
-  CV_RETURN_IF_ERROR(core_->Audit(event));
-  // A guess settled already (a retried KE3, or an older login finishing after a newer one) gets
-  // the key again but resets nothing a second time.
-  return Reply(RecoverFinishReply{true, record.wrapped_key,
-                                  record.guesses.AttemptsLeft(options().max_guesses),
-                                  record.backup_sequence});
-}
-
-// A wrong KE3 closes its login (one write, the first time). The record is destroyed when this
-// was the last counted guess that could still turn out right.
-Result<std::optional<RecoverFinishReply>> VaultService::SettleWrong(const LoginSession& session,
-                                                                    Account& loaded,
-                                                                    std::string_view request_id) {
-  using Reply = std::optional<RecoverFinishReply>;
-  const std::string key = AccountStoreKey(session.account);
-  AccountRecord& record = loaded.record;
-  const bool closed = record.guesses.Close(session.serial);
-  if (record.guesses.failed() >= options().max_guesses &&
-      !record.guesses.HasOpenGuess(core_->Now(), options().login_ttl)) {
-    CV_RETURN_IF_ERROR(core_->Audit(AuditEvent(AuditEventKind::kWrongPassword, session.account,
-                                        request_id).Guess(session.serial, 0)));
-    Status s = Tombstone(key, loaded, session.account, request_id);
-    if (s.code() == Code::kConflict) return Reply();
-    CV_RETURN_IF_ERROR(s);
-    ++core_->metrics().wrong_passwords;
-    return LockedOutStatus();
-  }
-  if (closed) {
-    auto written = core_->Store(key, loaded.version, record);
-    if (!written.ok()) {
-      if (written.status().code() == Code::kConflict) return Reply();
-      return Unavailable("the vault could not save this login; try the same request again");
-    }
-  }
-  ++core_->metrics().wrong_passwords;
-  const uint32_t left = record.guesses.AttemptsLeft(options().max_guesses);
-  CV_RETURN_IF_ERROR(core_->Audit(AuditEvent(AuditEventKind::kWrongPassword, session.account,
-                                      request_id).Guess(session.serial, left)));
-  return Reply(RecoverFinishReply{false, {}, left, {}});
-}
-
 Result<RecoverFinishReply> VaultService::RecoverFinish(std::string_view session_text,
                                                        const opaque::KE3& ke3,
                                                        std::string_view request_id) {
-  CV_ASSIGN_OR_RETURN(LoginSession session, core_->sessions().Open(session_text, core_->Now()));
+  CV_ASSIGN_OR_RETURN(LoginSession session, core_->sessions().Open(SessionPurpose::kOpaqueLogin, session_text, core_->Now()));
   CV_ASSIGN_OR_RETURN(opaque::ServerLogin login,
                       opaque::ServerLogin::ParseState(session.server_state.view()));
   const bool valid = std::move(login).Finish(ke3).ok() && !session.fake;
@@ -339,8 +223,19 @@ Result<RecoverFinishReply> VaultService::RecoverFinish(std::string_view session_
     ++core_->metrics().wrong_passwords;
     return RecoverFinishReply{false, {}, options().max_guesses - 1, {}};
   }
-  return RetryOnConflict<RecoverFinishReply>(
-      [&] { return Settle(session, valid, request_id); });
+  const std::string key = AccountStoreKey(session.account);
+  auto valid_for = [valid](const AccountRecord&) { return valid; };
+  CV_ASSIGN_OR_RETURN(SettledGuessOutcome<AccountRecord> settled,
+                      (RetryOnConflict<SettledGuessOutcome<AccountRecord>>([&] {
+                        return SettleGuessOnce<AccountRecord>(*core_, key, session, valid_for,
+                                                              request_id);
+                      })));
+  const uint32_t left = settled.record.guesses.AttemptsLeft(options().max_guesses);
+  // A guess settled already (a retried KE3, or an older login finishing after a newer one) gets
+  // the key again but settles nothing a second time.
+  if (!valid) return RecoverFinishReply{false, {}, left, {}};
+  return RecoverFinishReply{true, settled.record.wrapped_key, left,
+                            settled.record.backup_sequence};
 }
 
 Status VaultService::Delete(const SignedRequest& request) {

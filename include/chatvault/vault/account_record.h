@@ -52,6 +52,9 @@ struct AccountRecord {
   Bytes wrapped_key;
 
   bool active() const { return state == State::kActive; }
+  const std::array<uint8_t, kGenerationSize>& registration() const { return generation; }
+  // What is left after a lockout: the generation, the counter and the device key.
+  AccountRecord Tombstone() const;
   Bytes Serialize() const;
   static Result<AccountRecord> Parse(ByteView in);
 };

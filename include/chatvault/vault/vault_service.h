@@ -136,19 +136,12 @@ class VaultService {
  private:
   using Account = Loaded<AccountRecord>;
   const VaultOptions& options() const;
-  Status Tombstone(const std::string& key, const Account& loaded, std::string_view account,
-                   std::string_view request_id);
   Result<std::optional<RecoverStartReply>> CountGuess(std::string_view account,
                                                       const opaque::KE1& ke1,
                                                       std::string_view request_id);
   Result<RecoverStartReply> StartReply(std::string_view account, const AccountRecord& record,
                                        uint64_t serial, const opaque::KE1& ke1);
   Result<RecoverStartReply> FakeStart(std::string_view account, const opaque::KE1& ke1);
-  Result<std::optional<RecoverFinishReply>> Settle(const LoginSession& session, bool valid,
-                                                   std::string_view request_id);
-  Result<std::optional<RecoverFinishReply>> SettleWrong(const LoginSession& session,
-                                                        Account& loaded,
-                                                        std::string_view request_id);
 
   std::unique_ptr<VaultCore> core_;
   opaque::ServerSetup setup_;
