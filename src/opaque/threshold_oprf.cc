@@ -69,6 +69,11 @@ std::vector<uint8_t> IndexesOf(const std::vector<Share>& shares) {
 
 crypto::Secret RandomScalar() { return internal::RandomScalar(); }
 
+bool IsScalar(ByteView bytes) {
+  return bytes.size() == kOprfScalarSize && internal::IsCanonicalScalar(bytes) &&
+         !std::all_of(bytes.begin(), bytes.end(), [](uint8_t b) { return b == 0; });
+}
+
 Result<Element> PublicKeyOf(const crypto::Secret& scalar) {
   return internal::ScalarMultBase(scalar.view());
 }

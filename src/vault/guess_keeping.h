@@ -50,15 +50,20 @@ Status DestroyRecord(VaultCore& core, const std::string& key, const Loaded<Recor
 
 // Counts the guess a request with `digest` makes, durably, before anything is answered; a request
 // whose guess is already counted is answered from that guess. kNoRecord for an absent or deleted
-// record (the caller answers as for an unknown account).
+// record (the caller answers as for an unknown account). With `expected_registration`, a record
+// of another registration is kConflict and counts nothing.
 template <typename Record>
 Result<std::optional<CountedGuessOutcome<Record>>> CountGuessOnce(
     VaultCore& core, const std::string& key, const RequestDigest& digest,
-    std::string_view account, std::string_view request_id) {
+    std::string_view account, std::string_view request_id,
+    const std::array<uint8_t, 16>* expected_registration = nullptr) {
   using Outcome = CountedGuessOutcome<Record>;
   CV_ASSIGN_OR_RETURN(std::optional<Loaded<Record>> loaded, core.Load<Record>(key));
   if (!loaded || loaded->record.state == Record::State::kDeleted) return std::optional(Outcome{});
   if (loaded->record.state != Record::State::kActive) return LockedOutStatus();
+  if (expected_registration && loaded->record.registration() != *expected_registration) {
+    return Conflict("this realm holds another registration of this account now; start again");
+  }
   const VaultOptions& options = core.options();
   if (const std::optional<uint64_t> counted = loaded->record.guesses.Find(digest)) {
     return std::optional(Outcome{Outcome::Kind::kRepeated, *counted, std::move(loaded->record)});

@@ -34,6 +34,8 @@ struct ScalarShare {
 
 // A uniformly random non-zero scalar (an OPRF key, an encryption scalar).
 crypto::Secret RandomScalar();
+// True for 32 bytes that are a reduced, non-zero scalar.
+bool IsScalar(ByteView bytes);
 // k*G: the public key of a scalar (of a key share, for the realm's proofs).
 Result<Element> PublicKeyOf(const crypto::Secret& scalar);
 

@@ -21,6 +21,7 @@ namespace chatvault::vaultproto::realm {
 inline constexpr size_t kVersionSize = 16;
 inline constexpr size_t kTagSize = 32;
 inline constexpr size_t kMaxRealms = 8;
+inline constexpr size_t kWrappedKeySize = 12 + 32 + 16;  // nonce || K || tag
 
 using Version = std::array<uint8_t, kVersionSize>;
 using Tag = std::array<uint8_t, kTagSize>;

@@ -16,6 +16,7 @@
 #include "chatvault/vault/account_token.h"
 #include "chatvault/vault/audit_log.h"
 #include "chatvault/vault/hsm.h"
+#include "chatvault/vault/realm_service.h"
 #include "chatvault/vault/http_server.h"
 #include "chatvault/vault/server_secrets.h"
 #include "chatvault/vault/vault_service.h"
@@ -184,9 +185,11 @@ int Serve(const ServeFlags& f) {
     audit = std::move(*opened);
   }
   vault::Metrics metrics;
+  vault::RealmService realm(**store, secrets->sealing_key, token_secret->Clone(), options, metrics,
+                            audit.get());
   vault::VaultService service(**store, std::move(secrets->setup), secrets->sealing_key,
                               std::move(*token_secret), options, metrics, audit.get());
-  auto server = vault::HttpServer::Create(service, metrics, http);
+  auto server = vault::HttpServer::Create(service, &realm, metrics, http);
   if (!server.ok()) return Fail(server.status());
   const int port = (*server)->BoundPort();
   if (!f.port_file.empty()) {
