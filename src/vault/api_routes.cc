@@ -183,7 +183,7 @@ ApiReply ApiRoutes::Handle(const ApiRequest& request) {
   const std::string id = RequestId(request.request_id);
   if (request.method == "GET") {
     if (path == "/v1/health") {
-      Status s = service_.Health();
+      Status s = service_ ? service_->Health() : realm_->Health();
       if (!s.ok()) return ErrorReply(Unavailable(s.message()));
       return JsonReply(200, json{{"status", "ok"}});
     }
@@ -197,12 +197,13 @@ ApiReply ApiRoutes::Handle(const ApiRequest& request) {
   }
   if (request.method != "POST") return TransportError(404);
   if (path.starts_with("/v1/realm/")) return HandleRealm(request, id);
+  if (!service_) return TransportError(404);
 
   if (path == "/v1/challenge") {
     return post([this, &id](const Fields& f) -> Result<json> {
       CV_ASSIGN_OR_RETURN(std::string account, f.Text("account", 128));
       CV_ASSIGN_OR_RETURN(std::string token, f.Text("token", 128));
-      CV_ASSIGN_OR_RETURN(Bytes challenge, service_.Challenge(account, token, id));
+      CV_ASSIGN_OR_RETURN(Bytes challenge, service_->Challenge(account, token, id));
       return json{{"challenge", HexEncode(challenge)}};
     });
   }
@@ -210,7 +211,7 @@ ApiReply ApiRoutes::Handle(const ApiRequest& request) {
     return post([this, &id](const Fields& f) -> Result<json> {
       CV_ASSIGN_OR_RETURN(SignedRequest signed_request, f.Signed(/*proof_required=*/false, id));
       CV_ASSIGN_OR_RETURN(auto request, f.Msg<opaque::RegistrationRequest>("request"));
-      CV_ASSIGN_OR_RETURN(auto reply, service_.RegisterStart(signed_request, request));
+      CV_ASSIGN_OR_RETURN(auto reply, service_->RegisterStart(signed_request, request));
       return json{{"response", HexEncode(reply.response.Serialize())}, {"ksf", KsfJson(reply.ksf)}};
     });
   }
@@ -225,7 +226,7 @@ ApiReply ApiRoutes::Handle(const ApiRequest& request) {
       upload.ksf = *params;
       CV_ASSIGN_OR_RETURN(upload.wrapped_key, f.Hex("wrapped_key", kMaxWrappedKeySize));
       CV_ASSIGN_OR_RETURN(upload.device_key, f.Fixed<crypto::kVerifyKeySize>("device_key"));
-      CV_RETURN_IF_ERROR(service_.RegisterFinish(signed_request, upload));
+      CV_RETURN_IF_ERROR(service_->RegisterFinish(signed_request, upload));
       return json{{"registered", true}};
     });
   }
@@ -233,7 +234,7 @@ ApiReply ApiRoutes::Handle(const ApiRequest& request) {
     return post([this, &id](const Fields& f) -> Result<json> {
       CV_ASSIGN_OR_RETURN(std::string account, f.Text("account", 128));
       CV_ASSIGN_OR_RETURN(auto ke1, f.Msg<opaque::KE1>("ke1"));
-      CV_ASSIGN_OR_RETURN(auto reply, service_.RecoverStart(account, ke1, id));
+      CV_ASSIGN_OR_RETURN(auto reply, service_->RecoverStart(account, ke1, id));
       return json{{"session", reply.session},
                   {"ke2", HexEncode(reply.ke2.Serialize())},
                   {"ksf", KsfJson(reply.ksf)},
@@ -246,7 +247,7 @@ ApiReply ApiRoutes::Handle(const ApiRequest& request) {
       if (!fields.ok()) return fields.status();
       CV_ASSIGN_OR_RETURN(std::string session, fields->Text("session", 1024));
       CV_ASSIGN_OR_RETURN(auto ke3, fields->Msg<opaque::KE3>("ke3"));
-      return service_.RecoverFinish(session, ke3, id);
+      return service_->RecoverFinish(session, ke3, id);
     }();
     if (!out.ok()) {
       if (out.status().code() == Code::kInvalidArgument) ++metrics_.rejected_requests;
@@ -266,7 +267,7 @@ ApiReply ApiRoutes::Handle(const ApiRequest& request) {
   if (path == "/v1/delete") {
     return post([this, &id](const Fields& f) -> Result<json> {
       CV_ASSIGN_OR_RETURN(SignedRequest signed_request, f.Signed(/*proof_required=*/true, id));
-      CV_RETURN_IF_ERROR(service_.Delete(signed_request));
+      CV_RETURN_IF_ERROR(service_->Delete(signed_request));
       return json{{"deleted", true}};
     });
   }
@@ -276,7 +277,7 @@ ApiReply ApiRoutes::Handle(const ApiRequest& request) {
       BackupSequence sequence;
       CV_ASSIGN_OR_RETURN(sequence.sequence, f.Number("sequence"));
       CV_ASSIGN_OR_RETURN(sequence.signature, f.Fixed<crypto::kSignatureSize>("signature"));
-      CV_RETURN_IF_ERROR(service_.SetBackupSequence(account, sequence, id));
+      CV_RETURN_IF_ERROR(service_->SetBackupSequence(account, sequence, id));
       return json{{"recorded", true}};
     });
   }

@@ -29,8 +29,8 @@ struct ApiReply {
 
 class ApiRoutes {
  public:
-  // `realm` may be null: the /v1/realm/ routes then answer no_such_route.
-  ApiRoutes(VaultService& service, RealmService* realm, Metrics& metrics)
+  // Either service may be null (a test serves only one): its routes then answer no_such_route.
+  ApiRoutes(VaultService* service, RealmService* realm, Metrics& metrics)
       : service_(service), realm_(realm), metrics_(metrics) {}
 
   // Never throws; every failure is a JSON error reply (docs/API.md).
@@ -42,7 +42,7 @@ class ApiRoutes {
  private:
   ApiReply HandleRealm(const ApiRequest& request, const std::string& request_id);
 
-  VaultService& service_;
+  VaultService* service_;
   RealmService* realm_;
   Metrics& metrics_;
 };

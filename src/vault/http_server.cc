@@ -46,7 +46,7 @@ class BeastHttpsServer final : public HttpServer {
                    std::unique_ptr<net::ssl::context> tls, MetricsAccess access)
       : options_(options),
         tls_(std::move(tls)),
-        routes_(service, realm, metrics),
+        routes_(&service, realm, metrics),
         metrics_access_(std::move(access)),
         api_table_({options.limits.max_connections, options.limits.max_connections_per_address}),
         metrics_table_(kMetricsCaps),

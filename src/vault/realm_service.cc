@@ -205,4 +205,6 @@ Status RealmService::Delete(const SignedRequest& request) {
   return core_->Audit(AuditEvent(AuditEventKind::kDeleted, request.account, request.request_id));
 }
 
+Status RealmService::Health() { return core_->Health(); }
+
 }  // namespace chatvault::vault

@@ -78,6 +78,15 @@ class Reader {
 
 }  // namespace
 
+Version NewVersion(int64_t now_unix_ms) {
+  Version v{};
+  Bytes time;
+  AppendU64BE(time, static_cast<uint64_t>(now_unix_ms));
+  std::copy(time.begin(), time.end(), v.begin());
+  crypto::RandomFill(std::span<uint8_t>(v).subspan(8));
+  return v;
+}
+
 Bytes RealmShare::Serialize() const {
   Bytes out;
   out.push_back(kShareFormat);

@@ -74,6 +74,7 @@ class RealmService {
   Result<RealmUnlockReply> Unlock(std::string_view session, const vaultproto::realm::Tag& proof,
                                   std::string_view request_id = {});
   Status Delete(const SignedRequest& request);
+  Status Health();
 
  private:
   std::unique_ptr<VaultCore> core_;

@@ -23,7 +23,10 @@ inline constexpr size_t kTagSize = 32;
 inline constexpr size_t kMaxRealms = 8;
 inline constexpr size_t kWrappedKeySize = 12 + 32 + 16;  // nonce || K || tag
 
+// u64 registration time in milliseconds (big-endian) || 8 random bytes: versions of one account
+// sort by age, so recovery can take the newest one that enough realms hold.
 using Version = std::array<uint8_t, kVersionSize>;
+Version NewVersion(int64_t now_unix_ms);
 using Tag = std::array<uint8_t, kTagSize>;
 
 // What registration gives realm `index` (1..n): docs/REALMS.md, "Registration", step 9.
