@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "chatvault/crypto/random.h"
 #include "chatvault/opaque/threshold_oprf.h"
@@ -197,10 +198,10 @@ class RealmClientImpl final : public RealmClient {
   RealmClientImpl(std::vector<RealmLink> realms, int threshold, RealmOptions options)
       : realms_(std::move(realms)), threshold_(threshold), options_(std::move(options)) {}
 
-  Status Register(std::string_view account, std::string_view token, std::string_view password,
-                  const key::BackupKey& key) override;
+  Status Register(std::string_view account, const std::vector<std::string>& tokens,
+                  std::string_view password, const key::BackupKey& key) override;
   Result<RealmRecovery> Recover(std::string_view account, std::string_view password) override;
-  Status Delete(std::string_view account, std::string_view token,
+  Status Delete(std::string_view account, const std::vector<std::string>& tokens,
                 const key::BackupKey& key) override;
 
  private:
@@ -317,16 +318,27 @@ Result<std::vector<realm::RealmShare>> RealmClientImpl::MakeShares(
   return shares;
 }
 
-Status RealmClientImpl::Register(std::string_view account, std::string_view token,
+// One token per realm, or one for all.
+Result<std::vector<std::string>> TokensFor(const std::vector<std::string>& tokens, size_t realms) {
+  if (tokens.size() == 1) return std::vector<std::string>(realms, tokens.front());
+  if (tokens.size() != realms) {
+    return InvalidArgument("give one account token per realm, or one for all of them");
+  }
+  return tokens;
+}
+
+Status RealmClientImpl::Register(std::string_view account, const std::vector<std::string>& tokens,
                                  std::string_view password, const key::BackupKey& key) {
   CV_RETURN_IF_ERROR(CheckPasswordRules(password));
+  CV_ASSIGN_OR_RETURN(std::vector<std::string> token_of, TokensFor(tokens, realms_.size()));
   CV_ASSIGN_OR_RETURN(std::vector<realm::RealmShare> shares, MakeShares(account, password, key));
   auto device = std::make_shared<crypto::SigningKey>(vaultproto::DeviceKey(key, account));
   auto shared_shares = std::make_shared<std::vector<realm::RealmShare>>(std::move(shares));
   Fanout<bool> fanout(realms_.size(), [realms = realms_, shared_shares, device,
                                        account = std::string(account),
-                                       token = std::string(token)](size_t i) -> Result<bool> {
-    CV_RETURN_IF_ERROR(RegisterAtRealm(*realms[i].http, account, token, (*shared_shares)[i], *device));
+                                       token_of](size_t i) -> Result<bool> {
+    CV_RETURN_IF_ERROR(
+        RegisterAtRealm(*realms[i].http, account, token_of[i], (*shared_shares)[i], *device));
     return true;
   });
   const auto answers = fanout.WaitAll();
@@ -483,12 +495,13 @@ Result<RealmRecovery> RealmClientImpl::Recover(std::string_view account,
   return out;
 }
 
-Status RealmClientImpl::Delete(std::string_view account, std::string_view token,
+Status RealmClientImpl::Delete(std::string_view account, const std::vector<std::string>& tokens,
                                const key::BackupKey& key) {
+  CV_ASSIGN_OR_RETURN(std::vector<std::string> token_of, TokensFor(tokens, realms_.size()));
   auto device = std::make_shared<crypto::SigningKey>(vaultproto::DeviceKey(key, account));
   Fanout<bool> fanout(realms_.size(), [realms = realms_, device, account = std::string(account),
-                                       token = std::string(token)](size_t i) -> Result<bool> {
-    CV_RETURN_IF_ERROR(DeleteAtRealm(*realms[i].http, account, token, *device));
+                                       token_of](size_t i) -> Result<bool> {
+    CV_RETURN_IF_ERROR(DeleteAtRealm(*realms[i].http, account, token_of[i], *device));
     return true;
   });
   const std::vector<std::string> failed = Failures<bool>(fanout.WaitAll(), {});

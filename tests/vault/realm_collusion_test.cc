@@ -86,7 +86,7 @@ class Collusion : public ::testing::TestWithParam<std::pair<int, int>> {};
 TEST_P(Collusion, FewerThanTRealmsCannotTellTheRightPassword) {
   const auto [t, n] = GetParam();
   InProcessRealms realms(n);
-  ASSERT_THAT(realms.Client(t)->Register("alice", realms.Token("alice"), kRight,
+  ASSERT_THAT(realms.Client(t)->Register("alice", {realms.Token("alice")}, kRight,
                                          key::BackupKey::Generate()),
               IsOk());
   std::vector<RealmRecord> state;

@@ -35,7 +35,7 @@ class RealmsTest : public ::testing::TestWithParam<std::pair<int, int>> {
   int t() const { return GetParam().first; }
   key::BackupKey Register() {
     key::BackupKey k = key::BackupKey::Generate();
-    EXPECT_THAT(realms_.Client(t())->Register("alice", realms_.Token("alice"), kPassword, k), IsOk());
+    EXPECT_THAT(realms_.Client(t())->Register("alice", {realms_.Token("alice")}, kPassword, k), IsOk());
     return k;
   }
   InProcessRealms realms_;
@@ -99,7 +99,7 @@ INSTANTIATE_TEST_SUITE_P(Sharings, RealmsTest,
 TEST(RealmsLimit, TheTotalIsFloorOfNTimesGOverT) {
   InProcessRealms realms(3);
   key::BackupKey k = key::BackupKey::Generate();
-  ASSERT_THAT(realms.Client(2)->Register("alice", realms.Token("alice"), kPassword, k), IsOk());
+  ASSERT_THAT(realms.Client(2)->Register("alice", {realms.Token("alice")}, kPassword, k), IsOk());
   json version = json::parse(realms.Send(0, "/v1/realm/version", {{"account", "alice"}}).body);
   int complete_guesses = 0;
   for (int guess = 0; guess < 40; ++guess) {
@@ -132,17 +132,17 @@ TEST(RealmsLimit, TheTotalIsFloorOfNTimesGOverT) {
 TEST(RealmsChanges, APartialChangeIsFinishedByRunningItAgain) {
   InProcessRealms realms(3);
   key::BackupKey k = key::BackupKey::Generate();
-  ASSERT_THAT(realms.Client(2)->Register("alice", realms.Token("alice"), kPassword, k), IsOk());
+  ASSERT_THAT(realms.Client(2)->Register("alice", {realms.Token("alice")}, kPassword, k), IsOk());
   realms.realm(2).down = true;
   realms.Advance(1);
   auto client = realms.Client(2);
-  EXPECT_THAT(client->Register("alice", realms.Token("alice"), "new pass 2", k),
+  EXPECT_THAT(client->Register("alice", {realms.Token("alice")}, "new pass 2", k),
               StatusIs(Code::kUnavailable, HasSubstr("reached 2 of 3 realms")));
   // The new version is held by two realms: the new password works, the old one no longer does.
   EXPECT_THAT(realms.Client(2)->Recover("alice", "new pass 2"), IsOk());
   realms.realm(2).down = false;
   realms.Advance(1);
-  ASSERT_THAT(realms.Client(2)->Register("alice", realms.Token("alice"), "new pass 2", k), IsOk());
+  ASSERT_THAT(realms.Client(2)->Register("alice", {realms.Token("alice")}, "new pass 2", k), IsOk());
   realms.realm(0).down = true;
   auto got = realms.Client(2)->Recover("alice", "new pass 2");
   ASSERT_THAT(got, IsOk());
@@ -152,12 +152,12 @@ TEST(RealmsChanges, APartialChangeIsFinishedByRunningItAgain) {
 TEST(RealmsChanges, AnotherKeyCannotReplaceAndDeletionRemovesEveryShare) {
   InProcessRealms realms(3);
   key::BackupKey k = key::BackupKey::Generate();
-  ASSERT_THAT(realms.Client(2)->Register("alice", realms.Token("alice"), kPassword, k), IsOk());
-  EXPECT_THAT(realms.Client(2)->Register("alice", realms.Token("alice"), "thief pass 1",
+  ASSERT_THAT(realms.Client(2)->Register("alice", {realms.Token("alice")}, kPassword, k), IsOk());
+  EXPECT_THAT(realms.Client(2)->Register("alice", {realms.Token("alice")}, "thief pass 1",
                                          key::BackupKey::Generate()),
               StatusIs(Code::kAlreadyExists));
-  EXPECT_FALSE(realms.Client(2)->Delete("alice", realms.Token("alice"), key::BackupKey::Generate()).ok());
-  ASSERT_THAT(realms.Client(2)->Delete("alice", realms.Token("alice"), k), IsOk());
+  EXPECT_FALSE(realms.Client(2)->Delete("alice", {realms.Token("alice")}, key::BackupKey::Generate()).ok());
+  ASSERT_THAT(realms.Client(2)->Delete("alice", {realms.Token("alice")}, k), IsOk());
   EXPECT_THAT(realms.Client(2)->Recover("alice", kPassword), StatusIs(Code::kNotFound));
   for (size_t i = 0; i < 3; ++i) {
     EXPECT_EQ(realms.Send(i, "/v1/realm/version", {{"account", "alice"}}).status, 404);
@@ -169,7 +169,7 @@ TEST(RealmsChanges, AnotherKeyCannotReplaceAndDeletionRemovesEveryShare) {
 TEST(RealmsReplay, AnUnlockProofIsGoodForItsOwnSessionOnly) {
   InProcessRealms realms(2);
   key::BackupKey k = key::BackupKey::Generate();
-  ASSERT_THAT(realms.Client(2)->Register("alice", realms.Token("alice"), kPassword, k), IsOk());
+  ASSERT_THAT(realms.Client(2)->Register("alice", {realms.Token("alice")}, kPassword, k), IsOk());
   ASSERT_THAT(realms.Client(2)->Recover("alice", kPassword), IsOk());
   for (int i = 0; i < 3; ++i) (void)realms.Client(2)->Recover("alice", kWrong);
   json version = json::parse(realms.Send(0, "/v1/realm/version", {{"account", "alice"}}).body);

@@ -47,16 +47,20 @@ class RealmClient {
       std::vector<std::unique_ptr<VaultTransport>> realms, int threshold, RealmOptions options = {});
   virtual ~RealmClient() = default;
 
+  // `tokens`: the account token each realm accepts, in the realms' order (realms run by
+  // different operators each verify the chat service's tokens with their own key); one token
+  // serves every realm.
+  //
   // A new registration version on every realm (signed with the device key from `key` where a
   // realm holds one already). kUnavailable naming the realms that did not take it when fewer
   // than all did: run it again to finish (docs/REALMS.md, "Changes under partial failure").
-  virtual Status Register(std::string_view account, std::string_view token,
+  virtual Status Register(std::string_view account, const std::vector<std::string>& tokens,
                           std::string_view password, const key::BackupKey& key) = 0;
   // kPermissionDenied "wrong password; N attempts remain"; kLockedOut when too few realms still
   // hold their share; kNotFound when no version is held by t realms.
   virtual Result<RealmRecovery> Recover(std::string_view account, std::string_view password) = 0;
   // Deletes every realm's share; kUnavailable naming those that could not be reached.
-  virtual Status Delete(std::string_view account, std::string_view token,
+  virtual Status Delete(std::string_view account, const std::vector<std::string>& tokens,
                         const key::BackupKey& key) = 0;
 };
 
