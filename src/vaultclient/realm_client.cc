@@ -450,6 +450,7 @@ Result<RealmRecovery> RealmClientImpl::Recover(std::string_view account,
   if (!crypto::ConstantTimeEqual(unlock.commitment, group->front().commitment)) {
     return PermissionDenied("wrong password; " + AttemptsText(fewest));
   }
+  if (options_.after_evaluate) options_.after_evaluate();
   auto unlock_key = std::make_shared<crypto::Secret>(unlock.unlock_key.Clone());
   auto group_ptr = std::make_shared<std::vector<Evaluation>>(*group);
   Fanout<Unlocked> unlocks(group_ptr->size(), [realms = realms_, group_ptr, unlock_key,

@@ -7,6 +7,7 @@
 // RealmRecovery::complaints and never combined.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,6 +37,8 @@ struct RealmOptions {
   // device the default). At recovery the realms say which were used; weaker than the default is
   // refused unless client.allow_weak_ksf.
   opaque::KsfParams ksf = opaque::KsfParams::Default();
+  // Called between a recovery's evaluations and its unlocks (tests stop a realm there).
+  std::function<void()> after_evaluate;
 };
 
 class RealmClient {
