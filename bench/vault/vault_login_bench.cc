@@ -264,8 +264,9 @@ void BM_LoginSessionSealOpen(benchmark::State& state) {
   session.serial = 7;
   session.server_state = crypto::RandomSecret(opaque::ServerLogin::kStateSize);
   for (auto _ : state) {
-    auto sealed = sealer.Seal(session, 1'800'000'000);
-    benchmark::DoNotOptimize(sealer.Open(*sealed, 1'800'000'000));
+    auto sealed = sealer.Seal(vault::SessionPurpose::kOpaqueLogin, session, 1'800'000'000);
+    benchmark::DoNotOptimize(
+        sealer.Open(vault::SessionPurpose::kOpaqueLogin, *sealed, 1'800'000'000));
   }
   PinClientSide();
 }

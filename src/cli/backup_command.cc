@@ -146,6 +146,7 @@ std::optional<std::string> TellVault(const Globals& g, const key::BackupKey& key
                                      uint64_t sequence) {
   auto settings = LoadVaultSettings(g.home);
   Status s = settings.status();
+  if (s.ok() && settings->uses_realms()) return std::nullopt;  // realms keep no sequence
   if (s.ok()) {
     auto vault = ConnectVault(*settings, kQuickVaultRetry);
     s = vault.ok() ? (*vault)->SetBackupSequence(settings->account, key, sequence) : vault.status();

@@ -122,7 +122,13 @@ Status StoreKeyInVault(const Globals& g, const InitOptions& o, const VaultSettin
   auto password = ChooseNewPassword(o.vault);
   if (!password.ok()) return password.status().Annotate("nothing was set up");
   if (!g.quiet && !g.json) std::cerr << "Storing the backup key in the vault...\n";
-  CV_RETURN_IF_ERROR(RegisterNewRecord(*vault, settings, o, *password, key));
+  if (Status s = RegisterNewRecord(*vault, settings, o, *password, key); !s.ok()) {
+    WipeString(*password);
+    // Realms that took this registration before another failed keep nothing of a setup that
+    // did not happen (a new K each run, so a retry could not finish theirs).
+    if (settings.uses_realms()) (void)vault->Delete(settings.account, o.vault.token, key);
+    return s;
+  }
   Status s = ProvePassword(*vault, settings.account, key, *password);
   WipeString(*password);
   if (!s.ok()) {
@@ -175,10 +181,7 @@ nlohmann::json ToJson(const InitReport& r) {
       {"key_file", r.key_file},        {"key_fingerprint", r.config.key_fingerprint},
       {"data_dir", r.config.data_dir}, {"location", r.config.location}};
   if (r.key) out["key"] = r.key->Hex();
-  if (!r.vault.url.empty()) {
-    out["vault"] = r.vault.url;
-    out["account"] = r.vault.account;
-  }
+  if (!r.vault.account.empty()) AddVaultJson(r.vault, out);
   return out;
 }
 

@@ -1,6 +1,7 @@
 #include "cli/key_source.h"
 
 #include <filesystem>
+#include <iostream>
 
 #include "cli/device_config.h"
 #include "cli/terminal.h"
@@ -23,6 +24,9 @@ Result<UnlockedKey> KeyFromVault(const Globals& globals, const VaultFlags& flags
       RecoverKey(*vault, settings.account,
                  {"Password for your backup key: ", flags.password_file, kPasswordEnv});
   if (!recovered.ok()) return recovered.status().Annotate("getting the key from the vault");
+  for (const std::string& warning : recovered->warnings) {
+    std::cerr << "chatvault: warning: " << warning << "\n";
+  }
   return UnlockedKey{std::move(recovered->key), std::move(settings), recovered->backup_sequence};
 }
 
@@ -35,11 +39,15 @@ Result<UnlockedKey> Unlocked(Result<key::BackupKey> key) {
 
 void VaultFlags::Add(CLI::App* cmd, bool with_token) {
   cmd->add_option("--vault", url, "The Backup Key Vault, https://HOST:PORT");
+  cmd->add_option("--realms", realms_file,
+                  "Keep the key with several independent vaults instead of one: FILE lists them "
+                  "and how many must help to recover it (docs/REALMS.md)");
   cmd->add_option("--account", account, "Your chat account id (as the chat service knows it)");
   cmd->add_option("--ca", ca, "Trust only this certificate or CA for the vault (PEM)");
   if (with_token) {
     cmd->add_option("--token", token,
-                    "Account token from the chat service (proves you own the account)");
+                    "Account token from the chat service (proves you own the account); with "
+                    "--realms one for all or one per realm, comma-separated in the file's order");
   }
   cmd->add_option("--password-file", password_file,
                   "Read the (new) password from this file instead of the terminal (for scripts; "
@@ -50,15 +58,32 @@ void VaultFlags::Add(CLI::App* cmd, bool with_token) {
 }
 
 Result<VaultSettings> VaultFlags::Resolve(const std::string& home) const {
+  if (!url.empty() && !realms_file.empty()) {
+    return InvalidArgument("choose one of --vault and --realms");
+  }
   VaultSettings s;
   if (auto saved = LoadVaultSettings(home); saved.ok()) s = *saved;
-  if (!url.empty()) s.url = url;
+  if (!url.empty()) {
+    s.url = url;
+    s.realms.clear();
+  }
+  if (!realms_file.empty()) {
+    CV_ASSIGN_OR_RETURN(VaultSettings given, ReadRealmsFile(realms_file));
+    s.url.clear();
+    s.ca_file.clear();
+    s.realms = std::move(given.realms);
+    s.threshold = given.threshold;
+  }
   if (!account.empty()) s.account = account;
-  if (!ca.empty()) s.ca_file = std::filesystem::absolute(ca).string();
+  if (!ca.empty()) {
+    if (s.uses_realms()) return InvalidArgument("with --realms, name each realm's CA in the file");
+    s.ca_file = std::filesystem::absolute(ca).string();
+  }
   s.allow_weak_ksf = s.allow_weak_ksf || allow_weak_ksf;
-  if (s.url.empty() || s.account.empty()) {
+  if ((s.url.empty() && !s.uses_realms()) || s.account.empty()) {
     return InvalidArgument(
-        "which vault and account? pass --vault https://HOST:PORT and --account ID");
+        "which vault and account? pass --vault https://HOST:PORT (or --realms FILE) and "
+        "--account ID");
   }
   return s;
 }

@@ -20,10 +20,11 @@ inline constexpr const char* kOldPasswordEnv = "CHATVAULT_OLD_PASSWORD";
 
 // Which vault and account, and where a script's password comes from.
 struct VaultFlags {
-  std::string url, account, ca, token, password_file;
+  std::string url, realms_file, account, ca, token, password_file;
   bool allow_weak_ksf = false;
 
-  // --vault, --account, --ca, --password-file (and --token when the command changes the record).
+  // --vault or --realms, --account, --ca, --password-file (and --token when the command changes
+  // the record).
   void Add(CLI::App* cmd, bool with_token);
   // The flags over what this device saved (vault.json); kInvalidArgument without a vault and
   // account.

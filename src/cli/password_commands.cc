@@ -115,7 +115,7 @@ Status AgreeToDisable(const DisableOptions& o, const RecordOwner& owner) {
         "disable deletes your backup key from the vault; with no terminal to "
         "confirm on, pass --yes");
   }
-  std::cerr << "This deletes your backup key from " << owner.settings.url << " for "
+  std::cerr << "This deletes your backup key from " << owner.settings.Describe() << " for "
             << owner.settings.account
             << ". Backups go on from this device with the same key,\nbut your password will no "
                "longer restore them: on another device you will need this 64-digit key:\n\n    "

@@ -159,7 +159,7 @@ void PrintSetUp(const RestoreReport& r) {
   std::cout << "This device now backs up " << r.set_up->data_dir << " to " << r.set_up->location
             << ", protected by ";
   if (r.vault) {
-    std::cout << "your password at " << r.vault->url << " for " << r.vault->account;
+    std::cout << "your password at " << r.vault->Describe() << " for " << r.vault->account;
   } else {
     std::cout << "the same 64-digit key";
   }

@@ -61,10 +61,7 @@ nlohmann::json ToJson(const StatusReport& r) {
                         {"key_fingerprint", c.key_fingerprint},
                         {"last_sequence", c.last_sequence},
                         {"last_backup_unix", c.last_backup_unix}};
-  if (r.vault) {
-    out["vault"] = r.vault->url;
-    out["account"] = r.vault->account;
-  }
+  if (r.vault) AddVaultJson(*r.vault, out);
   if (r.current) {
     const backup::BackupInfo& b = *r.current;
     out["current"] = {{"sequence", b.sequence},
@@ -89,7 +86,7 @@ void PrintCurrent(const StatusReport& r) {
 }
 
 std::string ProtectionText(const StatusReport& r) {
-  if (r.vault) return "password at " + r.vault->url + " for " + r.vault->account;
+  if (r.vault) return "password at " + r.vault->Describe() + " for " + r.vault->account;
   if (r.config->protection == "password") return "password (this device lost its vault.json)";
   return "64-digit key";
 }

@@ -5,6 +5,9 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "chatvault/common/status.h"
 #include "chatvault/vaultclient/vault_client.h"
@@ -12,11 +15,29 @@
 namespace chatvault::cli {
 
 struct VaultSettings {
-  std::string url;              // https://host:port
+  std::string url;              // https://host:port (empty with realms)
   std::string account;          // the chat account id
   std::string ca_file;          // pinned certificate or CA (absolute path); empty: system CAs
+  // Threshold recovery (docs/REALMS.md): K is kept by these vaults, `threshold` of which must
+  // help, instead of by one vault at `url`.
+  std::vector<vaultclient::VaultAddress> realms;
+  int threshold = 0;
   bool allow_weak_ksf = false;  // only ever set by tests
+
+  bool uses_realms() const { return !realms.empty(); }
+  // "https://host:port", or "2 of 3 realms (https://a, https://b, https://c)".
+  std::string Describe() const;
 };
+
+// The realms file a user passes with --realms: which vaults keep K and how many must help.
+//   {"threshold": 2, "realms": [{"url": "https://a.example:8443", "ca": "a.pem"}, ...]}
+// "ca" is optional (system CAs) and relative to the file's directory. kInvalidArgument naming
+// what is wrong: 1 to 8 realms, each an https:// URL given once, a threshold from 1 to their
+// number.
+Result<VaultSettings> ReadRealmsFile(const std::string& path);
+
+// --json fields: "vault" (its URL) or "realms" (their URLs) and "threshold"; "account".
+void AddVaultJson(const VaultSettings& settings, nlohmann::json& out);
 
 std::string VaultSettingsPath(const std::string& home);
 // kNotFound with a hint when this device does not use the vault.

@@ -11,25 +11,28 @@
 namespace chatvault::opaque::internal {
 namespace {
 
-const Bytes& ContextBytes() {
-  static const Bytes kContext = [] {
-    Bytes c = ToBytes("OPRFV1-");
-    c.push_back(0x00);  // modeOPRF
-    Append(c, AsBytes("-ristretto255-SHA512"));
-    return c;
-  }();
-  return kContext;
+Bytes MakeContext(OprfMode mode) {
+  Bytes c = ToBytes("OPRFV1-");
+  c.push_back(static_cast<uint8_t>(mode));
+  Append(c, AsBytes("-ristretto255-SHA512"));
+  return c;
 }
 
-Bytes Dst(std::string_view prefix) {
-  Bytes dst = ToBytes(prefix);
-  Append(dst, ContextBytes());
-  return dst;
-}
+Bytes Dst(std::string_view prefix) { return ModeDst(prefix, OprfMode::kOprf); }
 
 }  // namespace
 
-ByteView ContextString() { return ContextBytes(); }
+ByteView ContextString(OprfMode mode) {
+  static const Bytes kOprfContext = MakeContext(OprfMode::kOprf);
+  static const Bytes kVoprfContext = MakeContext(OprfMode::kVoprf);
+  return mode == OprfMode::kOprf ? kOprfContext : kVoprfContext;
+}
+
+Bytes ModeDst(std::string_view prefix, OprfMode mode) {
+  Bytes dst = ToBytes(prefix);
+  Append(dst, ContextString(mode));
+  return dst;
+}
 
 bool IsValidElement(ByteView encoded) {
   crypto::EnsureSodium();
@@ -64,10 +67,10 @@ Status CheckElement(ByteView encoded, std::string_view what) {
   return OkStatus();
 }
 
-Result<Element> HashToGroup(ByteView msg) {
+Result<Element> HashToGroup(ByteView msg, OprfMode mode) {
   crypto::EnsureSodium();
   CV_ASSIGN_OR_RETURN(crypto::Secret uniform,
-                      crypto::ExpandMessageXmdSha512(msg, Dst("HashToGroup-"), 64));
+                      crypto::ExpandMessageXmdSha512(msg, ModeDst("HashToGroup-", mode), 64));
   Element out{};
   crypto_core_ristretto255_from_hash(out.data(), uniform.data());
   if (sodium_is_zero(out.data(), out.size())) {
@@ -147,6 +150,37 @@ Result<crypto::Secret> ScalarInvert(ByteView scalar) {
     return InvalidArgument("the scalar is zero and has no inverse");
   }
   return inv;
+}
+
+Result<Element> ElementAdd(const Element& a, const Element& b) {
+  crypto::EnsureSodium();
+  Element out{};
+  if (crypto_core_ristretto255_add(out.data(), a.data(), b.data()) != 0) {
+    return InvalidArgument("a group element is not a valid ristretto255 point");
+  }
+  if (sodium_is_zero(out.data(), out.size())) return InvalidArgument("a sum is the identity");
+  return out;
+}
+
+crypto::Secret ScalarMul(ByteView a, ByteView b) {
+  crypto::EnsureSodium();
+  crypto::Secret out(kScalarSize);
+  crypto_core_ristretto255_scalar_mul(out.data(), a.data(), b.data());
+  return out;
+}
+
+crypto::Secret ScalarSub(ByteView a, ByteView b) {
+  crypto::EnsureSodium();
+  crypto::Secret out(kScalarSize);
+  crypto_core_ristretto255_scalar_sub(out.data(), a.data(), b.data());
+  return out;
+}
+
+crypto::Secret ScalarAdd(ByteView a, ByteView b) {
+  crypto::EnsureSodium();
+  crypto::Secret out(kScalarSize);
+  crypto_core_ristretto255_scalar_add(out.data(), a.data(), b.data());
+  return out;
 }
 
 bool IsCanonicalScalar(ByteView scalar) {

@@ -15,8 +15,14 @@ namespace chatvault::opaque::internal {
 
 inline constexpr size_t kScalarSize = 32;
 
-// "OPRFV1-" || I2OSP(mode 0, 1) || "-ristretto255-SHA512"
-ByteView ContextString();
+// RFC 9497's modes: OPAQUE uses the plain OPRF; the realms protocol (docs/REALMS.md) the
+// verifiable one, whose evaluations come with a proof. The mode enters every domain separator.
+enum class OprfMode : uint8_t { kOprf = 0, kVoprf = 1 };
+
+// "OPRFV1-" || I2OSP(mode, 1) || "-ristretto255-SHA512"
+ByteView ContextString(OprfMode mode = OprfMode::kOprf);
+// prefix || ContextString(mode)
+Bytes ModeDst(std::string_view prefix, OprfMode mode);
 
 // True for a canonical encoding of a point other than the identity.
 bool IsValidElement(ByteView encoded);
@@ -28,7 +34,7 @@ Status CheckElement(ByteView encoded, std::string_view what);
 Status CheckElementEncoding(ByteView encoded, std::string_view what);
 
 // HashToGroup / HashToScalar with DST = prefix || ContextString().
-Result<Element> HashToGroup(ByteView msg);
+Result<Element> HashToGroup(ByteView msg, OprfMode mode = OprfMode::kOprf);
 Result<crypto::Secret> HashToScalar(ByteView msg, ByteView dst);
 
 // DeriveKeyPair(seed, info) of RFC 9497 section 3.2.1.
@@ -47,6 +53,12 @@ Result<Element> ScalarMult(ByteView scalar, ByteView point);
 Status ScalarMultInto(ByteView scalar, ByteView point, std::span<uint8_t> out);
 Result<Element> ScalarMultBase(ByteView scalar);
 Result<crypto::Secret> ScalarInvert(ByteView scalar);
+// a + b (identity results are errors, as for ScalarMult). Both must be valid points.
+Result<Element> ElementAdd(const Element& a, const Element& b);
+// Scalar arithmetic modulo the group order.
+crypto::Secret ScalarMul(ByteView a, ByteView b);
+crypto::Secret ScalarSub(ByteView a, ByteView b);
+crypto::Secret ScalarAdd(ByteView a, ByteView b);
 // True if the 32 bytes are a scalar already reduced modulo the group order.
 bool IsCanonicalScalar(ByteView scalar);
 // A uniformly random non-zero scalar.

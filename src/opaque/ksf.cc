@@ -56,15 +56,21 @@ Status KsfParams::Validate() const {
 }
 
 Result<crypto::Secret> Stretch(const KsfParams& params, ByteView msg) {
-  CV_RETURN_IF_ERROR(params.Validate());
-  if (params.algorithm == KsfAlgorithm::kIdentity) return crypto::Secret::FromBytes(msg);
   // RFC 9807 section 4.3 fixes the salt to 16 zero bytes: the OPRF output is already unique per
   // user and server, so the KSF needs no salt of its own.
   static constexpr std::array<uint8_t, 16> kSalt{};
-  crypto::Secret out(kStretchedSize);
+  return StretchSalted(params, msg, kSalt, kStretchedSize);
+}
+
+Result<crypto::Secret> StretchSalted(const KsfParams& params, ByteView msg, ByteView salt,
+                                     size_t length) {
+  CV_RETURN_IF_ERROR(params.Validate());
+  if (params.algorithm == KsfAlgorithm::kIdentity) return crypto::Secret::FromBytes(msg);
+  if (salt.size() < 8 || length < 4) return Internal("Argon2id needs a salt of 8+ bytes");
+  crypto::Secret out(length);
   const int rc =
       argon2id_hash_raw(params.iterations, params.memory_kib, params.parallelism, msg.data(),
-                        msg.size(), kSalt.data(), kSalt.size(), out.data(), out.size());
+                        msg.size(), salt.data(), salt.size(), out.data(), out.size());
   if (rc != ARGON2_OK) {
     if (rc == ARGON2_MEMORY_ALLOCATION_ERROR) {
       return Unavailable("Argon2id could not allocate " + std::to_string(params.memory_kib) +

@@ -5,8 +5,8 @@
 
 namespace chatvault::opaque::internal {
 
-Result<Element> OprfBlind(ByteView input, ByteView blind) {
-  CV_ASSIGN_OR_RETURN(Element input_element, HashToGroup(input));
+Result<Element> OprfBlind(ByteView input, ByteView blind, OprfMode mode) {
+  CV_ASSIGN_OR_RETURN(Element input_element, HashToGroup(input, mode));
   return ScalarMult(blind, input_element);
 }
 

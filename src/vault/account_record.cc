@@ -23,6 +23,8 @@ class Reader {
   explicit Reader(ByteView in) : in_(in) {}
   bool ok() const { return ok_; }
   bool at_end() const { return at_ == in_.size(); }
+  // For a field type that parses itself from (in, &at).
+  size_t* position() { return &at_; }
   ByteView Take(size_t n) {
     if (!ok_ || in_.size() - at_ < n) {
       ok_ = false;
@@ -59,17 +61,9 @@ Bytes AccountRecord::Serialize() const {
   out.push_back(kFormatVersion);
   out.push_back(static_cast<uint8_t>(state));
   Append(out, generation);
-  AppendU64BE(out, guess_serial);
-  AppendU64BE(out, settled_serial);
+  guesses.Serialize(out);
   Append(out, device_key);
   Append(out, registration_id);
-  out.push_back(static_cast<uint8_t>(recent_logins.size()));
-  for (const CountedLogin& login : recent_logins) {
-    Append(out, login.ke1_digest);
-    AppendU64BE(out, login.serial);
-    AppendU64BE(out, static_cast<uint64_t>(login.counted_unix));
-    out.push_back(login.open ? 1 : 0);
-  }
   AppendU64BE(out, backup_sequence.sequence);
   Append(out, backup_sequence.signature);
   if (active()) {
@@ -93,23 +87,13 @@ Result<AccountRecord> AccountRecord::Parse(ByteView in) {
   AccountRecord rec;
   rec.state = static_cast<State>(state);
   r.Into(rec.generation);
-  rec.guess_serial = r.U64();
-  rec.settled_serial = r.U64();
+  if (!r.ok()) return Corrupted("an account record is too short");
+  CV_ASSIGN_OR_RETURN(rec.guesses, GuessCounter::Parse(in, r.position()));
   r.Into(rec.device_key);
   r.Into(rec.registration_id);
-  const size_t recent = r.U8();
-  if (recent > kMaxRecentLogins) return Corrupted("an account record lists too many logins");
-  rec.recent_logins.resize(recent);
-  for (CountedLogin& login : rec.recent_logins) {
-    r.Into(login.ke1_digest);
-    login.serial = r.U64();
-    login.counted_unix = static_cast<int64_t>(r.U64());
-    login.open = r.U8() == 1;
-  }
   rec.backup_sequence.sequence = r.U64();
   r.Into(rec.backup_sequence.signature);
   if (!r.ok()) return Corrupted("an account record is too short");
-  if (rec.settled_serial > rec.guess_serial) return Corrupted("an account record's counter is inconsistent");
   if (!rec.active()) {
     if (!r.at_end()) return Corrupted("an inactive account record has trailing bytes");
     return rec;
@@ -122,6 +106,15 @@ Result<AccountRecord> AccountRecord::Parse(ByteView in) {
   CV_ASSIGN_OR_RETURN(rec.ksf, opaque::KsfParams::Parse(ksf_bytes));
   rec.wrapped_key.assign(wrapped.begin(), wrapped.end());
   return rec;
+}
+
+AccountRecord AccountRecord::Tombstone() const {
+  AccountRecord tomb;
+  tomb.state = State::kTombstone;
+  tomb.generation = generation;
+  tomb.guesses = guesses;
+  tomb.device_key = device_key;
+  return tomb;
 }
 
 std::string AccountStoreKey(std::string_view account) { return "acct/" + std::string(account); }

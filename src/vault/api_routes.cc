@@ -148,6 +148,24 @@ std::string RequestId(const std::string& offered) {
   return plain ? offered : HexEncode(crypto::RandomBytes(8));
 }
 
+using Handler = std::function<Result<json>(const Fields&)>;
+
+// Parses the body, runs the handler and maps its error; a malformed request is counted.
+ApiReply RunPost(const ApiRequest& request, Metrics& metrics, const Handler& handler) {
+  auto fields = Fields::Parse(request.body);
+  Result<json> out = fields.ok() ? handler(*fields) : Result<json>(fields.status());
+  if (!out.ok()) {
+    if (out.status().code() == Code::kInvalidArgument) ++metrics.rejected_requests;
+    return ErrorReply(out.status());
+  }
+  return JsonReply(200, *out);
+}
+
+json WrongPassword(uint32_t attempts_remaining) {
+  return json{{"error", {{"code", "wrong_password"}, {"message", "wrong password"}}},
+              {"attempts_remaining", attempts_remaining}};
+}
+
 }  // namespace
 
 ApiReply ApiRoutes::TransportError(int status) {
@@ -160,22 +178,12 @@ ApiReply ApiRoutes::TransportError(int status) {
 }
 
 ApiReply ApiRoutes::Handle(const ApiRequest& request) {
-  using Handler = std::function<Result<json>(const Fields&)>;
-  // Parses the body, runs the handler and maps its error; a malformed request is counted.
-  auto post = [this, &request](const Handler& handler) {
-    auto fields = Fields::Parse(request.body);
-    Result<json> out = fields.ok() ? handler(*fields) : Result<json>(fields.status());
-    if (!out.ok()) {
-      if (out.status().code() == Code::kInvalidArgument) ++metrics_.rejected_requests;
-      return ErrorReply(out.status());
-    }
-    return JsonReply(200, *out);
-  };
+  auto post = [this, &request](const Handler& handler) { return RunPost(request, metrics_, handler); };
   const std::string& path = request.path;
   const std::string id = RequestId(request.request_id);
   if (request.method == "GET") {
     if (path == "/v1/health") {
-      Status s = service_.Health();
+      Status s = service_ ? service_->Health() : realm_->Health();
       if (!s.ok()) return ErrorReply(Unavailable(s.message()));
       return JsonReply(200, json{{"status", "ok"}});
     }
@@ -188,12 +196,14 @@ ApiReply ApiRoutes::Handle(const ApiRequest& request) {
     return TransportError(404);
   }
   if (request.method != "POST") return TransportError(404);
+  if (path.starts_with("/v1/realm/")) return HandleRealm(request, id);
+  if (!service_) return TransportError(404);
 
   if (path == "/v1/challenge") {
     return post([this, &id](const Fields& f) -> Result<json> {
       CV_ASSIGN_OR_RETURN(std::string account, f.Text("account", 128));
       CV_ASSIGN_OR_RETURN(std::string token, f.Text("token", 128));
-      CV_ASSIGN_OR_RETURN(Bytes challenge, service_.Challenge(account, token, id));
+      CV_ASSIGN_OR_RETURN(Bytes challenge, service_->Challenge(account, token, id));
       return json{{"challenge", HexEncode(challenge)}};
     });
   }
@@ -201,7 +211,7 @@ ApiReply ApiRoutes::Handle(const ApiRequest& request) {
     return post([this, &id](const Fields& f) -> Result<json> {
       CV_ASSIGN_OR_RETURN(SignedRequest signed_request, f.Signed(/*proof_required=*/false, id));
       CV_ASSIGN_OR_RETURN(auto request, f.Msg<opaque::RegistrationRequest>("request"));
-      CV_ASSIGN_OR_RETURN(auto reply, service_.RegisterStart(signed_request, request));
+      CV_ASSIGN_OR_RETURN(auto reply, service_->RegisterStart(signed_request, request));
       return json{{"response", HexEncode(reply.response.Serialize())}, {"ksf", KsfJson(reply.ksf)}};
     });
   }
@@ -216,7 +226,7 @@ ApiReply ApiRoutes::Handle(const ApiRequest& request) {
       upload.ksf = *params;
       CV_ASSIGN_OR_RETURN(upload.wrapped_key, f.Hex("wrapped_key", kMaxWrappedKeySize));
       CV_ASSIGN_OR_RETURN(upload.device_key, f.Fixed<crypto::kVerifyKeySize>("device_key"));
-      CV_RETURN_IF_ERROR(service_.RegisterFinish(signed_request, upload));
+      CV_RETURN_IF_ERROR(service_->RegisterFinish(signed_request, upload));
       return json{{"registered", true}};
     });
   }
@@ -224,7 +234,7 @@ ApiReply ApiRoutes::Handle(const ApiRequest& request) {
     return post([this, &id](const Fields& f) -> Result<json> {
       CV_ASSIGN_OR_RETURN(std::string account, f.Text("account", 128));
       CV_ASSIGN_OR_RETURN(auto ke1, f.Msg<opaque::KE1>("ke1"));
-      CV_ASSIGN_OR_RETURN(auto reply, service_.RecoverStart(account, ke1, id));
+      CV_ASSIGN_OR_RETURN(auto reply, service_->RecoverStart(account, ke1, id));
       return json{{"session", reply.session},
                   {"ke2", HexEncode(reply.ke2.Serialize())},
                   {"ksf", KsfJson(reply.ksf)},
@@ -237,15 +247,14 @@ ApiReply ApiRoutes::Handle(const ApiRequest& request) {
       if (!fields.ok()) return fields.status();
       CV_ASSIGN_OR_RETURN(std::string session, fields->Text("session", 1024));
       CV_ASSIGN_OR_RETURN(auto ke3, fields->Msg<opaque::KE3>("ke3"));
-      return service_.RecoverFinish(session, ke3, id);
+      return service_->RecoverFinish(session, ke3, id);
     }();
     if (!out.ok()) {
       if (out.status().code() == Code::kInvalidArgument) ++metrics_.rejected_requests;
       return ErrorReply(out.status());
     }
     if (!out->ok) {
-      return JsonReply(401, json{{"error", {{"code", "wrong_password"}, {"message", "wrong password"}}},
-                                 {"attempts_remaining", out->attempts_remaining}});
+      return JsonReply(401, WrongPassword(out->attempts_remaining));
     }
     json reply{{"wrapped_key", HexEncode(out->wrapped_key)},
                {"attempts_remaining", out->attempts_remaining}};
@@ -258,7 +267,7 @@ ApiReply ApiRoutes::Handle(const ApiRequest& request) {
   if (path == "/v1/delete") {
     return post([this, &id](const Fields& f) -> Result<json> {
       CV_ASSIGN_OR_RETURN(SignedRequest signed_request, f.Signed(/*proof_required=*/true, id));
-      CV_RETURN_IF_ERROR(service_.Delete(signed_request));
+      CV_RETURN_IF_ERROR(service_->Delete(signed_request));
       return json{{"deleted", true}};
     });
   }
@@ -268,8 +277,90 @@ ApiReply ApiRoutes::Handle(const ApiRequest& request) {
       BackupSequence sequence;
       CV_ASSIGN_OR_RETURN(sequence.sequence, f.Number("sequence"));
       CV_ASSIGN_OR_RETURN(sequence.signature, f.Fixed<crypto::kSignatureSize>("signature"));
-      CV_RETURN_IF_ERROR(service_.SetBackupSequence(account, sequence, id));
+      CV_RETURN_IF_ERROR(service_->SetBackupSequence(account, sequence, id));
       return json{{"recorded", true}};
+    });
+  }
+  return TransportError(404);
+}
+
+// The realms protocol (docs/REALMS.md, docs/API.md "Realms").
+ApiReply ApiRoutes::HandleRealm(const ApiRequest& request, const std::string& id) {
+  if (!realm_) return TransportError(404);
+  auto post = [this, &request](const Handler& handler) { return RunPost(request, metrics_, handler); };
+  const std::string& path = request.path;
+  if (path == "/v1/realm/challenge") {
+    return post([this, &id](const Fields& f) -> Result<json> {
+      CV_ASSIGN_OR_RETURN(std::string account, f.Text("account", 128));
+      CV_ASSIGN_OR_RETURN(std::string token, f.Text("token", 128));
+      CV_ASSIGN_OR_RETURN(Bytes challenge, realm_->Challenge(account, token, id));
+      return json{{"challenge", HexEncode(challenge)}};
+    });
+  }
+  if (path == "/v1/realm/register") {
+    return post([this, &id](const Fields& f) -> Result<json> {
+      CV_ASSIGN_OR_RETURN(SignedRequest signed_request, f.Signed(/*proof_required=*/true, id));
+      CV_ASSIGN_OR_RETURN(Bytes share_bytes, f.Hex("share", 1024));
+      auto share = vaultproto::realm::RealmShare::Parse(share_bytes);
+      if (!share.ok()) return InvalidArgument("the field 'share' is not a realm share");
+      CV_ASSIGN_OR_RETURN(auto device_key, f.Fixed<crypto::kVerifyKeySize>("device_key"));
+      CV_RETURN_IF_ERROR(realm_->Register(signed_request, *share, device_key));
+      return json{{"registered", true}};
+    });
+  }
+  if (path == "/v1/realm/version") {
+    return post([this](const Fields& f) -> Result<json> {
+      CV_ASSIGN_OR_RETURN(std::string account, f.Text("account", 128));
+      CV_ASSIGN_OR_RETURN(RealmVersionReply reply, realm_->Version(account));
+      return json{{"version", HexEncode(reply.version)},
+                  {"threshold", reply.threshold},
+                  {"realms", reply.realms},
+                  {"index", reply.index},
+                  {"ksf", KsfJson(reply.ksf)}};
+    });
+  }
+  if (path == "/v1/realm/evaluate") {
+    return post([this, &id](const Fields& f) -> Result<json> {
+      CV_ASSIGN_OR_RETURN(std::string account, f.Text("account", 128));
+      CV_ASSIGN_OR_RETURN(auto version, f.Fixed<vaultproto::realm::kVersionSize>("version"));
+      CV_ASSIGN_OR_RETURN(auto blinded, f.Fixed<32>("blinded"));
+      CV_ASSIGN_OR_RETURN(RealmEvaluateReply r, realm_->Evaluate(account, version, blinded, id));
+      return json{{"index", r.evaluation.index},
+                  {"evaluated", HexEncode(r.evaluation.evaluated)},
+                  {"proof", HexEncode(r.evaluation.proof)},
+                  {"public_key", HexEncode(r.public_key)},
+                  {"verifying_key", HexEncode(r.verifying_key)},
+                  {"share_signature", HexEncode(r.share_signature)},
+                  {"threshold", r.threshold},
+                  {"realms", r.realms},
+                  {"commitment", HexEncode(r.commitment)},
+                  {"attempts_remaining", r.attempts_remaining},
+                  {"session", r.session}};
+    });
+  }
+  if (path == "/v1/realm/unlock") {
+    auto fields = Fields::Parse(request.body);
+    Result<RealmUnlockReply> out = [&]() -> Result<RealmUnlockReply> {
+      if (!fields.ok()) return fields.status();
+      CV_ASSIGN_OR_RETURN(std::string session, fields->Text("session", 1024));
+      CV_ASSIGN_OR_RETURN(auto proof, fields->Fixed<vaultproto::realm::kTagSize>("proof"));
+      return realm_->Unlock(session, proof, id);
+    }();
+    if (!out.ok()) {
+      if (out.status().code() == Code::kInvalidArgument) ++metrics_.rejected_requests;
+      return ErrorReply(out.status());
+    }
+    if (!out->ok) return JsonReply(401, WrongPassword(out->attempts_remaining));
+    return JsonReply(200, json{{"encryption_share", HexEncode(out->encryption_share)},
+                               {"wrapped_key", HexEncode(out->wrapped_key)},
+                               {"share_mac", HexEncode(out->share_mac)},
+                               {"attempts_remaining", out->attempts_remaining}});
+  }
+  if (path == "/v1/realm/delete") {
+    return post([this, &id](const Fields& f) -> Result<json> {
+      CV_ASSIGN_OR_RETURN(SignedRequest signed_request, f.Signed(/*proof_required=*/true, id));
+      CV_RETURN_IF_ERROR(realm_->Delete(signed_request));
+      return json{{"deleted", true}};
     });
   }
   return TransportError(404);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "chatvault/vault/metrics.h"
+#include "chatvault/vault/realm_service.h"
 #include "chatvault/vault/vault_service.h"
 
 namespace chatvault::vault {
@@ -28,7 +29,9 @@ struct ApiReply {
 
 class ApiRoutes {
  public:
-  ApiRoutes(VaultService& service, Metrics& metrics) : service_(service), metrics_(metrics) {}
+  // Either service may be null (a test serves only one): its routes then answer no_such_route.
+  ApiRoutes(VaultService* service, RealmService* realm, Metrics& metrics)
+      : service_(service), realm_(realm), metrics_(metrics) {}
 
   // Never throws; every failure is a JSON error reply (docs/API.md).
   ApiReply Handle(const ApiRequest& request);
@@ -37,7 +40,10 @@ class ApiRoutes {
   ApiReply TransportError(int status);
 
  private:
-  VaultService& service_;
+  ApiReply HandleRealm(const ApiRequest& request, const std::string& request_id);
+
+  VaultService* service_;
+  RealmService* realm_;
   Metrics& metrics_;
 };
 

@@ -77,8 +77,7 @@ std::optional<AccountRecord> Replayed(const AccountRecord& restored, const Accou
     AccountRecord tomb;
     tomb.state = State::kTombstone;
     tomb.generation = restored.generation;
-    tomb.guess_serial = restored.guess_serial;
-    tomb.settled_serial = restored.settled_serial;
+    tomb.guesses = restored.guesses;
     tomb.device_key = restored.device_key;
     what = "destroyed again: it reached the guess limit after the snapshot";
     return tomb;
@@ -86,23 +85,24 @@ std::optional<AccountRecord> Replayed(const AccountRecord& restored, const Accou
   AccountRecord record = restored;
   if (history.registered_again) {
     // Another registration's numbers: keep the restored numbering, add its open guesses.
-    record.guess_serial =
-        record.settled_serial + std::max(restored.failed_guesses(), history.open_guesses());
+    const uint64_t settled = restored.guesses.settled_serial();
+    record.guesses.ReplayNumbers(
+        settled + std::max(restored.guesses.failed(), history.open_guesses()), settled);
   } else {
-    record.guess_serial = std::max(record.guess_serial, history.newest_guess);
-    record.settled_serial =
-        std::min(record.guess_serial, std::max(record.settled_serial, history.newest_settled));
+    const uint64_t newest = std::max(restored.guesses.guess_serial(), history.newest_guess);
+    record.guesses.ReplayNumbers(
+        newest, std::max(restored.guesses.settled_serial(), history.newest_settled));
   }
   // Only the number of open guesses matters to the vault; numbering alone is left as it is.
-  if (record.failed_guesses() == restored.failed_guesses()) {
+  if (record.guesses.failed() == restored.guesses.failed()) {
     if (history.registered_again) what = "registered again after the snapshot";
     return std::nullopt;
   }
-  what = std::string(record.failed_guesses() > restored.failed_guesses()
+  what = std::string(record.guesses.failed() > restored.guesses.failed()
                          ? "guesses counted after the snapshot and not settled: "
                          : "settled by a valid login after the snapshot: ") +
-         std::to_string(restored.failed_guesses()) + " -> " +
-         std::to_string(record.failed_guesses()) + " wrong guesses";
+         std::to_string(restored.guesses.failed()) + " -> " +
+         std::to_string(record.guesses.failed()) + " wrong guesses";
   return record;
 }
 
@@ -202,7 +202,7 @@ Result<ReplayReport> ReplayAuditLog(vaultstore::RecordStore& store,
         ++report.destroyed;
       } else if (replayed->state == AccountRecord::State::kDeleted) {
         ++report.deleted;
-      } else if (replayed->failed_guesses() > restored.failed_guesses()) {
+      } else if (replayed->guesses.failed() > restored.guesses.failed()) {
         ++report.counters_raised;
       } else {
         ++report.counters_lowered;

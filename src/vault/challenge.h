@@ -1,7 +1,9 @@
 // Challenges: what a device signs to replace or delete a vault record. A challenge is sealed by
 // the vault (no state is kept, so any instance can check one another instance issued) and binds
 // the account, the record's store version when it was issued, and an expiry. A signature over it
-// is therefore good for one request against one state of one record, for a few minutes.
+// is therefore good for one request against one state of one record, for a few minutes. The
+// scope is the record's store key ("acct/<account>", "realm/<account>"), so a challenge for one
+// kind of record is not one for another.
 #pragma once
 
 #include <chrono>
@@ -18,10 +20,10 @@ class ChallengeIssuer {
  public:
   ChallengeIssuer(crypto::Secret key, std::chrono::seconds ttl) : key_(std::move(key)), ttl_(ttl) {}
 
-  Result<Bytes> Issue(std::string_view account, uint64_t store_version, int64_t now_unix) const;
+  Result<Bytes> Issue(std::string_view scope, uint64_t store_version, int64_t now_unix) const;
   // The store version the challenge was issued for. kPermissionDenied when it was not made by
-  // this vault for this account; kConflict when it expired (the device asks for a new one).
-  Result<uint64_t> Check(std::string_view account, ByteView challenge, int64_t now_unix) const;
+  // this vault for this scope; kConflict when it expired (the device asks for a new one).
+  Result<uint64_t> Check(std::string_view scope, ByteView challenge, int64_t now_unix) const;
 
  private:
   crypto::Secret key_;

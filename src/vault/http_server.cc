@@ -50,11 +50,12 @@ int IoThreads(int asked) {
 
 class BeastHttpsServer final : public HttpServer {
  public:
-  BeastHttpsServer(VaultService& service, Metrics& metrics, const HttpServerOptions& options,
-                   std::unique_ptr<TlsContextHolder> tls, MetricsAccess access)
+  BeastHttpsServer(VaultService& service, RealmService* realm, Metrics& metrics,
+                   const HttpServerOptions& options, std::unique_ptr<TlsContextHolder> tls,
+                   MetricsAccess access)
       : options_(options),
         tls_(std::move(tls)),
-        routes_(service, metrics),
+        routes_(&service, realm, metrics),
         metrics_access_(std::move(access)),
         api_table_({options.limits.max_connections, options.limits.max_connections_per_address}),
         metrics_table_(kMetricsCaps),
@@ -172,7 +173,8 @@ class BeastHttpsServer final : public HttpServer {
 
 }  // namespace
 
-Result<std::unique_ptr<HttpServer>> HttpServer::Create(VaultService& service, Metrics& metrics,
+Result<std::unique_ptr<HttpServer>> HttpServer::Create(VaultService& service, RealmService* realm,
+                                                       Metrics& metrics,
                                                        const HttpServerOptions& options) {
   if (options.threads < 1 || options.limits.max_connections < 1 ||
       options.limits.max_connections_per_address < 1) {
@@ -181,8 +183,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Create(VaultService& service, Me
   CV_ASSIGN_OR_RETURN(auto tls, TlsContextHolder::Load(options.cert_file, options.key_file));
   CV_ASSIGN_OR_RETURN(MetricsAccess access,
                       MetricsAccess::Load(options.metrics_token_file, options.metrics_port >= 0));
-  auto server = std::make_unique<BeastHttpsServer>(service, metrics, options, std::move(tls),
-                                                   std::move(access));
+  auto server = std::make_unique<BeastHttpsServer>(service, realm, metrics, options,
+                                                   std::move(tls), std::move(access));
   CV_RETURN_IF_ERROR(server->Bind());
   return std::unique_ptr<HttpServer>(std::move(server));
 }

@@ -17,12 +17,16 @@
 
 namespace chatvault::vault {
 
+// What a session is for; part of the sealing's associated data, so a session of one kind is never
+// taken for another.
+enum class SessionPurpose : uint8_t { kOpaqueLogin = 1, kRealmUnlock = 2 };
+
 struct LoginSession {
   bool fake = false;  // a login for an unknown account: it can never succeed
   std::string account;
-  std::array<uint8_t, kGenerationSize> generation{};
+  std::array<uint8_t, kGenerationSize> generation{};  // the registration it belongs to
   uint64_t serial = 0;            // the counted guess this login spent
-  crypto::Secret server_state;    // opaque::ServerLogin::SerializeState()
+  crypto::Secret server_state;    // opaque::ServerLogin::SerializeState(), or empty
 };
 
 class LoginSessionSealer {
@@ -30,10 +34,11 @@ class LoginSessionSealer {
   LoginSessionSealer(crypto::Secret key, std::chrono::seconds ttl) : key_(std::move(key)), ttl_(ttl) {}
 
   // Lowercase hex, at most kMaxSessionText characters.
-  Result<std::string> Seal(const LoginSession& session, int64_t now_unix) const;
-  // kNotFound for a session that is expired, malformed or not made by this vault (the client
-  // starts the login again).
-  Result<LoginSession> Open(std::string_view text, int64_t now_unix) const;
+  Result<std::string> Seal(SessionPurpose purpose, const LoginSession& session,
+                           int64_t now_unix) const;
+  // kNotFound for a session that is expired, malformed, not made by this vault or made for
+  // another purpose (the client starts the login again).
+  Result<LoginSession> Open(SessionPurpose purpose, std::string_view text, int64_t now_unix) const;
 
   static constexpr size_t kMaxSessionText = 1024;
 

@@ -8,59 +8,16 @@
 #include "chatvault/crypto/random.h"
 #include "chatvault/vault/account_token.h"
 #include "chatvault/vaultproto/signed_request.h"
-#include "vault/challenge.h"
-#include "vault/login_session.h"
-#include "vault/sealed_box.h"
+#include "vault/guess_keeping.h"
+#include "vault/vault_core.h"
 
 namespace chatvault::vault {
 
-struct VaultService::Loaded {
-  AccountRecord record;
-  uint64_t version = 0;
-};
-
-struct VaultService::Keys {
-  Keys(const VaultKeys& k, const VaultOptions& options)
-      : records(k.record.Clone()),
-        challenges(k.challenge.Clone(), options.challenge_ttl),
-        sessions(k.login.Clone(), options.login_ttl),
-        login_seed(k.login_seed.Clone()) {}
-  RecordSealer records;
-  ChallengeIssuer challenges;
-  LoginSessionSealer sessions;
-  crypto::Secret login_seed;
-};
+using Account = Loaded<AccountRecord>;
 
 namespace {
 
 using vaultproto::Action;
-
-constexpr int kCasRetries = 64;
-
-// Runs `attempt` until it does not lose a compare-and-set race: an attempt returns nullopt when
-// another writer got to the record first and it must read the record again.
-template <typename T, typename Attempt>
-Result<T> RetryOnConflict(Attempt attempt) {
-  for (int i = 0; i < kCasRetries; ++i) {
-    Result<std::optional<T>> r = attempt();
-    if (!r.ok()) return r.status();
-    if (r->has_value()) return std::move(**r);
-  }
-  return Unavailable("the vault is too busy with this account; try again");
-}
-
-Status LockedOutStatus() {
-  return LockedOut("too many wrong passwords: this account's vault record was destroyed");
-}
-
-Status NoAttemptsLeft() {
-  return LockedOut("this account has no attempts left; its vault record is destroyed once the "
-                   "logins already counted are over");
-}
-
-Status StaleChallenge() {
-  return Conflict("the vault record changed since this request's challenge; start again");
-}
 
 Status RecordExists() {
   return AlreadyExists(
@@ -70,71 +27,6 @@ Status RecordExists() {
 
 Status BadProof() {
   return PermissionDenied("the proof of the backup key does not verify for this account");
-}
-
-std::array<uint8_t, kLoginDigestSize> Ke1Digest(const opaque::KE1& ke1) {
-  const Bytes digest = crypto::Sha256(ke1.Serialize());
-  std::array<uint8_t, kLoginDigestSize> out{};
-  std::copy_n(digest.begin(), out.size(), out.begin());
-  return out;
-}
-
-const CountedLogin* FindCounted(const AccountRecord& record,
-                                const std::array<uint8_t, kLoginDigestSize>& digest) {
-  for (const CountedLogin& login : record.recent_logins) {
-    if (login.ke1_digest == digest) return &login;
-  }
-  return nullptr;
-}
-
-// The record as it is once the next guess (for this KE1) is counted.
-AccountRecord WithGuessCounted(AccountRecord record,
-                               const std::array<uint8_t, kLoginDigestSize>& digest,
-                               int64_t now, size_t keep) {
-  record.guess_serial += 1;
-  record.recent_logins.push_back(CountedLogin{digest, record.guess_serial, now, true});
-  if (record.recent_logins.size() > keep) {
-    record.recent_logins.erase(record.recent_logins.begin(),
-                               record.recent_logins.end() - static_cast<ptrdiff_t>(keep));
-  }
-  return record;
-}
-
-// Marks the login that counted guess `serial` as settled; false when it was not open.
-bool CloseLogin(AccountRecord& record, uint64_t serial) {
-  for (CountedLogin& login : record.recent_logins) {
-    if (login.serial == serial && login.open) {
-      login.open = false;
-      return true;
-    }
-  }
-  return false;
-}
-
-// A counted guess that may still be answered or settled: open, after the newest valid login,
-// and within its session's lifetime.
-bool HasOpenGuess(const AccountRecord& record, int64_t now, std::chrono::seconds ttl) {
-  for (const CountedLogin& login : record.recent_logins) {
-    if (login.open && login.serial > record.settled_serial && login.counted_unix + ttl.count() >= now) {
-      return true;
-    }
-  }
-  return false;
-}
-
-uint32_t Remaining(uint64_t spent, uint32_t max_guesses) {
-  return spent >= max_guesses ? 0 : static_cast<uint32_t>(max_guesses - spent);
-}
-
-// Tries left now.
-uint32_t AttemptsLeft(const AccountRecord& record, uint32_t max_guesses) {
-  return Remaining(record.failed_guesses(), max_guesses);
-}
-
-// Tries left if guess `serial` turns out wrong, counting only the guesses up to it: what the
-// reply to its KE1 says, also when a retry of that KE1 is answered later.
-uint32_t AttemptsIfWrong(const AccountRecord& record, uint64_t serial, uint32_t max_guesses) {
-  return Remaining(serial > record.settled_serial ? serial - record.settled_serial : 0, max_guesses);
 }
 
 bool HasDeviceKey(const AccountRecord& record) {
@@ -158,135 +50,44 @@ Status CheckAccountId(std::string_view account) {
 VaultService::VaultService(vaultstore::RecordStore& store, opaque::ServerSetup setup,
                            const crypto::Secret& master_secret, TokenKeys token_keys,
                            VaultOptions options, Metrics& metrics, AuditLog* audit)
-    : store_(store),
-      setup_(std::move(setup)),
-      keys_(std::make_unique<Keys>(VaultKeys::Derive(master_secret), options)),
-      token_keys_(std::make_shared<const TokenKeys>(std::move(token_keys))),
-      options_(std::move(options)),
-      metrics_(metrics),
-      audit_(audit) {}
+    : core_(std::make_unique<VaultCore>(store, master_secret, std::move(token_keys), options,
+                                        metrics, audit)),
+      setup_(std::move(setup)) {}
 
 VaultService::~VaultService() = default;
 
-void VaultService::SetTokenKeys(TokenKeys keys) {
-  auto fresh = std::make_shared<const TokenKeys>(std::move(keys));
-  std::lock_guard<std::mutex> lock(token_keys_mu_);
-  token_keys_.swap(fresh);
-}
-
-Status VaultService::VerifyToken(std::string_view account, std::string_view token) {
-  std::shared_ptr<const TokenKeys> keys;
-  {
-    std::lock_guard<std::mutex> lock(token_keys_mu_);
-    keys = token_keys_;
-  }
-  return keys->Verify(account, token, Now());
-}
+void VaultService::SetTokenKeys(TokenKeys keys) { core_->SetTokenKeys(std::move(keys)); }
 
 crypto::Secret VaultService::AuditAccountKey(const crypto::Secret& master_secret) {
   return crypto::DeriveSubkey(master_secret, {}, "vault-audit-account-key");
 }
 
-Status VaultService::Audit(const AuditEvent& event) {
-  if (!audit_) return OkStatus();
-  Status s = audit_->Record(event);
-  if (s.ok()) return s;
-  // The effect is in the store but may not be acknowledged unlogged: the client retries, and the
-  // retry is answered from what was stored (and logged then).
-  return Unavailable(s.message());
-}
-
-void VaultService::AuditRejection(AuditEventKind kind, std::string_view account,
-                                  std::string_view request_id, std::string_view reason) {
-  ++metrics_.rejected_requests;
-  (void)Audit(AuditEvent(kind, account, request_id).Because(reason));
-}
-
-int64_t VaultService::Now() const {
-  return options_.now_unix ? options_.now_unix() : static_cast<int64_t>(std::time(nullptr));
-}
-
-Result<std::optional<VaultService::Loaded>> VaultService::Load(const std::string& key) {
-  auto got = store_.Get(key);
-  if (!got.ok()) {
-    ++metrics_.store_errors;
-    return got.status();
-  }
-  if (!got->has_value()) return std::optional<Loaded>();
-  CV_ASSIGN_OR_RETURN(Bytes plain, keys_->records.Open(key, (*got)->value));
-  CV_ASSIGN_OR_RETURN(AccountRecord record, AccountRecord::Parse(plain));
-  return std::optional<Loaded>(Loaded{std::move(record), (*got)->version});
-}
-
-Result<uint64_t> VaultService::Store(const std::string& key, uint64_t version,
-                                     const AccountRecord& record) {
-  CV_ASSIGN_OR_RETURN(Bytes sealed, keys_->records.Seal(key, record.Serialize()));
-  auto written = store_.CompareAndSet(key, version, sealed);
-  if (!written.ok()) {
-    if (written.status().code() == Code::kConflict) {
-      ++metrics_.store_conflicts;
-    } else {
-      ++metrics_.store_errors;
-    }
-  }
-  return written;
-}
+const VaultOptions& VaultService::options() const { return core_->options(); }
 
 Result<Bytes> VaultService::Challenge(std::string_view account, std::string_view token,
                                       std::string_view request_id) {
   CV_RETURN_IF_ERROR(CheckAccountId(account));
-  if (Status s = VerifyToken(account, token); !s.ok()) {
-    AuditRejection(AuditEventKind::kTokenRejected, account, request_id, "challenge");
-    return s;
-  }
-  CV_ASSIGN_OR_RETURN(std::optional<Loaded> loaded, Load(AccountStoreKey(account)));
-  return keys_->challenges.Issue(account, loaded ? loaded->version : 0, Now());
-}
-
-// Checks what every signed request needs before its proof: a well-formed account, a token for
-// it, and a challenge issued for the record as it is now. Returns the record (or nullopt).
-Result<std::optional<VaultService::Loaded>> VaultService::Authorize(const SignedRequest& request) {
-  CV_RETURN_IF_ERROR(CheckAccountId(request.account));
-  if (Status s = VerifyToken(request.account, request.token); !s.ok()) {
-    AuditRejection(AuditEventKind::kTokenRejected, request.account, request.request_id, "request");
-    return s;
-  }
-  auto version = keys_->challenges.Check(request.account, request.challenge, Now());
-  if (!version.ok()) {
-    AuditRejection(AuditEventKind::kProofRejected, request.account, request.request_id,
-                   version.status().code() == Code::kConflict ? "challenge expired"
-                                                              : "challenge not ours");
-    return version.status();
-  }
-  CV_ASSIGN_OR_RETURN(std::optional<Loaded> loaded, Load(AccountStoreKey(request.account)));
-  if ((loaded ? loaded->version : 0) != *version) return StaleChallenge();
-  return loaded;
-}
-
-bool VaultService::ProofValid(const SignedRequest& request, int action, ByteView payload,
-                              const crypto::VerifyKey& key) {
-  const Bytes message = vaultproto::RequestMessage(static_cast<Action>(action), request.account,
-                                                   request.challenge, payload);
-  if (crypto::VerifySignature(key, message, request.proof)) return true;
-  AuditRejection(AuditEventKind::kProofRejected, request.account, request.request_id,
-                 request.proof.empty() ? "no proof" : "signature");
-  return false;
+  CV_RETURN_IF_ERROR(core_->CheckToken(account, token, request_id, "challenge"));
+  const std::string key = AccountStoreKey(account);
+  CV_ASSIGN_OR_RETURN(std::optional<Account> loaded, core_->Load<AccountRecord>(key));
+  return core_->IssueChallenge(key, loaded ? loaded->version : 0);
 }
 
 Result<RegisterStartReply> VaultService::RegisterStart(
     const SignedRequest& request, const opaque::RegistrationRequest& registration) {
   // The owner check comes first: a registration response is an OPRF evaluation under the
   // account's key, which would otherwise be an uncounted password guess.
-  CV_ASSIGN_OR_RETURN(std::optional<Loaded> existing, Authorize(request));
+  CV_ASSIGN_OR_RETURN(std::optional<Account> existing,
+                      core_->Authorize<AccountRecord>(request, AccountStoreKey(request.account)));
   if (existing && HasDeviceKey(existing->record)) {
-    if (!ProofValid(request, static_cast<int>(Action::kRegisterStart),
-                    vaultproto::RegisterStartPayload(registration), existing->record.device_key)) {
+    if (!core_->SignedBy(existing->record.device_key, request, Action::kRegisterStart,
+                         vaultproto::RegisterStartPayload(registration))) {
       return RecordExists();
     }
   }
   CV_ASSIGN_OR_RETURN(opaque::RegistrationResponse response,
                       setup_.CreateRegistrationResponse(registration, AsBytes(request.account)));
-  return RegisterStartReply{response, options_.ksf};
+  return RegisterStartReply{response, options().ksf};
 }
 
 Status VaultService::RegisterFinish(const SignedRequest& request, const RegisterUpload& upload) {
@@ -303,11 +104,11 @@ Status VaultService::RegisterFinish(const SignedRequest& request, const Register
   std::array<uint8_t, kRegistrationIdSize> registration_id{};
   const Bytes digest = crypto::Sha256(payload);
   std::copy(digest.begin(), digest.end(), registration_id.begin());
-  auto authorized = Authorize(request);
+  auto authorized = core_->Authorize<AccountRecord>(request, AccountStoreKey(request.account));
   if (!authorized.ok()) {
     // A retry of a registration that was applied (its answer was lost) finds the record it made.
     if (authorized.status().code() == Code::kConflict) {
-      auto current = Load(AccountStoreKey(request.account));
+      auto current = core_->Load<AccountRecord>(AccountStoreKey(request.account));
       if (current.ok() && *current && (*current)->record.active() &&
           (*current)->record.registration_id == registration_id) {
         return OkStatus();
@@ -315,12 +116,12 @@ Status VaultService::RegisterFinish(const SignedRequest& request, const Register
     }
     return authorized.status();
   }
-  const std::optional<Loaded>& existing = *authorized;
+  const std::optional<Account>& existing = *authorized;
   // Replacing needs the present owner's device key; a new record, proof that the device holds
   // the key it registers.
   const bool owned = existing && HasDeviceKey(existing->record);
-  if (!ProofValid(request, static_cast<int>(Action::kRegisterFinish), payload,
-                  owned ? existing->record.device_key : upload.device_key)) {
+  if (!core_->SignedBy(owned ? existing->record.device_key : upload.device_key, request,
+                       Action::kRegisterFinish, payload)) {
     return owned ? RecordExists() : BadProof();
   }
   AccountRecord record;
@@ -334,40 +135,22 @@ Status VaultService::RegisterFinish(const SignedRequest& request, const Register
   record.opaque_record = upload.record;
   record.ksf = upload.ksf;
   record.wrapped_key = upload.wrapped_key;
-  auto written = Store(AccountStoreKey(request.account), existing ? existing->version : 0, record);
+  auto written = core_->Store(AccountStoreKey(request.account), existing ? existing->version : 0, record);
   if (!written.ok()) {
     if (written.status().code() == Code::kConflict) return StaleChallenge();
     return written.status().Annotate("saving the vault record");
   }
-  ++metrics_.registrations;
-  return Audit(AuditEvent(existing ? AuditEventKind::kReplaced : AuditEventKind::kRegistered,
-                          request.account, request.request_id)
-                   .Registration(record.generation));
-}
-
-Status VaultService::Tombstone(const std::string& key, const Loaded& loaded,
-                               std::string_view account, std::string_view request_id) {
-  AccountRecord tomb;
-  tomb.state = AccountRecord::State::kTombstone;
-  tomb.generation = loaded.record.generation;
-  tomb.guess_serial = loaded.record.guess_serial;
-  tomb.settled_serial = loaded.record.settled_serial;
-  tomb.device_key = loaded.record.device_key;
-  auto written = Store(key, loaded.version, tomb);
-  if (!written.ok()) return written.status();
-  ++metrics_.lockouts;
-  return Audit(AuditEvent(AuditEventKind::kRecordDestroyed, account, request_id));
+  ++core_->metrics().registrations;
+  const AuditEventKind kind = existing ? AuditEventKind::kReplaced : AuditEventKind::kRegistered;
+  return core_->Audit(
+      AuditEvent(kind, request.account, request.request_id).Registration(record.generation));
 }
 
 Result<RecoverStartReply> VaultService::StartReply(std::string_view account,
                                                    const AccountRecord& record, uint64_t serial,
                                                    const opaque::KE1& ke1) {
-  Bytes seed_input = ToBytes("chatvault/v1/vault-login-seed/real");
-  Append(seed_input, record.generation);
-  Append(seed_input, AsBytes(account));
-  Append(seed_input, ke1.Serialize());
-  const crypto::Secret seed = crypto::Secret::FromBytes(
-      crypto::HmacSha256(keys_->login_seed.view(), seed_input));
+  const crypto::Secret seed =
+      core_->LoginSeed("real", {record.generation, AsBytes(account), ke1.Serialize()});
   CV_ASSIGN_OR_RETURN(opaque::ServerLogin login,
                       setup_.StartLoginSeeded(record.opaque_record, AsBytes(account), ke1, seed));
   LoginSession session;
@@ -376,19 +159,15 @@ Result<RecoverStartReply> VaultService::StartReply(std::string_view account,
   session.serial = serial;
   session.server_state = login.SerializeState();
   RecoverStartReply reply;
-  CV_ASSIGN_OR_RETURN(reply.session, keys_->sessions.Seal(session, Now()));
+  CV_ASSIGN_OR_RETURN(reply.session, core_->sessions().Seal(SessionPurpose::kOpaqueLogin, session, core_->Now()));
   reply.ke2 = login.ke2();
   reply.ksf = record.ksf;
-  reply.attempts_remaining = AttemptsIfWrong(record, serial, options_.max_guesses);
+  reply.attempts_remaining = record.guesses.AttemptsIfWrong(serial, options().max_guesses);
   return reply;
 }
 
 Result<RecoverStartReply> VaultService::FakeStart(std::string_view account, const opaque::KE1& ke1) {
-  Bytes seed_input = ToBytes("chatvault/v1/vault-login-seed/fake");
-  Append(seed_input, AsBytes(account));
-  Append(seed_input, ke1.Serialize());
-  const crypto::Secret seed = crypto::Secret::FromBytes(
-      crypto::HmacSha256(keys_->login_seed.view(), seed_input));
+  const crypto::Secret seed = core_->LoginSeed("fake", {AsBytes(account), ke1.Serialize()});
   CV_ASSIGN_OR_RETURN(opaque::ServerLogin login,
                       setup_.StartFakeLoginSeeded(AsBytes(account), ke1, seed));
   LoginSession session;
@@ -396,11 +175,11 @@ Result<RecoverStartReply> VaultService::FakeStart(std::string_view account, cons
   session.account = std::string(account);
   session.server_state = login.SerializeState();
   RecoverStartReply reply;
-  CV_ASSIGN_OR_RETURN(reply.session, keys_->sessions.Seal(session, Now()));
+  CV_ASSIGN_OR_RETURN(reply.session, core_->sessions().Seal(SessionPurpose::kOpaqueLogin, session, core_->Now()));
   reply.ke2 = login.ke2();
-  reply.ksf = options_.ksf;
-  reply.attempts_remaining = options_.max_guesses - 1;
-  ++metrics_.fake_logins;
+  reply.ksf = options().ksf;
+  reply.attempts_remaining = options().max_guesses - 1;
+  ++core_->metrics().fake_logins;
   return reply;
 }
 
@@ -408,46 +187,23 @@ Result<RecoverStartReply> VaultService::FakeStart(std::string_view account, cons
 Result<std::optional<RecoverStartReply>> VaultService::CountGuess(std::string_view account,
                                                                   const opaque::KE1& ke1,
                                                                   std::string_view request_id) {
-  const std::string key = AccountStoreKey(account);
-  CV_ASSIGN_OR_RETURN(std::optional<Loaded> loaded, Load(key));
-  if (!loaded || loaded->record.state == AccountRecord::State::kDeleted) {
+  using Outcome = CountedGuessOutcome<AccountRecord>;
+  CV_ASSIGN_OR_RETURN(std::optional<Outcome> outcome,
+                      CountGuessOnce<AccountRecord>(*core_, AccountStoreKey(account),
+                                                    DigestOfRequest(ke1.Serialize()), account,
+                                                    request_id));
+  if (!outcome) return std::optional<RecoverStartReply>();
+  if (outcome->kind == Outcome::Kind::kNoRecord) {
     CV_ASSIGN_OR_RETURN(RecoverStartReply fake, FakeStart(account, ke1));
     return std::optional(std::move(fake));
   }
-  if (!loaded->record.active()) return LockedOutStatus();
-  const auto digest = Ke1Digest(ke1);
-  if (const CountedLogin* counted = FindCounted(loaded->record, digest)) {
-    // A retry of a KE1 whose guess is already spent (its answer was lost): the same KE2 again.
-    CV_ASSIGN_OR_RETURN(RecoverStartReply reply,
-                        StartReply(account, loaded->record, counted->serial, ke1));
-    CV_RETURN_IF_ERROR(Audit(AuditEvent(AuditEventKind::kGuessCounted, account, request_id)
-                                 .Guess(counted->serial, reply.attempts_remaining)
-                                 .Because("repeated request")));
-    return std::optional(std::move(reply));
-  }
-  if (loaded->record.failed_guesses() >= options_.max_guesses) {
-    // No new guess. The record goes once no counted guess can still be answered or settled.
-    if (HasOpenGuess(loaded->record, Now(), options_.login_ttl)) {
-      (void)Audit(AuditEvent(AuditEventKind::kNoAttemptsLeft, account, request_id));
-      return NoAttemptsLeft();
-    }
-    Status s = Tombstone(key, *loaded, account, request_id);
-    if (s.code() == Code::kConflict) return std::optional<RecoverStartReply>();
-    CV_RETURN_IF_ERROR(s);
-    return LockedOutStatus();
-  }
-  // Spend the guess durably before the KE2 exists.
-  AccountRecord counted = WithGuessCounted(loaded->record, digest, Now(), options_.max_guesses);
-  auto written = Store(key, loaded->version, counted);
-  if (!written.ok()) {
-    if (written.status().code() == Code::kConflict) return std::optional<RecoverStartReply>();
-    return Unavailable("the vault could not record this attempt; try the same request again");
-  }
-  ++metrics_.guesses_counted;
+  // A repeated KE1 (its answer was lost) gets the same KE2 from the guess it already spent.
   CV_ASSIGN_OR_RETURN(RecoverStartReply reply,
-                      StartReply(account, counted, counted.guess_serial, ke1));
-  CV_RETURN_IF_ERROR(Audit(AuditEvent(AuditEventKind::kGuessCounted, account, request_id)
-                               .Guess(counted.guess_serial, reply.attempts_remaining)));
+                      StartReply(account, outcome->record, outcome->serial, ke1));
+  AuditEvent event(AuditEventKind::kGuessCounted, account, request_id);
+  event.Guess(outcome->serial, reply.attempts_remaining);
+  if (outcome->kind == Outcome::Kind::kRepeated) event.Because("repeated request");
+  CV_RETURN_IF_ERROR(core_->Audit(event));
   return std::optional(std::move(reply));
 }
 
@@ -459,114 +215,51 @@ Result<RecoverStartReply> VaultService::RecoverStart(std::string_view account,
       [&] { return CountGuess(account, ke1, request_id); });
 }
 
-// One attempt at settling a login against the record; nullopt when another writer got there
-// first.
-Result<std::optional<RecoverFinishReply>> VaultService::Settle(const LoginSession& session,
-                                                               bool valid,
-                                                               std::string_view request_id) {
-  using Reply = std::optional<RecoverFinishReply>;
-  const std::string key = AccountStoreKey(session.account);
-  CV_ASSIGN_OR_RETURN(std::optional<Loaded> loaded, Load(key));
-  if (loaded && loaded->record.state == AccountRecord::State::kTombstone) return LockedOutStatus();
-  const bool same_registration = loaded && loaded->record.active() &&
-                                 loaded->record.generation == session.generation &&
-                                 session.serial <= loaded->record.guess_serial;
-  if (!same_registration) {
-    // Deleted or registered again: this login cannot release anything.
-    if (valid) return Conflict("the vault record changed during this login; start again");
-    return Reply(RecoverFinishReply{false, {}, 0, {}});
-  }
-  AccountRecord& record = loaded->record;
-  if (!valid) return SettleWrong(session, *loaded, request_id);
-  const bool settles = session.serial > record.settled_serial;
-  if (settles) {
-    // Settle this guess and the ones before it; later guesses still count.
-    record.settled_serial = session.serial;
-    CloseLogin(record, session.serial);
-    auto written = Store(key, loaded->version, record);
-    if (!written.ok()) {
-      if (written.status().code() == Code::kConflict) return Reply();
-      return Unavailable("the vault could not save this login; try the same request again");
-    }
-  }
-  ++metrics_.recoveries;
-  AuditEvent event(AuditEventKind::kLoginSettled, session.account, request_id);
-  event.Guess(session.serial, AttemptsLeft(record, options_.max_guesses));
-  if (!settles) event.Because("already settled");
-  CV_RETURN_IF_ERROR(Audit(event));
-  // A guess settled already (a retried KE3, or an older login finishing after a newer one) gets
-  // the key again but resets nothing a second time.
-  return Reply(RecoverFinishReply{true, record.wrapped_key,
-                                  AttemptsLeft(record, options_.max_guesses),
-                                  record.backup_sequence});
-}
-
-// A wrong KE3 closes its login (one write, the first time). The record is destroyed when this
-// was the last counted guess that could still turn out right.
-Result<std::optional<RecoverFinishReply>> VaultService::SettleWrong(const LoginSession& session,
-                                                                    Loaded& loaded,
-                                                                    std::string_view request_id) {
-  using Reply = std::optional<RecoverFinishReply>;
-  const std::string key = AccountStoreKey(session.account);
-  AccountRecord& record = loaded.record;
-  const bool closed = CloseLogin(record, session.serial);
-  if (record.failed_guesses() >= options_.max_guesses &&
-      !HasOpenGuess(record, Now(), options_.login_ttl)) {
-    CV_RETURN_IF_ERROR(Audit(AuditEvent(AuditEventKind::kWrongPassword, session.account,
-                                        request_id).Guess(session.serial, 0)));
-    Status s = Tombstone(key, loaded, session.account, request_id);
-    if (s.code() == Code::kConflict) return Reply();
-    CV_RETURN_IF_ERROR(s);
-    ++metrics_.wrong_passwords;
-    return LockedOutStatus();
-  }
-  if (closed) {
-    auto written = Store(key, loaded.version, record);
-    if (!written.ok()) {
-      if (written.status().code() == Code::kConflict) return Reply();
-      return Unavailable("the vault could not save this login; try the same request again");
-    }
-  }
-  ++metrics_.wrong_passwords;
-  const uint32_t left = AttemptsLeft(record, options_.max_guesses);
-  CV_RETURN_IF_ERROR(Audit(AuditEvent(AuditEventKind::kWrongPassword, session.account,
-                                      request_id).Guess(session.serial, left)));
-  return Reply(RecoverFinishReply{false, {}, left, {}});
-}
-
 Result<RecoverFinishReply> VaultService::RecoverFinish(std::string_view session_text,
                                                        const opaque::KE3& ke3,
                                                        std::string_view request_id) {
-  CV_ASSIGN_OR_RETURN(LoginSession session, keys_->sessions.Open(session_text, Now()));
+  CV_ASSIGN_OR_RETURN(LoginSession session, core_->sessions().Open(SessionPurpose::kOpaqueLogin, session_text, core_->Now()));
   CV_ASSIGN_OR_RETURN(opaque::ServerLogin login,
                       opaque::ServerLogin::ParseState(session.server_state.view()));
   const bool valid = std::move(login).Finish(ke3).ok() && !session.fake;
   if (session.fake) {
-    ++metrics_.wrong_passwords;
-    return RecoverFinishReply{false, {}, options_.max_guesses - 1, {}};
+    ++core_->metrics().wrong_passwords;
+    return RecoverFinishReply{false, {}, options().max_guesses - 1, {}};
   }
-  return RetryOnConflict<RecoverFinishReply>(
-      [&] { return Settle(session, valid, request_id); });
+  const std::string key = AccountStoreKey(session.account);
+  auto valid_for = [valid](const AccountRecord&) { return valid; };
+  CV_ASSIGN_OR_RETURN(SettledGuessOutcome<AccountRecord> settled,
+                      (RetryOnConflict<SettledGuessOutcome<AccountRecord>>([&] {
+                        return SettleGuessOnce<AccountRecord>(*core_, key, session, valid_for,
+                                                              request_id);
+                      })));
+  const uint32_t left = settled.record.guesses.AttemptsLeft(options().max_guesses);
+  // A guess settled already (a retried KE3, or an older login finishing after a newer one) gets
+  // the key again but settles nothing a second time.
+  if (!valid) return RecoverFinishReply{false, {}, left, {}};
+  return RecoverFinishReply{true, settled.record.wrapped_key, left,
+                            settled.record.backup_sequence};
 }
 
 Status VaultService::Delete(const SignedRequest& request) {
-  CV_ASSIGN_OR_RETURN(std::optional<Loaded> existing, Authorize(request));
+  CV_ASSIGN_OR_RETURN(std::optional<Account> existing,
+                      core_->Authorize<AccountRecord>(request, AccountStoreKey(request.account)));
   if (!existing || !HasDeviceKey(existing->record)) {
     return NotFound("this account has no vault record");
   }
-  if (!ProofValid(request, static_cast<int>(Action::kDelete), {}, existing->record.device_key)) {
+  if (!core_->SignedBy(existing->record.device_key, request, Action::kDelete, {})) {
     return BadProof();
   }
   // What is left keeps nothing of the user; it only keeps the store version moving forward.
   AccountRecord deleted;
   deleted.state = AccountRecord::State::kDeleted;
-  auto written = Store(AccountStoreKey(request.account), existing->version, deleted);
+  auto written = core_->Store(AccountStoreKey(request.account), existing->version, deleted);
   if (!written.ok()) {
     if (written.status().code() == Code::kConflict) return StaleChallenge();
     return written.status();
   }
-  ++metrics_.deletions;
-  return Audit(AuditEvent(AuditEventKind::kDeleted, request.account, request.request_id));
+  ++core_->metrics().deletions;
+  return core_->Audit(AuditEvent(AuditEventKind::kDeleted, request.account, request.request_id));
 }
 
 Status VaultService::SetBackupSequence(std::string_view account, const BackupSequence& sequence,
@@ -575,25 +268,25 @@ Status VaultService::SetBackupSequence(std::string_view account, const BackupSeq
   const std::string key = AccountStoreKey(account);
   const Bytes message = vaultproto::BackupSequenceMessage(account, sequence.sequence);
   Result<bool> done = RetryOnConflict<bool>([&]() -> Result<std::optional<bool>> {
-    CV_ASSIGN_OR_RETURN(std::optional<Loaded> loaded, Load(key));
+    CV_ASSIGN_OR_RETURN(std::optional<Account> loaded, core_->Load<AccountRecord>(key));
     if (!loaded || !loaded->record.active()) return NotFound("this account has no vault record");
     if (!crypto::VerifySignature(loaded->record.device_key, message, sequence.signature)) {
-      AuditRejection(AuditEventKind::kProofRejected, account, request_id, "sequence signature");
+      core_->AuditRejection(AuditEventKind::kProofRejected, account, request_id, "sequence signature");
       return PermissionDenied("the backup sequence is not signed by this account's device key");
     }
     if (sequence.sequence <= loaded->record.backup_sequence.sequence) return std::optional(true);
     loaded->record.backup_sequence = sequence;
-    auto written = Store(key, loaded->version, loaded->record);
+    auto written = core_->Store(key, loaded->version, loaded->record);
     if (!written.ok() && written.status().code() == Code::kConflict) return std::optional<bool>();
     if (!written.ok()) return written.status();
     AuditEvent event(AuditEventKind::kBackupSequence, account, request_id);
     event.sequence = sequence.sequence;
-    CV_RETURN_IF_ERROR(Audit(event));
+    CV_RETURN_IF_ERROR(core_->Audit(event));
     return std::optional(true);
   });
   return done.ok() ? OkStatus() : done.status();
 }
 
-Status VaultService::Health() { return store_.Health(); }
+Status VaultService::Health() { return core_->Health(); }
 
 }  // namespace chatvault::vault

@@ -1,18 +1,24 @@
 #include "chatvault/vaultclient/vault_client.h"
 
 #include <cctype>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
-#include "chatvault/cloud/http_client.h"
 #include "chatvault/crypto/random.h"
 #include "chatvault/opaque/client.h"
 #include "chatvault/vaultclient/key_wrap.h"
 #include "chatvault/vaultproto/signed_request.h"
+#include "vaultclient/vault_http.h"
 
 namespace chatvault::vaultclient {
 namespace {
+
+using internal::Attempts;
+using internal::AttemptsText;
+using internal::HexField;
+using internal::KsfField;
+using internal::MessageField;
+using internal::VaultHttp;
 
 using nlohmann::json;
 using vaultproto::Action;
@@ -20,53 +26,6 @@ using vaultproto::Action;
 // How many times a registration or deletion starts over when the record changed under it (a
 // guess was counted meanwhile, or the challenge expired while a slow phone stretched).
 constexpr int kRestarts = 3;
-
-Code CodeForError(const std::string& code) {
-  if (code == "wrong_password" || code == "forbidden") return Code::kPermissionDenied;
-  if (code == "record_exists") return Code::kAlreadyExists;
-  if (code == "locked_out") return Code::kLockedOut;
-  if (code == "not_found") return Code::kNotFound;
-  if (code == "unavailable") return Code::kUnavailable;
-  if (code == "conflict") return Code::kConflict;
-  if (code == "bad_request" || code == "too_large") return Code::kInvalidArgument;
-  return Code::kInternal;
-}
-
-Result<Bytes> HexField(const json& j, const char* name) {
-  auto it = j.find(name);
-  if (it == j.end() || !it->is_string()) {
-    return Corrupted(std::string("the vault's reply lacks '") + name + "'");
-  }
-  auto b = HexDecode(it->get<std::string>());
-  if (!b.ok()) return Corrupted(std::string("the vault's reply has a malformed '") + name + "'");
-  return b;
-}
-
-template <typename Message>
-Result<Message> MessageField(const json& j, const char* name) {
-  CV_ASSIGN_OR_RETURN(Bytes b, HexField(j, name));
-  auto m = Message::Parse(b);
-  if (!m.ok()) return Corrupted(std::string("the vault sent an invalid '") + name + "'");
-  return m;
-}
-
-Result<opaque::KsfParams> KsfField(const json& j) {
-  CV_ASSIGN_OR_RETURN(Bytes b, HexField(j, "ksf"));
-  auto ksf = opaque::KsfParams::Parse(b);
-  if (!ksf.ok() || ksf->algorithm != opaque::KsfAlgorithm::kArgon2id) {
-    return Corrupted("the vault asked for an unusable key stretching function");
-  }
-  return ksf;
-}
-
-uint32_t Attempts(const json& j) {
-  auto it = j.find("attempts_remaining");
-  return it != j.end() && it->is_number_unsigned() ? it->get<uint32_t>() : 0;
-}
-
-std::string AttemptsText(uint32_t n) {
-  return n == 1 ? "1 attempt remains" : std::to_string(n) + " attempts remain";
-}
 
 // The device's signature over one request (vaultproto/signed_request.h).
 std::string Proof(const crypto::SigningKey& device, Action action, std::string_view account,
@@ -91,116 +50,6 @@ Result<std::optional<uint64_t>> BackupSequenceField(const json& reply, std::stri
   }
   return std::optional<uint64_t>(sequence);
 }
-
-// HTTPS through libcurl, which reuses kept-alive connections and reconnects when the vault
-// closed one, and never raises SIGPIPE.
-class CurlTransport final : public VaultTransport {
- public:
-  explicit CurlTransport(VaultAddress address) : address_(std::move(address)), http_(Policy()) {}
-
-  Result<Reply> Send(const std::string& method, const std::string& path,
-                     const std::string& body) override {
-    cloud::HttpRequest request;
-    request.method = method;
-    request.url = address_.url + path;
-    request.ca_file = address_.ca_file;
-    if (method == "POST") {
-      request.body = AsBytes(body);
-      request.send_body = true;
-      request.headers.push_back("Content-Type: application/json");
-    }
-    auto response = http_.Once(request);
-    if (!response.ok()) return Unreachable(response.status());
-    return Reply{response->status, std::string(response->body.begin(), response->body.end())};
-  }
-
-  std::string Describe() const override { return "the vault at " + address_.url; }
-
- private:
-  static cloud::RetryPolicy Policy() {
-    cloud::RetryPolicy policy;
-    policy.max_attempts = 1;  // the client retries for a time, not a count
-    policy.request_timeout = std::chrono::seconds(60);  // a busy vault may queue a request
-    return policy;
-  }
-
-  Status Unreachable(const Status& transport) const {
-    std::string why = transport.message();
-    if (why.find("certificate") != std::string::npos || why.find("SSL") != std::string::npos) {
-      why += " (is --ca the vault's certificate?)";
-    }
-    return Unavailable("cannot reach " + Describe() + ": " + why);
-  }
-
-  VaultAddress address_;
-  cloud::HttpClient http_;
-};
-
-// JSON requests to one vault. Every vault request is safe to repeat (docs/API.md, "Retries"), so
-// a failure to connect, a dropped connection and a 503 are retried with the same body.
-class VaultHttp {
- public:
-  VaultHttp(std::unique_ptr<VaultTransport> transport, std::chrono::milliseconds retry_for)
-      : transport_(std::move(transport)), retry_for_(retry_for) {}
-
-  // The reply of a 200, else the vault's error as a Status. `retried` tells whether the request
-  // was sent more than once (an earlier attempt may have taken effect).
-  Result<json> Post(const std::string& path, const json& body, bool* retried = nullptr) {
-    CV_ASSIGN_OR_RETURN(VaultTransport::Reply reply, SendWithRetry(path, body.dump(), retried));
-    return Decode(reply);
-  }
-
-  Status Health() {
-    auto reply = transport_->Send("GET", "/v1/health", "");
-    if (!reply.ok()) return reply.status();
-    if (reply->status != 200) return Unavailable(transport_->Describe() + " is not healthy");
-    return OkStatus();
-  }
-
- private:
-  Result<VaultTransport::Reply> SendWithRetry(const std::string& path, const std::string& body,
-                                              bool* retried) {
-    const auto give_up = std::chrono::steady_clock::now() + retry_for_;
-    for (int attempt = 1;; ++attempt) {
-      if (retried) *retried = attempt > 1;
-      auto reply = transport_->Send("POST", path, body);
-      const bool busy = reply.ok() && reply->status == 503;
-      if (reply.ok() && !busy) return reply;
-      if (!reply.ok() && reply.status().code() != Code::kUnavailable) return reply;
-      if (std::chrono::steady_clock::now() >= give_up) return reply;
-      std::this_thread::sleep_for(cloud::BackoffDelay(RetryShape(), attempt + 1));
-    }
-  }
-
-  static cloud::RetryPolicy RetryShape() {
-    cloud::RetryPolicy shape;
-    shape.initial_delay = std::chrono::milliseconds(250);
-    shape.max_delay = std::chrono::milliseconds(4000);
-    return shape;
-  }
-
-  Result<json> Decode(const VaultTransport::Reply& reply) const {
-    json body = json::parse(reply.body, nullptr, /*allow_exceptions=*/false);
-    if (body.is_discarded() || !body.is_object()) {
-      return Unavailable(transport_->Describe() + " answered HTTP " + std::to_string(reply.status) +
-                         " without a JSON body");
-    }
-    if (reply.status == 200) return body;
-    std::string code = "internal";
-    std::string message = "the vault failed (HTTP " + std::to_string(reply.status) + ")";
-    if (auto e = body.find("error"); e != body.end() && e->is_object()) {
-      code = e->value("code", code);
-      message = e->value("message", message);
-    }
-    if (code == "wrong_password") {
-      return Status(Code::kPermissionDenied, "wrong password; " + AttemptsText(Attempts(body)));
-    }
-    return Status(CodeForError(code), "the vault refused: " + message);
-  }
-
-  std::unique_ptr<VaultTransport> transport_;
-  std::chrono::milliseconds retry_for_;
-};
 
 class JsonVaultClient final : public VaultClient {
  public:
@@ -346,20 +195,6 @@ class JsonVaultClient final : public VaultClient {
 };
 
 }  // namespace
-
-Result<std::unique_ptr<VaultTransport>> HttpsTransport(const VaultAddress& address) {
-  if (!address.url.starts_with("https://")) {
-    return InvalidArgument("the vault URL must start with https:// (got '" + address.url + "')");
-  }
-  const std::string_view rest = std::string_view(address.url).substr(8);
-  if (rest.empty() || rest.find_first_of(" \t\r\n") != std::string_view::npos) {
-    return InvalidArgument("the vault URL '" + address.url + "' is malformed");
-  }
-  std::string url = address.url;
-  while (url.ends_with("/")) url.pop_back();
-  return std::unique_ptr<VaultTransport>(
-      std::make_unique<CurlTransport>(VaultAddress{url, address.ca_file}));
-}
 
 Result<std::unique_ptr<VaultClient>> VaultClient::Connect(const VaultAddress& address,
                                                           ClientOptions options) {

@@ -12,11 +12,10 @@ namespace {
 AccountRecord Active() {
   AccountRecord r;
   crypto::RandomFill(r.generation);
-  r.guess_serial = 12;
-  r.settled_serial = 5;
+  for (uint8_t i = 1; i <= 12; ++i) r.guesses.Count(RequestDigest{i}, 1000 + i, 2);
+  r.guesses.Settle(5);
   crypto::RandomFill(r.device_key);
   crypto::RandomFill(r.registration_id);
-  r.recent_logins = {CountedLogin{{1, 2, 3}, 11}, CountedLogin{{4, 5, 6}, 12}};
   r.backup_sequence.sequence = 3;
   crypto::RandomFill(r.backup_sequence.signature);
   crypto::RandomFill(r.opaque_record.masking_key);
@@ -34,9 +33,10 @@ TEST(AccountRecord, RoundTripsActiveAndTombstone) {
   auto parsed = AccountRecord::Parse(r.Serialize());
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
   EXPECT_EQ(parsed->Serialize(), r.Serialize());
-  EXPECT_EQ(parsed->failed_guesses(), 7u);
-  ASSERT_EQ(parsed->recent_logins.size(), 2u);
-  EXPECT_EQ(parsed->recent_logins[1].serial, 12u);
+  EXPECT_EQ(parsed->guesses.failed(), 7u);
+  ASSERT_EQ(parsed->guesses.recent().size(), 2u);
+  EXPECT_EQ(parsed->guesses.recent()[1].serial, 12u);
+  EXPECT_EQ(parsed->guesses.recent()[1].counted_unix, 1012);
 
   AccountRecord tomb;
   tomb.state = AccountRecord::State::kTombstone;
@@ -56,15 +56,44 @@ TEST(AccountRecord, RoundTripsActiveAndTombstone) {
 TEST(AccountRecord, InconsistentOrForeignRecordsAreRefused) {
   AccountRecord r;
   r.state = AccountRecord::State::kTombstone;
-  r.guess_serial = 1;
-  r.settled_serial = 2;
-  EXPECT_EQ(AccountRecord::Parse(r.Serialize()).status().code(), Code::kCorrupted);
+  r.guesses.Count(RequestDigest{1}, 1, 10);
+  Bytes inconsistent = r.Serialize();
+  inconsistent[2 + kGenerationSize + 7] = 0;   // guess serial 1 -> 0 ...
+  inconsistent[2 + kGenerationSize + 15] = 1;  // ... settled serial 0 -> 1
+  EXPECT_EQ(AccountRecord::Parse(inconsistent).status().code(), Code::kCorrupted);
   Bytes old_format = AccountRecord{}.Serialize();
   old_format[0] = 1;
   EXPECT_EQ(AccountRecord::Parse(old_format).status().code(), Code::kUnsupported);
   Bytes unknown_state = AccountRecord{}.Serialize();
   unknown_state[1] = 9;
   EXPECT_EQ(AccountRecord::Parse(unknown_state).status().code(), Code::kCorrupted);
+}
+
+TEST(GuessCounter, NumbersSettlesAndClosesGuesses) {
+  GuessCounter c;
+  EXPECT_EQ(c.Count(RequestDigest{1}, 100, 10), 1u);
+  EXPECT_EQ(c.Count(RequestDigest{2}, 101, 10), 2u);
+  EXPECT_EQ(c.Count(RequestDigest{3}, 102, 10), 3u);
+  EXPECT_EQ(c.Find(RequestDigest{2}), 2u);
+  EXPECT_FALSE(c.Find(RequestDigest{9}).has_value());
+  EXPECT_EQ(c.failed(), 3u);
+  EXPECT_EQ(c.AttemptsIfWrong(2, 10), 8u);
+  EXPECT_TRUE(c.Settle(2));   // guesses 1 and 2 settled; 3 still counts
+  EXPECT_FALSE(c.Settle(2));  // once
+  EXPECT_FALSE(c.Settle(1));  // never backwards
+  EXPECT_FALSE(c.Settle(4));  // never a guess not counted
+  EXPECT_EQ(c.failed(), 1u);
+  EXPECT_EQ(c.AttemptsLeft(10), 9u);
+  EXPECT_TRUE(c.HasOpenGuess(102, std::chrono::seconds(60)));
+  EXPECT_FALSE(c.HasOpenGuess(200, std::chrono::seconds(60)));  // expired
+  EXPECT_TRUE(c.Close(3));
+  EXPECT_FALSE(c.Close(3));
+  EXPECT_FALSE(c.HasOpenGuess(102, std::chrono::seconds(60)));
+  // Only the newest `keep` requests are remembered.
+  for (uint8_t i = 10; i < 20; ++i) c.Count(RequestDigest{i}, 300, 4);
+  EXPECT_EQ(c.recent().size(), 4u);
+  EXPECT_FALSE(c.Find(RequestDigest{1}).has_value());
+  EXPECT_TRUE(c.Find(RequestDigest{19}).has_value());
 }
 
 TEST(AccountRecord, TruncationIsCorruption) {

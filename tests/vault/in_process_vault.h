@@ -62,7 +62,7 @@ class InProcessVault {
         audit_(master_),
         service_(store_, opaque::ServerSetup::Generate(), master_, token_keys_.Clone(),
                  Options(&now_), metrics_, &audit_),
-        routes_(service_, metrics_) {}
+        routes_(&service_, nullptr, metrics_) {}
 
   TestAuditLog& audit() { return audit_; }
 

@@ -40,5 +40,9 @@ struct KsfParams {
 
 // Stretch(msg) of RFC 9807. Returns Nh = 64 bytes.
 Result<crypto::Secret> Stretch(const KsfParams& params, ByteView msg);
+// Argon2id of `msg` with a salt of the caller's (8 bytes or more), `length` bytes out: for a
+// password that no OPRF made unique yet (the realms protocol stretches before it blinds).
+Result<crypto::Secret> StretchSalted(const KsfParams& params, ByteView msg, ByteView salt,
+                                     size_t length);
 
 }  // namespace chatvault::opaque

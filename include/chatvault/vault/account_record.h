@@ -13,7 +13,6 @@
 #include <array>
 #include <cstdint>
 #include <string>
-#include <vector>
 
 #include "chatvault/common/bytes.h"
 #include "chatvault/common/status.h"
@@ -21,24 +20,13 @@
 #include "chatvault/crypto/signature.h"
 #include "chatvault/opaque/ksf.h"
 #include "chatvault/opaque/messages.h"
+#include "chatvault/vault/guess_counter.h"
 
 namespace chatvault::vault {
 
 inline constexpr size_t kGenerationSize = 16;
 inline constexpr size_t kRegistrationIdSize = 32;
-inline constexpr size_t kLoginDigestSize = 16;
 inline constexpr size_t kMaxWrappedKeySize = 256;
-inline constexpr size_t kMaxRecentLogins = 100;
-
-// A guess counted for one KE1, so a retried KE1 is answered from the guess it already spent. A
-// login is open until its KE3 settles it (or its session expires); the record is destroyed at
-// the limit only once no counted guess is open, so no counted guess goes unanswered.
-struct CountedLogin {
-  std::array<uint8_t, kLoginDigestSize> ke1_digest{};
-  uint64_t serial = 0;
-  int64_t counted_unix = 0;
-  bool open = true;
-};
 
 // The newest backup the device committed, in a statement the device signed with its device key:
 // a new phone that recovers K can check it, so the vault cannot make a backup look newer.
@@ -53,14 +41,10 @@ struct AccountRecord {
   // Random per registration, so a login that started against an older registration can never
   // release the newer registration's wrapped key.
   std::array<uint8_t, kGenerationSize> generation{};
-  // Guesses are numbered: guess_serial is the number of the newest counted one, settled_serial
-  // that of the newest login that ended with a valid KE3. Every guess after it still counts.
-  uint64_t guess_serial = 0;
-  uint64_t settled_serial = 0;
+  GuessCounter guesses;
   crypto::VerifyKey device_key{};
   // SHA-256 of the registration request that made this record, so its retry is recognised.
   std::array<uint8_t, kRegistrationIdSize> registration_id{};
-  std::vector<CountedLogin> recent_logins;  // oldest first, at most kMaxRecentLogins
   BackupSequence backup_sequence;
   // Active records only:
   opaque::RegistrationRecord opaque_record;
@@ -68,7 +52,9 @@ struct AccountRecord {
   Bytes wrapped_key;
 
   bool active() const { return state == State::kActive; }
-  uint64_t failed_guesses() const { return guess_serial - settled_serial; }
+  const std::array<uint8_t, kGenerationSize>& registration() const { return generation; }
+  // What is left after a lockout: the generation, the counter and the device key.
+  AccountRecord Tombstone() const;
   Bytes Serialize() const;
   static Result<AccountRecord> Parse(ByteView in);
 };

@@ -12,6 +12,7 @@
 
 #include "chatvault/common/status.h"
 #include "chatvault/vault/metrics.h"
+#include "chatvault/vault/realm_service.h"
 #include "chatvault/vault/vault_service.h"
 
 namespace chatvault::vault {
@@ -54,7 +55,8 @@ class HttpServer {
   // Binds the listeners (never sharing a port with another process: no SO_REUSEPORT) and loads
   // the TLS certificate; kUnavailable "another process already listens on HOST:PORT" when the
   // port is taken.
-  static Result<std::unique_ptr<HttpServer>> Create(VaultService& service, Metrics& metrics,
+  static Result<std::unique_ptr<HttpServer>> Create(VaultService& service, RealmService* realm,
+                                                    Metrics& metrics,
                                                     const HttpServerOptions& options);
   virtual ~HttpServer() = default;
   virtual int BoundPort() const = 0;

@@ -21,7 +21,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
@@ -49,6 +48,9 @@ struct VaultOptions {
 };
 
 struct LoginSession;
+class VaultCore;
+template <typename Record>
+struct Loaded;
 
 // Validates an account id: 1..128 characters of [A-Za-z0-9._@+:-].
 Status CheckAccountId(std::string_view account);
@@ -93,16 +95,16 @@ class VaultService {
   // `master_secret` is the key the HSM unwraps; every other key is derived from it. `audit` may
   // be null (no audit log); every security event is recorded there before it is answered.
   VaultService(vaultstore::RecordStore& store, opaque::ServerSetup setup,
-               const crypto::Secret& master_secret, TokenKeys token_keys, VaultOptions options,
-               Metrics& metrics, AuditLog* audit = nullptr);
-
-  // Replaces the account-token keys for every request that starts from now on (SIGHUP): tokens
-  // of a key still listed stay valid, so adding and retiring keys logs nobody out.
-  void SetTokenKeys(TokenKeys keys);
+               const crypto::Secret& master_secret, TokenKeys token_keys,
+               VaultOptions options, Metrics& metrics, AuditLog* audit = nullptr);
 
   // The key of the account hashes in the audit log (derived from the master secret).
   static crypto::Secret AuditAccountKey(const crypto::Secret& master_secret);
   ~VaultService();
+
+  // Replaces the account-token keys for every request that starts from now on (SIGHUP): tokens
+  // of a key still listed stay valid, so adding and retiring keys logs nobody out.
+  void SetTokenKeys(TokenKeys keys);
 
   // A challenge for the account's record as it is now (token required).
   Result<Bytes> Challenge(std::string_view account, std::string_view token,
@@ -137,41 +139,17 @@ class VaultService {
   Status Health();
 
  private:
-  struct Loaded;
-  struct Keys;
-  Result<std::optional<Loaded>> Load(const std::string& key);
-  Result<uint64_t> Store(const std::string& key, uint64_t version, const AccountRecord& record);
-  Result<std::optional<Loaded>> Authorize(const SignedRequest& request);
-  bool ProofValid(const SignedRequest& request, int action, ByteView payload,
-                  const crypto::VerifyKey& key);
-  Status Audit(const AuditEvent& event);
-  // Rejections are logged but a failing log does not change the answer.
-  void AuditRejection(AuditEventKind kind, std::string_view account, std::string_view request_id,
-                      std::string_view reason);
-  Status Tombstone(const std::string& key, const Loaded& loaded, std::string_view account,
-                   std::string_view request_id);
+  using Account = Loaded<AccountRecord>;
+  const VaultOptions& options() const;
   Result<std::optional<RecoverStartReply>> CountGuess(std::string_view account,
                                                       const opaque::KE1& ke1,
                                                       std::string_view request_id);
   Result<RecoverStartReply> StartReply(std::string_view account, const AccountRecord& record,
                                        uint64_t serial, const opaque::KE1& ke1);
   Result<RecoverStartReply> FakeStart(std::string_view account, const opaque::KE1& ke1);
-  Result<std::optional<RecoverFinishReply>> Settle(const LoginSession& session, bool valid,
-                                                   std::string_view request_id);
-  Result<std::optional<RecoverFinishReply>> SettleWrong(const LoginSession& session,
-                                                        Loaded& loaded,
-                                                        std::string_view request_id);
-  int64_t Now() const;
-  Status VerifyToken(std::string_view account, std::string_view token);
 
-  vaultstore::RecordStore& store_;
+  std::unique_ptr<VaultCore> core_;
   opaque::ServerSetup setup_;
-  std::unique_ptr<Keys> keys_;
-  std::mutex token_keys_mu_;
-  std::shared_ptr<const TokenKeys> token_keys_;  // swapped whole; readers keep their copy
-  VaultOptions options_;
-  Metrics& metrics_;
-  AuditLog* audit_;
 };
 
 }  // namespace chatvault::vault

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "chatvault/common/status.h"
 #include "chatvault/key/backup_key.h"
@@ -43,6 +44,9 @@ struct RecoverResult {
   // The newest backup a device holding K reported to the vault (signature checked); nullopt when
   // none was reported.
   std::optional<uint64_t> backup_sequence;
+  // Worth telling the user, not failing for: realms that could not be reached or answered
+  // wrongly during a threshold recovery (one sentence each).
+  std::vector<std::string> warnings;
 };
 
 // How a client reaches a vault: one request, one reply. kUnavailable when no reply came (refused,

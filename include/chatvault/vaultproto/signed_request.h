@@ -19,7 +19,13 @@
 
 namespace chatvault::vaultproto {
 
-enum class Action : uint8_t { kRegisterStart = 1, kRegisterFinish = 2, kDelete = 3 };
+enum class Action : uint8_t {
+  kRegisterStart = 1,
+  kRegisterFinish = 2,
+  kDelete = 3,
+  kRealmRegister = 4,  // payload: RealmShare::Serialize() || device key
+  kRealmDelete = 5,    // payload empty
+};
 
 // seed = HKDF-SHA256(K, salt = account, info = "chatvault/v1/vault-device-key").
 crypto::SigningKey DeviceKey(const key::BackupKey& key, std::string_view account);

@@ -12,6 +12,7 @@
 #include "chatvault/common/file.h"
 #include "chatvault/vault/account_token.h"
 #include "chatvault/vault/audit_log.h"
+#include "chatvault/vault/realm_service.h"
 #include "chatvault/vault/server_secrets.h"
 #include "chatvault/vault/vault_service.h"
 #include "chatvault/vaultstore/store_lock.h"
@@ -115,8 +116,13 @@ Result<vault::HttpServerOptions> HttpOptions(const ServeFlags& f) {
 class Reloader {
  public:
   Reloader(const ServeFlags& flags, vault::HttpServer& server, vault::VaultService& service,
-           vault::JsonLinesAuditLog* audit, vault::Metrics& metrics)
-      : flags_(flags), server_(server), service_(service), audit_(audit), metrics_(metrics) {}
+           vault::RealmService& realm, vault::JsonLinesAuditLog* audit, vault::Metrics& metrics)
+      : flags_(flags),
+        server_(server),
+        service_(service),
+        realm_(realm),
+        audit_(audit),
+        metrics_(metrics) {}
 
   void Reload() {
     Report("the TLS certificate", server_.ReloadTls(), [&] {
@@ -125,7 +131,10 @@ class Reloader {
     });
     auto keys = vault::TokenKeys::ReadFile(flags_.token_keys_file);
     const std::string described = keys.ok() ? DescribeKeys(*keys) : "";
-    if (keys.ok()) service_.SetTokenKeys(std::move(keys).value());
+    if (keys.ok()) {
+      realm_.SetTokenKeys(keys->Clone());
+      service_.SetTokenKeys(std::move(keys).value());
+    }
     Report("the token keys", keys.status(), [&] { return described; });
     if (audit_) {
       Report("the audit log", audit_->Reopen(), [&] { return flags_.audit_log; });
@@ -148,6 +157,7 @@ class Reloader {
   const ServeFlags& flags_;
   vault::HttpServer& server_;
   vault::VaultService& service_;
+  vault::RealmService& realm_;
   vault::JsonLinesAuditLog* audit_;
   vault::Metrics& metrics_;
 };
@@ -200,9 +210,11 @@ int Serve(const ServeFlags& f) {
     audit = std::move(*opened);
   }
   vault::Metrics metrics;
+  vault::RealmService realm(**store, secrets->sealing_key, token_keys->Clone(), options, metrics,
+                            audit.get());
   vault::VaultService service(**store, std::move(secrets->setup), secrets->sealing_key,
                               std::move(*token_keys), options, metrics, audit.get());
-  auto server = vault::HttpServer::Create(service, metrics, *http);
+  auto server = vault::HttpServer::Create(service, &realm, metrics, *http);
   if (!server.ok()) return Fail(server.status());
   metrics.tls_not_after_unix = (*server)->CertificateNotAfter();
   const int port = (*server)->BoundPort();
@@ -216,7 +228,7 @@ int Serve(const ServeFlags& f) {
             << keys_text << "\n";
   std::cerr << "keyvaultd: /metrics " << MetricsMode(*http, (*server)->BoundMetricsPort()) << "\n";
 
-  Reloader reloader(f, **server, service, audit.get(), metrics);
+  Reloader reloader(f, **server, service, realm, audit.get(), metrics);
   std::thread waiter([&] {
     while (true) {
       int sig = 0;

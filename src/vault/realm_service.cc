@@ -1,0 +1,212 @@
+#include "chatvault/vault/realm_service.h"
+
+#include "chatvault/crypto/hash.h"
+#include "chatvault/crypto/secret.h"
+#include "vault/guess_keeping.h"
+#include "vault/realm_record.h"
+#include "vault/vault_core.h"
+
+namespace chatvault::vault {
+
+namespace {
+
+using vaultproto::Action;
+using vaultproto::realm::RealmShare;
+using Realm = Loaded<RealmRecord>;
+
+Status ShareExists() {
+  return AlreadyExists(
+      "this realm holds a share for this account registered with another backup key; replacing "
+      "it needs the device that holds that key");
+}
+
+Bytes RegisterPayload(const RealmShare& share, const crypto::VerifyKey& device_key) {
+  Bytes payload = share.Serialize();
+  Append(payload, device_key);
+  return payload;
+}
+
+bool Owned(const std::optional<Realm>& existing) {
+  return existing && existing->record.state != RealmRecord::State::kDeleted;
+}
+
+// What a realm can check of a share it is given: the password stretching is real, the secrets
+// are scalars, the public key is the OPRF share's, the wrapped key has the right size.
+Status CheckShare(const RealmShare& share) {
+  CV_RETURN_IF_ERROR(share.ksf.Validate());
+  if (share.ksf.algorithm != opaque::KsfAlgorithm::kArgon2id) {
+    return InvalidArgument("a realm share must be protected by Argon2id");
+  }
+  const crypto::Secret oprf_share = crypto::Secret::FromBytes(share.oprf_share);
+  auto public_key = opaque::PublicKeyOf(oprf_share);
+  if (!public_key.ok() || *public_key != share.public_key) {
+    return InvalidArgument("the share's public key is not its OPRF share's");
+  }
+  if (!opaque::IsScalar(share.oprf_share) || !opaque::IsScalar(share.encryption_share)) {
+    return InvalidArgument("a realm share holds a value that is not a scalar");
+  }
+  if (share.wrapped_key.size() != vaultproto::realm::kWrappedKeySize) {
+    return InvalidArgument("the wrapped key has the wrong size");
+  }
+  return OkStatus();
+}
+
+opaque::ScalarShare OprfShareOf(const RealmShare& share) {
+  return opaque::ScalarShare{share.index, crypto::Secret::FromBytes(share.oprf_share)};
+}
+
+}  // namespace
+
+RealmService::RealmService(vaultstore::RecordStore& store, const crypto::Secret& master_secret,
+                           TokenKeys token_keys, VaultOptions options, Metrics& metrics,
+                           AuditLog* audit)
+    : core_(std::make_unique<VaultCore>(store, master_secret, std::move(token_keys), options,
+                                        metrics, audit)) {}
+
+RealmService::~RealmService() = default;
+
+void RealmService::SetTokenKeys(TokenKeys keys) { core_->SetTokenKeys(std::move(keys)); }
+
+Result<Bytes> RealmService::Challenge(std::string_view account, std::string_view token,
+                                      std::string_view request_id) {
+  CV_RETURN_IF_ERROR(CheckAccountId(account));
+  CV_RETURN_IF_ERROR(core_->CheckToken(account, token, request_id, "challenge"));
+  const std::string key = RealmStoreKey(account);
+  CV_ASSIGN_OR_RETURN(std::optional<Realm> loaded, core_->Load<RealmRecord>(key));
+  return core_->IssueChallenge(key, loaded ? loaded->version : 0);
+}
+
+Status RealmService::Register(const SignedRequest& request, const RealmShare& share,
+                              const crypto::VerifyKey& device_key) {
+  CV_RETURN_IF_ERROR(CheckAccountId(request.account));
+  CV_RETURN_IF_ERROR(CheckShare(share));
+  const Bytes payload = RegisterPayload(share, device_key);
+  std::array<uint8_t, 32> registration_id{};
+  const Bytes digest = crypto::Sha256(payload);
+  std::copy(digest.begin(), digest.end(), registration_id.begin());
+  const std::string key = RealmStoreKey(request.account);
+  auto authorized = core_->Authorize<RealmRecord>(request, key);
+  if (!authorized.ok()) {
+    // A retry of a registration that was applied (its answer was lost) finds the record it made.
+    if (authorized.status().code() == Code::kConflict) {
+      auto current = core_->Load<RealmRecord>(key);
+      if (current.ok() && *current && (*current)->record.active() &&
+          (*current)->record.registration_id == registration_id) {
+        return OkStatus();
+      }
+    }
+    return authorized.status();
+  }
+  const std::optional<Realm>& existing = *authorized;
+  const bool owned = Owned(existing);
+  if (!core_->SignedBy(owned ? existing->record.device_key : device_key, request,
+                       Action::kRealmRegister, payload)) {
+    return owned ? ShareExists()
+                 : PermissionDenied("the proof of the backup key does not verify");
+  }
+  RealmRecord record;
+  record.version = share.version;
+  record.device_key = device_key;
+  record.registration_id = registration_id;
+  record.share = share;
+  auto written = core_->Store(key, existing ? existing->version : 0, record);
+  if (!written.ok()) {
+    if (written.status().code() == Code::kConflict) return StaleChallenge();
+    return written.status().Annotate("saving the realm share");
+  }
+  ++core_->metrics().registrations;
+  return core_->Audit(AuditEvent(owned ? AuditEventKind::kReplaced : AuditEventKind::kRegistered,
+                                 request.account, request.request_id));
+}
+
+Result<RealmVersionReply> RealmService::Version(std::string_view account) {
+  CV_RETURN_IF_ERROR(CheckAccountId(account));
+  CV_ASSIGN_OR_RETURN(std::optional<Realm> loaded, core_->Load<RealmRecord>(RealmStoreKey(account)));
+  if (!Owned(loaded)) return NotFound("this realm holds no share for this account");
+  if (!loaded->record.active()) return LockedOutStatus();
+  const RealmShare& share = loaded->record.share;
+  return RealmVersionReply{share.version, share.threshold, share.realms, share.index, share.ksf};
+}
+
+Result<RealmEvaluateReply> RealmService::Evaluate(std::string_view account,
+                                                  const vaultproto::realm::Version& version,
+                                                  const opaque::Element& blinded,
+                                                  std::string_view request_id) {
+  CV_RETURN_IF_ERROR(CheckAccountId(account));
+  using Outcome = CountedGuessOutcome<RealmRecord>;
+  const std::string key = RealmStoreKey(account);
+  const RequestDigest digest = DigestOfRequest(blinded);
+  CV_ASSIGN_OR_RETURN(Outcome outcome, (RetryOnConflict<Outcome>([&] {
+                        return CountGuessOnce<RealmRecord>(*core_, key, digest, account,
+                                                           request_id, &version);
+                      })));
+  if (outcome.kind == Outcome::Kind::kNoRecord) {
+    return NotFound("this realm holds no share for this account");
+  }
+  const RealmShare& share = outcome.record.share;
+  RealmEvaluateReply reply;
+  CV_ASSIGN_OR_RETURN(reply.evaluation, opaque::EvaluateShare(OprfShareOf(share), blinded));
+  reply.public_key = share.public_key;
+  reply.verifying_key = share.verifying_key;
+  reply.share_signature = share.share_signature;
+  reply.threshold = share.threshold;
+  reply.realms = share.realms;
+  reply.commitment = share.commitment;
+  reply.attempts_remaining =
+      outcome.record.guesses.AttemptsIfWrong(outcome.serial, core_->options().max_guesses);
+  LoginSession session;
+  session.account = std::string(account);
+  session.generation = share.version;
+  session.serial = outcome.serial;
+  CV_ASSIGN_OR_RETURN(reply.session,
+                      core_->sessions().Seal(SessionPurpose::kRealmUnlock, session, core_->Now()));
+  AuditEvent event(AuditEventKind::kGuessCounted, account, request_id);
+  event.Guess(outcome.serial, reply.attempts_remaining);
+  if (outcome.kind == Outcome::Kind::kRepeated) event.Because("repeated request");
+  CV_RETURN_IF_ERROR(core_->Audit(event));
+  return reply;
+}
+
+Result<RealmUnlockReply> RealmService::Unlock(std::string_view session_text,
+                                              const vaultproto::realm::Tag& proof,
+                                              std::string_view request_id) {
+  CV_ASSIGN_OR_RETURN(LoginSession session,
+                      core_->sessions().Open(SessionPurpose::kRealmUnlock, session_text,
+                                             core_->Now()));
+  auto proves_password = [&](const RealmRecord& record) {
+    const vaultproto::realm::Tag expected =
+        vaultproto::realm::UnlockProof(record.share.unlock_tag, session_text);
+    return crypto::ConstantTimeEqual(expected, proof);
+  };
+  using Outcome = SettledGuessOutcome<RealmRecord>;
+  CV_ASSIGN_OR_RETURN(Outcome settled, (RetryOnConflict<Outcome>([&] {
+                        return SettleGuessOnce<RealmRecord>(*core_, RealmStoreKey(session.account),
+                                                            session, proves_password, request_id);
+                      })));
+  const uint32_t left = settled.record.guesses.AttemptsLeft(core_->options().max_guesses);
+  if (!settled.valid) return RealmUnlockReply{false, {}, {}, {}, left};
+  const RealmShare& share = settled.record.share;
+  return RealmUnlockReply{true, share.encryption_share, share.wrapped_key, share.share_mac, left};
+}
+
+Status RealmService::Delete(const SignedRequest& request) {
+  const std::string key = RealmStoreKey(request.account);
+  CV_ASSIGN_OR_RETURN(std::optional<Realm> existing, core_->Authorize<RealmRecord>(request, key));
+  if (!Owned(existing)) return NotFound("this realm holds no share for this account");
+  if (!core_->SignedBy(existing->record.device_key, request, Action::kRealmDelete, {})) {
+    return PermissionDenied("the proof of the backup key does not verify for this account");
+  }
+  RealmRecord deleted;
+  deleted.state = RealmRecord::State::kDeleted;
+  auto written = core_->Store(key, existing->version, deleted);
+  if (!written.ok()) {
+    if (written.status().code() == Code::kConflict) return StaleChallenge();
+    return written.status();
+  }
+  ++core_->metrics().deletions;
+  return core_->Audit(AuditEvent(AuditEventKind::kDeleted, request.account, request.request_id));
+}
+
+Status RealmService::Health() { return core_->Health(); }
+
+}  // namespace chatvault::vault

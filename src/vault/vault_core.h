@@ -1,0 +1,134 @@
+// What the single vault (VaultService) and a realm (RealmService) share: sealed records in a
+// compare-and-set store, account tokens, challenges bound to a record's version, device-key
+// proofs, the clock, metrics and the audit log. Both services are thin layers of protocol over
+// this; neither keeps state between requests.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "chatvault/crypto/signature.h"
+#include "chatvault/vault/account_token.h"
+#include "chatvault/vault/audit_log.h"
+#include "chatvault/vault/metrics.h"
+#include "chatvault/vault/vault_service.h"
+#include "chatvault/vaultproto/signed_request.h"
+#include "chatvault/vaultstore/record_store.h"
+#include "vault/challenge.h"
+#include "vault/login_session.h"
+#include "vault/sealed_box.h"
+
+namespace chatvault::vault {
+
+template <typename Record>
+struct Loaded {
+  Record record;
+  uint64_t version = 0;
+};
+
+inline constexpr int kCasRetries = 64;
+
+// Runs `attempt` until it does not lose a compare-and-set race: an attempt returns nullopt when
+// another writer got to the record first and it must read the record again.
+template <typename T, typename Attempt>
+Result<T> RetryOnConflict(Attempt attempt) {
+  for (int i = 0; i < kCasRetries; ++i) {
+    Result<std::optional<T>> r = attempt();
+    if (!r.ok()) return r.status();
+    if (r->has_value()) return std::move(**r);
+  }
+  return Unavailable("the vault is too busy with this account; try again");
+}
+
+// The record changed since the request's challenge was issued (the client starts again).
+Status StaleChallenge();
+
+class VaultCore {
+ public:
+  VaultCore(vaultstore::RecordStore& store, const crypto::Secret& master_secret,
+            TokenKeys token_keys, const VaultOptions& options, Metrics& metrics, AuditLog* audit);
+
+  // Replaces the account-token keys for every request that starts from now on (SIGHUP): tokens
+  // of a key still listed stay valid, so adding and retiring keys logs nobody out.
+  void SetTokenKeys(TokenKeys keys);
+
+  int64_t Now() const;
+  Status Health() { return store_.Health(); }
+  const VaultOptions& options() const { return options_; }
+  Metrics& metrics() { return metrics_; }
+  const LoginSessionSealer& sessions() const { return sessions_; }
+  // A 32-byte seed for one login's server randomness: HMAC of `label` and `parts`.
+  crypto::Secret LoginSeed(std::string_view label, std::initializer_list<ByteView> parts) const;
+
+  // nullopt when there is no record; kCorrupted when it does not open under the vault's key.
+  template <typename Record>
+  Result<std::optional<Loaded<Record>>> Load(const std::string& store_key);
+  // The new version once durable; kConflict when another writer got there first.
+  template <typename Record>
+  Result<uint64_t> Store(const std::string& store_key, uint64_t version, const Record& record);
+
+  Status CheckToken(std::string_view account, std::string_view token,
+                    std::string_view request_id, std::string_view what);
+  // A challenge for the record under `store_key` as it is now (version 0: absent).
+  Result<Bytes> IssueChallenge(const std::string& store_key, uint64_t version);
+  // Token, then challenge, then that the record is still at the challenge's version.
+  template <typename Record>
+  Result<std::optional<Loaded<Record>>> Authorize(const SignedRequest& request,
+                                                  const std::string& store_key);
+  // Whether `request.proof` is the device key's signature over this request (a failure is
+  // counted and audited).
+  bool SignedBy(const crypto::VerifyKey& key, const SignedRequest& request,
+                vaultproto::Action action, ByteView payload);
+
+  // Records an event before it is answered; kUnavailable when the log cannot be written.
+  Status Audit(const AuditEvent& event);
+  // Rejections are counted and logged; a failing log does not change the answer.
+  void AuditRejection(AuditEventKind kind, std::string_view account, std::string_view request_id,
+                      std::string_view reason);
+
+ private:
+  Result<std::optional<Loaded<Bytes>>> LoadPlain(const std::string& store_key);
+  Result<uint64_t> StorePlain(const std::string& store_key, uint64_t version, ByteView plain);
+  Result<uint64_t> CheckChallenge(const SignedRequest& request, const std::string& store_key);
+
+  vaultstore::RecordStore& store_;
+  VaultKeys keys_;
+  RecordSealer records_;
+  ChallengeIssuer challenges_;
+  LoginSessionSealer sessions_;
+  std::mutex token_keys_mu_;
+  std::shared_ptr<const TokenKeys> token_keys_;  // swapped whole; readers keep their copy
+  VaultOptions options_;
+  Metrics& metrics_;
+  AuditLog* audit_;
+};
+
+template <typename Record>
+Result<std::optional<Loaded<Record>>> VaultCore::Load(const std::string& store_key) {
+  CV_ASSIGN_OR_RETURN(std::optional<Loaded<Bytes>> plain, LoadPlain(store_key));
+  if (!plain) return std::optional<Loaded<Record>>();
+  CV_ASSIGN_OR_RETURN(Record record, Record::Parse(plain->record));
+  return std::optional(Loaded<Record>{std::move(record), plain->version});
+}
+
+template <typename Record>
+Result<uint64_t> VaultCore::Store(const std::string& store_key, uint64_t version,
+                                  const Record& record) {
+  return StorePlain(store_key, version, record.Serialize());
+}
+
+template <typename Record>
+Result<std::optional<Loaded<Record>>> VaultCore::Authorize(const SignedRequest& request,
+                                                           const std::string& store_key) {
+  CV_RETURN_IF_ERROR(CheckAccountId(request.account));
+  CV_RETURN_IF_ERROR(CheckToken(request.account, request.token, request.request_id, "request"));
+  CV_ASSIGN_OR_RETURN(uint64_t version, CheckChallenge(request, store_key));
+  CV_ASSIGN_OR_RETURN(std::optional<Loaded<Record>> loaded, Load<Record>(store_key));
+  if ((loaded ? loaded->version : 0) != version) return StaleChallenge();
+  return loaded;
+}
+
+}  // namespace chatvault::vault

@@ -1,0 +1,207 @@
+// Threshold recovery against real realms: n keyvaultd processes, each with its own SoftHSM2
+// token, TLS certificate, token secret and SQLite store (as independent operators), on loopback.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "chatvault/opaque/threshold_oprf.h"
+#include "chatvault/vaultclient/realm_client.h"
+#include "support/status_matchers.h"
+#include "vault/keyvaultd_process.h"
+
+namespace chatvault::vaultclient {
+namespace {
+
+using nlohmann::json;
+using ::chatvault::testing::IsOk;
+using ::chatvault::testing::KeyvaultdProcess;
+using ::chatvault::testing::StatusIs;
+
+constexpr const char* kPassword = "correct horse 42";
+// 7 guesses per realm: 2-of-3 gives an attacker floor(3 * 7 / 2) = 10 in total.
+constexpr const char* kRealmFlags = "--ksf-memory-kib 64 --ksf-iterations 1 --max-guesses 7 --login-ttl 10";
+
+class Realms {
+ public:
+  explicit Realms(int n) {
+    for (int i = 0; i < n; ++i) processes_.push_back(std::make_unique<KeyvaultdProcess>(kRealmFlags));
+  }
+  std::string Start() {
+    for (auto& p : processes_) {
+      if (std::string error = p->Start(); !error.empty()) return error;
+    }
+    return "";
+  }
+  KeyvaultdProcess& operator[](size_t i) { return *processes_[i]; }
+  std::vector<std::string> Tokens(const std::string& account) {
+    std::vector<std::string> tokens;
+    for (auto& p : processes_) tokens.push_back(p->Token(account));
+    return tokens;
+  }
+  std::unique_ptr<RealmClient> Client(int threshold, RealmOptions options = {}) {
+    options.client.allow_weak_ksf = true;
+    options.client.retry_for = std::chrono::milliseconds(1500);
+    options.ksf = opaque::KsfParams{opaque::KsfAlgorithm::kArgon2id, 64, 1, 1};
+    RealmsConfig config;
+    config.threshold = threshold;
+    for (auto& p : processes_) config.realms.push_back({p->url(), p->ca_file()});
+    return std::move(RealmClient::Connect(config, std::move(options)).value());
+  }
+  // A raw request to realm i, as an attacker sends it.
+  std::pair<long, json> Send(size_t i, const std::string& path, const json& body) {
+    auto transport = HttpsTransport({processes_[i]->url(), processes_[i]->ca_file()});
+    auto reply = (*transport)->Send("POST", path, body.dump());
+    if (!reply.ok()) return {0, json()};
+    return {reply->status, json::parse(reply->body, nullptr, false)};
+  }
+  size_t size() const { return processes_.size(); }
+
+ private:
+  std::vector<std::unique_ptr<KeyvaultdProcess>> processes_;
+};
+
+TEST(RealmsProcess, TwoOfThreeEndToEndWithARealmKilledBeforeAndDuringRecovery) {
+  Realms realms(3);
+  ASSERT_EQ(realms.Start(), "");
+  key::BackupKey k = key::BackupKey::Generate();
+  ASSERT_THAT(realms.Client(2)->Register("alice", realms.Tokens("alice"), kPassword, k), IsOk());
+  auto got = realms.Client(2)->Recover("alice", kPassword);
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(got->key.Hex(), k.Hex());
+
+  realms[0].Stop(/*kill9=*/true);  // before
+  got = realms.Client(2)->Recover("alice", kPassword);
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(got->key.Hex(), k.Hex());
+  EXPECT_FALSE(got->complaints.empty());
+
+  ASSERT_EQ(realms[0].Start(), "");
+  RealmOptions during;
+  during.after_evaluate = [&] { realms[1].Stop(/*kill9=*/true); };
+  got = realms.Client(2, during)->Recover("alice", kPassword);
+  ASSERT_THAT(got, IsOk()) << "a realm killed between evaluation and unlock";
+  EXPECT_EQ(got->key.Hex(), k.Hex());
+}
+
+TEST(RealmsProcess, ThreeOfFiveEndToEnd) {
+  Realms realms(5);
+  ASSERT_EQ(realms.Start(), "");
+  key::BackupKey k = key::BackupKey::Generate();
+  ASSERT_THAT(realms.Client(3)->Register("bob", realms.Tokens("bob"), kPassword, k), IsOk());
+  realms[1].Stop(true);
+  realms[3].Stop(true);
+  auto got = realms.Client(3)->Recover("bob", kPassword);
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(got->key.Hex(), k.Hex());
+  EXPECT_THAT(realms.Client(3)->Recover("bob", "a wrong pass 1"),
+              StatusIs(Code::kPermissionDenied));
+}
+
+// A realm whose answers are changed on the way (as a malicious realm would send them) is named
+// and left out; the others still recover.
+TEST(RealmsProcess, AWrongEvaluationFromARealRealmIsNamed) {
+  Realms realms(3);
+  ASSERT_EQ(realms.Start(), "");
+  key::BackupKey k = key::BackupKey::Generate();
+  ASSERT_THAT(realms.Client(2)->Register("carol", realms.Tokens("carol"), kPassword, k), IsOk());
+  class Tampering final : public VaultTransport {
+   public:
+    explicit Tampering(std::unique_ptr<VaultTransport> inner) : inner_(std::move(inner)) {}
+    Result<Reply> Send(const std::string& m, const std::string& path, const std::string& body) override {
+      auto reply = inner_->Send(m, path, body);
+      if (reply.ok() && path == "/v1/realm/evaluate" && reply->status == 200) {
+        json j = json::parse(reply->body);
+        j["evaluated"] = j["public_key"];
+        reply->body = j.dump();
+      }
+      return reply;
+    }
+    std::string Describe() const override { return inner_->Describe(); }
+
+   private:
+    std::unique_ptr<VaultTransport> inner_;
+  };
+  std::vector<std::unique_ptr<VaultTransport>> transports;
+  for (size_t i = 0; i < 3; ++i) {
+    auto t = HttpsTransport({realms[i].url(), realms[i].ca_file()});
+    transports.push_back(i == 2 ? std::make_unique<Tampering>(std::move(*t)) : std::move(*t));
+  }
+  RealmOptions options;
+  options.client.allow_weak_ksf = true;
+  auto client = RealmClient::Over(std::move(transports), 2, options);
+  ASSERT_THAT(client, IsOk());
+  auto got = (*client)->Recover("carol", kPassword);
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(got->key.Hex(), k.Hex());
+  bool named = false;
+  for (const std::string& c : got->complaints) {
+    named |= c.find(realms[2].url()) != std::string::npos &&
+             c.find("does not match its registered share") != std::string::npos;
+  }
+  EXPECT_TRUE(named);
+}
+
+// One guess made as an attacker who spreads over the realms: to realms `first`, then the next
+// ones until two answered. True when two realms evaluated it (a complete guess).
+bool Guess(Realms& realms, const json& version, const std::string& account, int first,
+           const std::string& password, std::atomic<int>* evaluations = nullptr) {
+  auto blinded = opaque::VoprfClient::Blind(AsBytes(password));
+  int answered = 0;
+  for (int offset = 0; offset < 3 && answered < 2; ++offset) {
+    auto [status, reply] = realms.Send((first + offset) % 3, "/v1/realm/evaluate",
+                                       {{"account", account},
+                                        {"version", version["version"]},
+                                        {"blinded", HexEncode(blinded->blinded())}});
+    if (status == 200) ++answered;
+  }
+  if (evaluations) *evaluations += answered;
+  return answered == 2;
+}
+
+// 2-of-3 realms with 7 guesses each: an attacker gets floor(3*7/2) = 10 guesses in total, exactly
+// when guessing one at a time, at most that when 64 guess at once (racing guessers waste counts:
+// a guess answered by one realm and refused by the others is spent and useless); once the
+// counted guesses expire every realm has destroyed its share.
+TEST(RealmsProcess, GuessersGetTheConfiguredTotalAndThenEveryShareIsGone) {
+  Realms realms(3);
+  ASSERT_EQ(realms.Start(), "");
+  for (const char* account : {"dave", "erin"}) {
+    ASSERT_THAT(realms.Client(2)->Register(account, realms.Tokens(account), kPassword,
+                                           key::BackupKey::Generate()),
+                IsOk());
+  }
+  const json dave = realms.Send(0, "/v1/realm/version", {{"account", "dave"}}).second;
+  int sequential = 0;
+  for (int g = 0; g < 30; ++g) sequential += Guess(realms, dave, "dave", g % 3, "g" + std::to_string(g));
+  EXPECT_EQ(sequential, 10);
+
+  const json erin = realms.Send(0, "/v1/realm/version", {{"account", "erin"}}).second;
+  std::atomic<int> concurrent{0}, evaluations{0};
+  std::vector<std::thread> guessers;
+  for (int g = 0; g < 64; ++g) {
+    guessers.emplace_back([&, g] {
+      if (Guess(realms, erin, "erin", g % 3, "guess " + std::to_string(g), &evaluations)) {
+        ++concurrent;
+      }
+    });
+  }
+  for (auto& t : guessers) t.join();
+  EXPECT_LE(concurrent.load(), 10);
+  EXPECT_EQ(evaluations.load(), 21);  // every count used, none more
+
+  std::this_thread::sleep_for(std::chrono::seconds(11));  // the counted guesses expire
+  for (const char* account : {"dave", "erin"}) {
+    const json& version = std::string(account) == "dave" ? dave : erin;
+    for (size_t i = 0; i < 3; ++i) {
+      (void)Guess(realms, version, account, static_cast<int>(i), "after");
+      EXPECT_EQ(realms.Send(i, "/v1/realm/version", {{"account", account}}).first, 423)
+          << account << " at realm " << i;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace chatvault::vaultclient
