@@ -222,12 +222,11 @@ class BackupRun {
     for (size_t i = 1; i < sources_.size(); ++i) media_bytes += sources_[i].st.st_size;
     database_.emplace(provider_, key_, codec_, *stored_, options_,
                       std::filesystem::path(snapshot_.path).parent_path().string());
-    CV_ASSIGN_OR_RETURN(database_paged_,
-                        database_->Run(db.read_from, current, media_bytes, entry,
-                                       [this](uint64_t done) {
-                                         progress_.bytes_done = done;
-                                         Report();
-                                       }));
+    CV_ASSIGN_OR_RETURN(database_paged_, database_->Run(db.read_from, current, media_bytes, entry,
+                                                        [this](uint64_t done) {
+                                                          progress_.bytes_done = done;
+                                                          Report();
+                                                        }));
     if (!database_paged_) return OkStatus();
     const DatabaseBackupSummary& db_summary = database_->summary();
     summary_.database = db_summary;

@@ -50,8 +50,8 @@ Status ChunkUploader::Submit(size_t file, Bytes data) {
 }
 
 Status ChunkUploader::Enqueue(uint64_t bytes, Job job) {
-  while (!in_flight_.empty() && (in_flight_.size() >= window_ ||
-                                 bytes_in_flight_ + bytes > kMaxBytesInFlight)) {
+  while (!in_flight_.empty() &&
+         (in_flight_.size() >= window_ || bytes_in_flight_ + bytes > kMaxBytesInFlight)) {
     TakeOldest();
   }
   bytes_in_flight_ += bytes;

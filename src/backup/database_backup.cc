@@ -61,8 +61,8 @@ class SnapshotFile {
     out.resize(start + size);
     size_t done = 0;
     while (done < size) {
-      const ssize_t n = ::pread(fd_, out.data() + start + done, size - done,
-                                static_cast<off_t>(offset + done));
+      const ssize_t n =
+          ::pread(fd_, out.data() + start + done, size - done, static_cast<off_t>(offset + done));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) return IoError("cannot read the database snapshot " + path_);
       done += static_cast<size_t>(n);
@@ -110,7 +110,11 @@ class DatabaseBackup::OneRun {
  public:
   OneRun(DatabaseBackup& owner, const std::string& snapshot, const DatabaseShape& shape,
          FileEntry& entry)
-      : o_(owner), snapshot_path_(snapshot), snapshot_(snapshot), shape_(shape), entry_(entry),
+      : o_(owner),
+        snapshot_path_(snapshot),
+        snapshot_(snapshot),
+        shape_(shape),
+        entry_(entry),
         per_region_(PagesPerRegion(shape.page_size)),
         regions_(RegionCount(shape.page_count, shape.page_size)),
         uploader_(owner.provider_, owner.chunks_, owner.stored_, owner.options_.threads,
@@ -128,9 +132,9 @@ class DatabaseBackup::OneRun {
     std::string why_fresh;
     CV_ASSIGN_OR_RETURN(std::optional<OldPageHashes> old, Comparison(current, why_fresh));
     o_.new_hashes_path_ = o_.ScratchPath("new");
-    CV_ASSIGN_OR_RETURN(PageHashFile hashes, PageHashFile::Create(o_.new_hashes_path_,
-                                                                  shape_.page_size,
-                                                                  shape_.page_count));
+    CV_ASSIGN_OR_RETURN(
+        PageHashFile hashes,
+        PageHashFile::Create(o_.new_hashes_path_, shape_.page_size, shape_.page_count));
     ScanOptions scan;
     scan.threads = 2;
     scan.take_buffer = [this] { return uploader_.TakeBuffer(); };
@@ -146,14 +150,12 @@ class DatabaseBackup::OneRun {
     } else {
       summary().compared_with = old->source;
     }
-    CV_ASSIGN_OR_RETURN(ScanResult scanned,
-                        ScanDatabase(snapshot_path_, shape_, o_.hasher_,
-                                     old ? &old->file : nullptr, hashes, scan));
+    CV_ASSIGN_OR_RETURN(ScanResult scanned, ScanDatabase(snapshot_path_, shape_, o_.hasher_,
+                                                         old ? &old->file : nullptr, hashes, scan));
     entry_.pages->digest = scanned.digest;
     summary().pages_changed = scanned.changed.size();
     if (old) {
-      CV_RETURN_IF_ERROR(
-          Increment(*current, old->damaged, scanned.changed, hashes, media_bytes));
+      CV_RETURN_IF_ERROR(Increment(*current, old->damaged, scanned.changed, hashes, media_bytes));
     }
     return uploader_.Finish();
   }
@@ -182,8 +184,8 @@ class DatabaseBackup::OneRun {
 
   Result<OldPageHashes> LoadOld(const FileEntry& current) {
     o_.old_hashes_path_ = o_.ScratchPath("old");
-    PageStateSource source{o_.provider_, o_.chunks_, o_.objects_, o_.hasher_, o_.stored_,
-                           o_.options_.threads};
+    PageStateSource source{o_.provider_, o_.chunks_, o_.objects_,
+                           o_.hasher_,   o_.stored_, o_.options_.threads};
     const std::string cache =
         o_.options_.cache_dir.empty() ? "" : PageCachePath(o_.options_.cache_dir);
     return LoadOldPageHashes(source, current, cache, o_.old_hashes_path_);
@@ -234,8 +236,8 @@ class DatabaseBackup::OneRun {
     }
     PlanLimits limits;
     const double database_bytes = static_cast<double>(entry_.size);
-    const double bound = std::min(kRestoreOverhead * (database_bytes + media_bytes),
-                                  database_bytes);
+    const double bound =
+        std::min(kRestoreOverhead * (database_bytes + media_bytes), database_bytes);
     limits.waste_limit = static_cast<uint64_t>(bound / shape_.page_size);
     limits.pack_capacity = PackCapacity(shape_.page_size);
     const RebasePlan plan = PlanRebase(regions, pack_counts, limits);
@@ -246,7 +248,7 @@ class DatabaseBackup::OneRun {
 
   // Writes what the plan says and fills in the new entry.
   Status CarryOut(const FileEntry& current, const RebasePlan& plan, std::vector<PackRef>& packs,
-               const std::vector<uint32_t>& changed, const PageHashFile& hashes) {
+                  const std::vector<uint32_t>& changed, const PageHashFile& hashes) {
     std::vector<uint32_t> rebased_pages;  // every page of a re-based region, ascending
     uint64_t rebased = 0;
     for (uint64_t r = 0; r < regions_; ++r) {
@@ -258,8 +260,8 @@ class DatabaseBackup::OneRun {
       const uint32_t pages = PagesInRegion(r, shape_.page_count, shape_.page_size);
       for (uint32_t i = 0; i < pages; ++i) rebased_pages.push_back(r * per_region_ + i);
     }
-    const int level = rebased <= kFewChunks ? PageObjectCodec::kPackZstdLevel
-                                            : ChunkCodec::kDefaultZstdLevel;
+    const int level =
+        rebased <= kFewChunks ? PageObjectCodec::kPackZstdLevel : ChunkCodec::kDefaultZstdLevel;
     for (uint64_t r = 0; r < regions_; ++r) {
       if (plan.rebase[r]) CV_RETURN_IF_ERROR(SubmitRegion(r, hashes, level));
     }
@@ -279,8 +281,8 @@ class DatabaseBackup::OneRun {
     const uint32_t capacity = PackCapacity(shape_.page_size);
     for (size_t i = 0; i < to_pack.size(); i += capacity) {
       const auto first = to_pack.begin() + static_cast<ptrdiff_t>(i);
-      const auto last = to_pack.begin() + static_cast<ptrdiff_t>(
-                                              std::min<size_t>(to_pack.size(), i + capacity));
+      const auto last =
+          to_pack.begin() + static_cast<ptrdiff_t>(std::min<size_t>(to_pack.size(), i + capacity));
       CV_RETURN_IF_ERROR(SubmitPack(std::vector<uint32_t>(first, last), hashes));
     }
     summary().pages_packed = to_pack.size();
@@ -291,8 +293,8 @@ class DatabaseBackup::OneRun {
     const uint32_t pages = PagesInRegion(r, shape_.page_count, shape_.page_size);
     Bytes data = uploader_.TakeBuffer();
     data.clear();
-    CV_RETURN_IF_ERROR(snapshot_.ReadAppend(r * kDatabaseChunkSize,
-                                            size_t{pages} * shape_.page_size, data));
+    CV_RETURN_IF_ERROR(
+        snapshot_.ReadAppend(r * kDatabaseChunkSize, size_t{pages} * shape_.page_size, data));
     Bytes page_hashes(size_t{pages} * kPageHashSize);
     CV_RETURN_IF_ERROR(hashes.ReadAt(r * per_region_, pages, page_hashes.data()));
     return SubmitBase(r, std::move(data), std::move(page_hashes), level);
@@ -303,19 +305,21 @@ class DatabaseBackup::OneRun {
     const uint64_t size = data.size();
     auto shared = std::make_shared<Bytes>(std::move(data));
     auto list = std::make_shared<Bytes>(EncodePageHashList({{}, std::move(page_hashes)}));
-    return uploader_.Enqueue(size, [this, r, shared, list, level]() -> Result<ChunkUploader::Stored> {
-      ChunkUploader::Stored out;
-      out.file = r;
-      out.ref = {o_.chunks_.IdOf(*shared), shared->size()};
-      out.is_new = o_.stored_.Insert(ChunkName(out.ref.id));
-      if (out.is_new) {
-        CV_ASSIGN_OR_RETURN(out.uploaded, o_.chunks_.Store(o_.provider_, out.ref.id, *shared, level));
-        if (out.uploaded > 0) CrashPoint("rebase");
-      }
-      CV_RETURN_IF_ERROR(StoreHashes(out.ref.id, *list, out.uploaded));
-      uploader_.GiveBuffer(std::move(*shared));
-      return out;
-    });
+    return uploader_.Enqueue(
+        size, [this, r, shared, list, level]() -> Result<ChunkUploader::Stored> {
+          ChunkUploader::Stored out;
+          out.file = r;
+          out.ref = {o_.chunks_.IdOf(*shared), shared->size()};
+          out.is_new = o_.stored_.Insert(ChunkName(out.ref.id));
+          if (out.is_new) {
+            CV_ASSIGN_OR_RETURN(out.uploaded,
+                                o_.chunks_.Store(o_.provider_, out.ref.id, *shared, level));
+            if (out.uploaded > 0) CrashPoint("rebase");
+          }
+          CV_RETURN_IF_ERROR(StoreHashes(out.ref.id, *list, out.uploaded));
+          uploader_.GiveBuffer(std::move(*shared));
+          return out;
+        });
   }
 
   Status SubmitPack(std::vector<uint32_t> pages, const PageHashFile& hashes) {
@@ -339,19 +343,20 @@ class DatabaseBackup::OneRun {
     const size_t index = new_packs_.size();
     new_packs_.push_back(std::move(ref));
     auto encoded = std::make_shared<Bytes>(EncodePageHashList(list));
-    return uploader_.Enqueue(plain->size(), [this, index, plain, encoded]()
-                                                -> Result<ChunkUploader::Stored> {
-      ChunkUploader::Stored out;
-      out.file = kPackTag + index;
-      out.ref = {o_.objects_.PackIdOf(*plain), plain->size()};
-      out.is_new = o_.stored_.Insert(PackName(out.ref.id));
-      if (out.is_new) {
-        CV_ASSIGN_OR_RETURN(out.uploaded, o_.objects_.StorePack(o_.provider_, out.ref.id, *plain));
-        if (out.uploaded > 0) CrashPoint("pack");
-      }
-      CV_RETURN_IF_ERROR(StoreHashes(out.ref.id, *encoded, out.uploaded));
-      return out;
-    });
+    return uploader_.Enqueue(
+        plain->size(), [this, index, plain, encoded]() -> Result<ChunkUploader::Stored> {
+          ChunkUploader::Stored out;
+          out.file = kPackTag + index;
+          out.ref = {o_.objects_.PackIdOf(*plain), plain->size()};
+          out.is_new = o_.stored_.Insert(PackName(out.ref.id));
+          if (out.is_new) {
+            CV_ASSIGN_OR_RETURN(out.uploaded,
+                                o_.objects_.StorePack(o_.provider_, out.ref.id, *plain));
+            if (out.uploaded > 0) CrashPoint("pack");
+          }
+          CV_RETURN_IF_ERROR(StoreHashes(out.ref.id, *encoded, out.uploaded));
+          return out;
+        });
   }
 
   Status StoreHashes(const std::string& id, const Bytes& list, uint64_t& uploaded) {
@@ -391,8 +396,14 @@ class DatabaseBackup::OneRun {
 DatabaseBackup::DatabaseBackup(storage::Provider& provider, const key::BackupKey& key,
                                const ChunkCodec& chunks, StoredChunks& stored,
                                const BackupOptions& options, std::string work_dir)
-    : provider_(provider), key_(key), chunks_(chunks), stored_(stored), options_(options),
-      work_dir_(std::move(work_dir)), hasher_(key), objects_(key) {}
+    : provider_(provider),
+      key_(key),
+      chunks_(chunks),
+      stored_(stored),
+      options_(options),
+      work_dir_(std::move(work_dir)),
+      hasher_(key),
+      objects_(key) {}
 
 DatabaseBackup::~DatabaseBackup() {
   if (!new_hashes_path_.empty()) ::unlink(new_hashes_path_.c_str());

@@ -9,7 +9,11 @@
 namespace chatvault::backup {
 
 PagedDatabaseRestore::PagedDatabaseRestore(const FileEntry& entry, const key::BackupKey& key)
-    : entry_(entry), map_(*entry.pages), chunks_(key), objects_(key), hasher_(key),
+    : entry_(entry),
+      map_(*entry.pages),
+      chunks_(key),
+      objects_(key),
+      hasher_(key),
       hashes_(map_.page_count) {
   for (size_t r = 0; r < entry.chunks.size(); ++r) {
     if (!entry.chunks[r].id.empty()) pieces_.push_back({false, r});
@@ -45,17 +49,17 @@ Result<uint64_t> PagedDatabaseRestore::FetchBase(uint64_t region, storage::Provi
   CV_ASSIGN_OR_RETURN(Bytes data, chunks_.Load(provider, ref.id, ref.size));
   const uint32_t page_size = map_.page_size;
   const uint64_t first = region * PagesPerRegion(page_size);
-  const uint64_t end =
-      first + std::min(BasePages(ref.size, page_size),
-                       PagesInRegion(region, map_.page_count, page_size));
+  const uint64_t end = first + std::min(BasePages(ref.size, page_size),
+                                        PagesInRegion(region, map_.page_count, page_size));
   uint64_t written = 0;
   uint64_t page = first;
   auto next_packed = std::lower_bound(packed_.begin(), packed_.end(), first);
   while (page < end) {
-    const uint64_t stop = next_packed != packed_.end() ? std::min<uint64_t>(*next_packed, end) : end;
+    const uint64_t stop =
+        next_packed != packed_.end() ? std::min<uint64_t>(*next_packed, end) : end;
     if (stop > page) {
-      const ByteView run = ByteView(data).subspan((page - first) * page_size,
-                                                  (stop - page) * page_size);
+      const ByteView run =
+          ByteView(data).subspan((page - first) * page_size, (stop - page) * page_size);
       CV_RETURN_IF_ERROR(Put(run, page, write));
       written += run.size();
     }
@@ -92,8 +96,9 @@ Status PagedDatabaseRestore::Check() const {
   crypto::Hasher sha(crypto::HashAlg::kSha256);
   sha.Update(ByteView(hashes_.front().data(), hashes_.size() * kPageHashSize));
   if (HexEncode(sha.Finish()) != map_.digest) {
-    return Corrupted("its pages do not add up to the database that was backed up (the page "
-                     "digest differs)");
+    return Corrupted(
+        "its pages do not add up to the database that was backed up (the page "
+        "digest differs)");
   }
   return OkStatus();
 }

@@ -39,7 +39,11 @@ class Scanner {
  public:
   Scanner(const DatabaseShape& shape, const PageHasher& hasher, PageHashFile* old,
           PageHashFile& out, const ScanOptions& options)
-      : shape_(shape), hasher_(hasher), old_(old), out_(out), options_(options),
+      : shape_(shape),
+        hasher_(hasher),
+        old_(old),
+        out_(out),
+        options_(options),
         window_(static_cast<size_t>(std::max(1, options.threads)) * 2),
         pool_(std::max(1, options.threads)) {}
 
@@ -49,8 +53,8 @@ class Scanner {
     for (uint64_t r = 0; r < regions; ++r) {
       Bytes data = options_.take_buffer ? options_.take_buffer() : Bytes();
       CV_RETURN_IF_ERROR(reader.Read(kDatabaseChunkSize, data));
-      const uint64_t expected = uint64_t{PagesInRegion(r, shape_.page_count, shape_.page_size)} *
-                                shape_.page_size;
+      const uint64_t expected =
+          uint64_t{PagesInRegion(r, shape_.page_count, shape_.page_size)} * shape_.page_size;
       if (data.size() != expected) return IoError("the database snapshot changed while read");
       read_ += data.size();
       if (options_.progress) options_.progress(read_);
@@ -88,9 +92,9 @@ class Scanner {
     old_hashes_.resize(comparable * kPageHashSize);
     if (comparable > 0) CV_RETURN_IF_ERROR(old_->ReadNext(comparable, old_hashes_.data()));
     for (size_t i = 0; i < pages; ++i) {
-      const bool same = i < comparable && std::memcmp(hashes.data() + i * kPageHashSize,
-                                                      old_hashes_.data() + i * kPageHashSize,
-                                                      kPageHashSize) == 0;
+      const bool same =
+          i < comparable && std::memcmp(hashes.data() + i * kPageHashSize,
+                                        old_hashes_.data() + i * kPageHashSize, kPageHashSize) == 0;
       if (!same) result_.changed.push_back(static_cast<uint32_t>(first + i));
     }
     digest_.Update(hashes);

@@ -207,7 +207,8 @@ Status PageHashFile::WriteAt(uint64_t page, ByteView hashes) const {
   if (page + hashes.size() / kPageHashSize > page_count_) {
     return Internal("a page hash beyond the end of " + path_);
   }
-  if (!WriteFully(fd_, hashes.data(), hashes.size(), Offset(page)).ok()) return Fail("cannot write");
+  if (!WriteFully(fd_, hashes.data(), hashes.size(), Offset(page)).ok())
+    return Fail("cannot write");
   return OkStatus();
 }
 

@@ -89,8 +89,8 @@ class PageHashFile {
   Bytes write_buffer_;
   uint64_t write_page_ = 0;  // next page Append writes
   Bytes read_buffer_;
-  size_t read_offset_ = 0;   // into read_buffer_
-  uint64_t read_page_ = 0;   // page at the start of what is left to read from the file
+  size_t read_offset_ = 0;  // into read_buffer_
+  uint64_t read_page_ = 0;  // page at the start of what is left to read from the file
 };
 
 }  // namespace chatvault::backup

@@ -60,8 +60,7 @@ Result<uint64_t> PageObjectCodec::StorePack(storage::Provider& provider, const s
 }
 
 Result<uint64_t> PageObjectCodec::StorePageHashes(storage::Provider& provider,
-                                                  const std::string& id,
-                                                  ByteView plaintext) const {
+                                                  const std::string& id, ByteView plaintext) const {
   format::EncryptOptions options;
   options.purpose = "pagehashes-" + id;
   options.compression = format::Compression::kNone;  // keyed hashes do not compress

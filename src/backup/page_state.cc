@@ -76,7 +76,10 @@ Status WriteLivePages(const PageHashFile& file, const PackRef& pack, const PageH
 class Rebuild {
  public:
   Rebuild(const PageStateSource& src, const FileEntry& current, PageHashFile& file)
-      : src_(src), current_(current), map_(*current.pages), file_(file),
+      : src_(src),
+        current_(current),
+        map_(*current.pages),
+        file_(file),
         pool_(std::max(1, src.threads)) {}
 
   Result<std::unordered_set<std::string>> Run() {
@@ -88,9 +91,8 @@ class Rebuild {
         damaged_.insert(ref.id);
         continue;
       }
-      const uint32_t pages =
-          std::min(BasePages(ref.size, map_.page_size), PagesInRegion(r, map_.page_count,
-                                                                      map_.page_size));
+      const uint32_t pages = std::min(BasePages(ref.size, map_.page_size),
+                                      PagesInRegion(r, map_.page_count, map_.page_size));
       const uint64_t first = uint64_t{r} * per;
       CV_RETURN_IF_ERROR(Submit(ref.id, [this, ref, pages, first]() -> Status {
         CV_ASSIGN_OR_RETURN(PageHashList list, HashesOfBase(src_, ref, map_.page_size));
@@ -151,8 +153,7 @@ class Rebuild {
 // The cache counts only when it holds exactly the current backup's page hashes.
 std::optional<PageHashFile> MatchingCache(const std::string& path, const PageMap& map) {
   auto cache = PageHashFile::Open(path);
-  if (!cache.ok() || cache->page_size() != map.page_size ||
-      cache->page_count() != map.page_count) {
+  if (!cache.ok() || cache->page_size() != map.page_size || cache->page_count() != map.page_count) {
     return std::nullopt;
   }
   auto digest = cache->Digest();
@@ -167,7 +168,8 @@ Result<OldPageHashes> LoadOldPageHashes(const PageStateSource& source, const Fil
                                         const std::string& scratch_path) {
   const PageMap& map = *current.pages;
   if (!cache_path.empty()) {
-    if (auto cache = MatchingCache(cache_path, map)) return OldPageHashes{std::move(*cache), "cache", {}};
+    if (auto cache = MatchingCache(cache_path, map))
+      return OldPageHashes{std::move(*cache), "cache", {}};
   }
   CV_ASSIGN_OR_RETURN(PageHashFile file,
                       PageHashFile::Create(scratch_path, map.page_size, map.page_count));

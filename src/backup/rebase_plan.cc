@@ -130,8 +130,8 @@ class Planner {
   // The action that removes the most waste per page uploaded; with too many packs, the cheapest
   // way to one pack fewer. False when nothing (affordable) is left.
   bool TakeBestAction(bool within_allowance) {
-    const uint64_t budget = within_allowance ? (allowance_ > spent_ ? allowance_ - spent_ : 0)
-                                             : UINT64_MAX;
+    const uint64_t budget =
+        within_allowance ? (allowance_ > spent_ ? allowance_ - spent_ : 0) : UINT64_MAX;
     const bool count_first = TooManyPacks() && waste_ <= limits_.waste_limit / 2;
     double best = -1;
     size_t best_index = 0;
@@ -171,8 +171,8 @@ class Planner {
   const std::vector<PackCounts>& packs_;
   const PlanLimits& limits_;
   RebasePlan plan_;
-  std::vector<uint32_t> live_;      // per pack: pages restore still takes from it
-  std::vector<uint32_t> carried_;   // per region: pages of dropped packs going into the new pack
+  std::vector<uint32_t> live_;     // per pack: pages restore still takes from it
+  std::vector<uint32_t> carried_;  // per region: pages of dropped packs going into the new pack
   uint64_t waste_ = 0;
   uint64_t new_pack_pages_ = 0;
   uint64_t allowance_ = 0;

@@ -24,8 +24,8 @@ struct RegionCounts {
 };
 
 struct PackCounts {
-  uint32_t stored = 0;  // pages the pack object holds
-  bool missing = false; // gone from the location: its pages must be written again
+  uint32_t stored = 0;   // pages the pack object holds
+  bool missing = false;  // gone from the location: its pages must be written again
   // The pages restore still takes from it (unchanged since), by region: (region, count),
   // ascending by region.
   std::vector<std::pair<uint64_t, uint32_t>> live_by_region;

@@ -10,7 +10,12 @@ TEST(Manifest, RoundTrips) {
   Manifest m;
   m.sequence = 42;
   m.created_unix = 1700000000;
-  m.files.push_back({"msgstore.db", 10, 0600, 123456789, {{std::string(64, 'a'), 4}, {std::string(64, 'b'), 6}}, {}});
+  m.files.push_back({"msgstore.db",
+                     10,
+                     0600,
+                     123456789,
+                     {{std::string(64, 'a'), 4}, {std::string(64, 'b'), 6}},
+                     {}});
   m.files.push_back({"Media/x.jpg", 0, 0644, 1, {}, {}});
   auto parsed = ParseManifest(SerializeManifest(m));
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();

@@ -60,7 +60,8 @@ TEST_F(PageBackup, FirstBackupIsAFreshBaseOfWholeRegions) {
   ASSERT_TRUE(first.database.paged);
   EXPECT_EQ(first.database.page_size, 4096u);
   EXPECT_EQ(first.database.pages_changed, first.database.pages);
-  EXPECT_TRUE(first.database.compared_with.starts_with("fresh base")) << first.database.compared_with;
+  EXPECT_TRUE(first.database.compared_with.starts_with("fresh base"))
+      << first.database.compared_with;
   EXPECT_EQ(first.database.packs, 0u);
   // One base chunk per MiB region, each with its page hash list beside it.
   const uint64_t regions = (first.database.pages + 255) / 256;
@@ -221,8 +222,8 @@ TEST_F(PageBackup, ALostOrStaleCacheFallsBackToTheLocation) {
   int round = 0;
   auto change = [&] {
     ++round;
-    Sql("UPDATE messages SET body = 'round " + std::to_string(round) + "' WHERE id % 400 = " +
-        std::to_string(round));
+    Sql("UPDATE messages SET body = 'round " + std::to_string(round) +
+        "' WHERE id % 400 = " + std::to_string(round));
   };
   MustBackup();
   ASSERT_TRUE(fs::exists(cache));
@@ -388,10 +389,10 @@ TEST_F(ForgedBackup, PagesAtTheWrongOffsets) {
   auto view = ParsePack(*plain, 4096);
   ASSERT_TRUE(view.ok());
   // Two pages trade contents; the page numbers stay.
-  const size_t a = static_cast<size_t>(std::find(view->pages.begin(), view->pages.end(),
-                                                 pack.live[0]) - view->pages.begin());
-  const size_t b = static_cast<size_t>(std::find(view->pages.begin(), view->pages.end(),
-                                                 pack.live[1]) - view->pages.begin());
+  const size_t a = static_cast<size_t>(
+      std::find(view->pages.begin(), view->pages.end(), pack.live[0]) - view->pages.begin());
+  const size_t b = static_cast<size_t>(
+      std::find(view->pages.begin(), view->pages.end(), pack.live[1]) - view->pages.begin());
   Bytes swapped = *plain;
   const size_t data_start = plain->size() - view->data.size();
   std::swap_ranges(swapped.begin() + static_cast<ptrdiff_t>(data_start + a * 4096),
@@ -462,7 +463,8 @@ TEST_F(PageBackup, ManyDaysOfRandomChangesRestoreByteForByte) {
     SCOPED_TRACE("day " + std::to_string(day));
     ASSERT_TRUE(AddMessages(Db(), pick(0, 400)));
     Sql("UPDATE messages SET body = body || '!' WHERE id IN (SELECT id FROM messages ORDER BY "
-        "random() LIMIT " + std::to_string(pick(0, 150)) + ")");
+        "random() LIMIT " +
+        std::to_string(pick(0, 150)) + ")");
     Sql("DELETE FROM messages WHERE id IN (SELECT id FROM messages ORDER BY random() LIMIT " +
         std::to_string(pick(0, 60)) + ")");
     if (day % 17 == 0) Sql("VACUUM");

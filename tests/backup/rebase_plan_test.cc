@@ -32,7 +32,9 @@ PlanLimits Limits(uint64_t waste_limit) {
   return l;
 }
 
-size_t Count(const std::vector<bool>& v) { return static_cast<size_t>(std::count(v.begin(), v.end(), true)); }
+size_t Count(const std::vector<bool>& v) {
+  return static_cast<size_t>(std::count(v.begin(), v.end(), true));
+}
 
 TEST(RebasePlan, BelowHalfTheLimitOnlyTheChangedPagesAreUploaded) {
   auto regions = Regions(10);

@@ -136,7 +136,8 @@ TEST_F(CliRebaseCrash, ARebaseKilledAtEachStepLosesNothingAndTheRerunCompletesIt
   auto last = cli_.Run({"--json", "backup", "--keep", "1"});
   ASSERT_EQ(last.rc, 0);
   size_t packs = 0;
-  for (const auto& e : fs::recursive_directory_iterator(store_ + "/packs")) packs += e.is_regular_file();
+  for (const auto& e : fs::recursive_directory_iterator(store_ + "/packs"))
+    packs += e.is_regular_file();
   EXPECT_EQ(packs, last.Json()["database"]["packs"].get<size_t>());
 }
 

@@ -73,16 +73,16 @@ struct SkippedFile {
 
 // How msgstore.db was backed up (docs/BACKUP.md, "The database, page by page").
 struct DatabaseBackupSummary {
-  bool paged = false;          // page by page; false for a file SQLite's header does not describe
+  bool paged = false;  // page by page; false for a file SQLite's header does not describe
   uint32_t page_size = 0;
   uint64_t pages = 0;
-  uint64_t pages_changed = 0;  // since the current backup (every page for a fresh base)
-  uint64_t pages_packed = 0;   // pages written into new packs: changed ones and moved ones
-  uint64_t chunks_written = 0; // base chunks written: re-based regions (every region when fresh)
-  uint64_t packs = 0;          // packs the new backup lists
+  uint64_t pages_changed = 0;   // since the current backup (every page for a fresh base)
+  uint64_t pages_packed = 0;    // pages written into new packs: changed ones and moved ones
+  uint64_t chunks_written = 0;  // base chunks written: re-based regions (every region when fresh)
+  uint64_t packs = 0;           // packs the new backup lists
   uint64_t packs_written = 0;
-  uint64_t bytes_uploaded = 0; // encrypted bytes of those chunks and packs and their page hashes
-  uint64_t unused_pages = 0;   // pages a restore reads and throws away (bounded, see BACKUP.md)
+  uint64_t bytes_uploaded = 0;  // encrypted bytes of those chunks and packs and their page hashes
+  uint64_t unused_pages = 0;    // pages a restore reads and throws away (bounded, see BACKUP.md)
   // What the pages were compared with: "cache" (the device's), "location" (the page hash lists
   // stored there), or "fresh base: <why>" when every region was written anew.
   std::string compared_with;
