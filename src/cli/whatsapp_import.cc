@@ -116,7 +116,7 @@ Result<std::string> StageEncrypted(const ImportOptions& o, const std::string& st
                            " is a multi-file (ZIP) backup, not a message database; only "
                            "databases can be imported");
   }
-  return std::string(FormatName(r->key_type));
+  return std::string(FormatName(r->format));
 }
 
 // Puts the database alone into `data_dir` as msgstore.db; returns the input's format.
