@@ -276,8 +276,12 @@ nlohmann::json ToJson(const ImportReport& r) {
   const backup::BackupSummary& s = r.summary;
   nlohmann::json files = nlohmann::json::array();
   for (const auto& f : r.files) files.push_back({{"name", f.name}, {"format", f.format}});
+  // input_format predates folders: a single file's format, "folder" for a folder.
+  const std::string input_format =
+      r.folder || r.files.empty() ? std::string("folder") : r.files.front().format;
   return {{"sequence", s.sequence},
           {"location", r.location},
+          {"input_format", input_format},
           {"folder", r.folder},
           {"files", files},
           {"media_files", r.media_files},
