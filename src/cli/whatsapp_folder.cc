@@ -25,7 +25,8 @@ Result<ImportPlan> PlanFile(const std::string& input, bool key_given) {
   file.encrypted = !stripped.empty() || key_given;
   file.name = stripped.empty() ? base : stripped;
   if (!file.encrypted && !IsSqliteFile(input)) {
-    return InvalidArgument(input + " is neither a WhatsApp backup (.crypt15, .crypt14, .crypt12) "
+    return InvalidArgument(input +
+                           " is neither a WhatsApp backup (.crypt15, .crypt14, .crypt12) "
                            "nor a SQLite database");
   }
   ImportPlan plan;
@@ -57,7 +58,8 @@ Result<ImportPlan> PlanFolder(const std::string& input) {
   const std::string media = input + "/" + kMediaSubfolder;
   if (fs::is_directory(media, ec)) plan.media.push_back({kMediaSubfolder, media});
   if (plan.files.empty()) {
-    return NotFound(input + " holds no WhatsApp backup (no .crypt15, .crypt14 or .crypt12 file in "
+    return NotFound(input +
+                    " holds no WhatsApp backup (no .crypt15, .crypt14 or .crypt12 file in "
                     "it, in Databases/ or in Backups/); give the WhatsApp folder itself (on the "
                     "phone Android/media/com.whatsapp/WhatsApp) or one backup file");
   }

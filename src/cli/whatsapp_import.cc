@@ -108,8 +108,10 @@ Status CheckLocationIsFree(storage::Provider& provider, const key::BackupKey& ke
 Status StagePlainDatabase(const std::string& from, const std::string& to) {
   std::error_code ec;
   for (const char* side : {"-wal", "-journal"}) {
-    if (std::filesystem::exists(from + side, ec) && std::filesystem::file_size(from + side, ec) > 0) {
-      return InvalidArgument(from + " has a pending " + side + " file beside it, so the database "
+    if (std::filesystem::exists(from + side, ec) &&
+        std::filesystem::file_size(from + side, ec) > 0) {
+      return InvalidArgument(from + " has a pending " + side +
+                             " file beside it, so the database "
                              "file alone misses its newest changes; close the app using it (or "
                              "open it once with sqlite3) first");
     }
@@ -137,10 +139,7 @@ class Stager {
   Result<std::vector<ImportReport::Imported>> Run(const std::string& key_arg) {
     progress_.phase = "decrypt";
     progress_.files_total = plan_.files.size();
-    std::error_code ec;
-    for (const ImportFile& f : plan_.files) {
-      progress_.bytes_total += std::filesystem::file_size(f.path, ec);
-    }
+    for (const ImportFile& f : plan_.files) progress_.bytes_total += SizeOf(f.path);
     std::optional<whatsapp::WhatsAppKey> key;
     for (const ImportFile& f : plan_.files) {
       const std::string out = data_dir_ + "/" + f.name;
@@ -157,7 +156,7 @@ class Stager {
         CV_RETURN_IF_ERROR(Decrypt(f, out, *key));
       }
       ++progress_.files_done;
-      done_before_ += std::filesystem::file_size(f.path, ec);
+      done_before_ += SizeOf(f.path);
     }
     CV_RETURN_IF_ERROR(Verdict());
     return imported_;
@@ -210,10 +209,17 @@ class Stager {
     std::string names;
     for (const auto& [path, why] : wrong_key_) names += (names.empty() ? "" : ", ") + path;
     return WrongKey("the key opens " + std::to_string(imported_.size()) + " of the " +
-                    std::to_string(total) + " backups in " + plan_.folder_path +
-                    ", but not " + names + ": the folder mixes backups made with different keys, "
+                    std::to_string(total) + " backups in " + plan_.folder_path + ", but not " +
+                    names +
+                    ": the folder mixes backups made with different keys, "
                     "so nothing was imported; move those files out (or import them on their own "
                     "with their key)");
+  }
+
+  static uint64_t SizeOf(const std::string& path) {
+    std::error_code ec;
+    const uintmax_t size = std::filesystem::file_size(path, ec);
+    return ec ? 0 : static_cast<uint64_t>(size);
   }
 
   static Status NothingImported(const Status& why) {
@@ -268,7 +274,7 @@ Result<ImportReport> RunImport(const Globals& g, const ImportOptions& o) {
   r.folder = plan.folder;
   r.location = provider->Describe();
   r.summary = *summary;
-  r.media_files = summary->files - r.files.size();
+  r.media_files = summary->files > r.files.size() ? summary->files - r.files.size() : 0;
   return r;
 }
 
@@ -279,23 +285,19 @@ nlohmann::json ToJson(const ImportReport& r) {
   // input_format predates folders: a single file's format, "folder" for a folder.
   const std::string input_format =
       r.folder || r.files.empty() ? std::string("folder") : r.files.front().format;
-  return {{"sequence", s.sequence},
-          {"location", r.location},
-          {"input_format", input_format},
-          {"folder", r.folder},
-          {"files", files},
-          {"media_files", r.media_files},
-          {"skipped", s.skipped.size()},
-          {"bytes", s.bytes},
-          {"bytes_uploaded", s.bytes_uploaded},
-          {"seconds", s.seconds}};
+  return {
+      {"sequence", s.sequence},      {"location", r.location}, {"input_format", input_format},
+      {"folder", r.folder},          {"files", files},         {"media_files", r.media_files},
+      {"skipped", s.skipped.size()}, {"bytes", s.bytes},       {"bytes_uploaded", s.bytes_uploaded},
+      {"seconds", s.seconds}};
 }
 
 void PrintText(const ImportReport& r) {
   std::string names;
-  for (const auto& f : r.files) names += (names.empty() ? "" : ", ") + f.name + " (" + f.format + ")";
-  std::cout << "Imported " << r.in << " into " << r.location << " as backup "
-            << r.summary.sequence << ": " << names;
+  for (const auto& f : r.files)
+    names += (names.empty() ? "" : ", ") + f.name + " (" + f.format + ")";
+  std::cout << "Imported " << r.in << " into " << r.location << " as backup " << r.summary.sequence
+            << ": " << names;
   if (r.folder) std::cout << " and " << r.media_files << " media files";
   std::cout << ", " << HumanBytes(r.summary.bytes) << ".\n";
   for (const auto& s : r.summary.skipped) {

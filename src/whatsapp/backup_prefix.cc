@@ -213,8 +213,9 @@ Status CheckAppVersion(std::string_view version) {
 }
 
 Status CheckJidSuffix(std::string_view suffix) {
-  const bool ok = suffix.size() == kJidSuffixLength &&
-                  std::all_of(suffix.begin(), suffix.end(), [](char c) { return c >= '0' && c <= '9'; });
+  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  const bool ok =
+      suffix.size() == kJidSuffixLength && std::all_of(suffix.begin(), suffix.end(), is_digit);
   if (!ok) {
     return InvalidArgument("the JID suffix must be the last two digits of the phone number, like "
                            "07");

@@ -212,8 +212,8 @@ TEST(Crypt15Interop, OneByteLengthAnd01LayoutOpens) {
   EXPECT_EQ(ReadAll(dir.Sub("out.db")), db);
   // A wrong key on that layout is still told apart from damage.
   auto other = WhatsAppKey::FromRoot(Bytes(32, 1));
-  EXPECT_EQ(DecryptBackupFile(dir.Sub("wa.db.crypt15"), dir.Sub("o2.db"), *other, {}).status().code(),
-            Code::kWrongKey);
+  auto wrong = DecryptBackupFile(dir.Sub("wa.db.crypt15"), dir.Sub("o2.db"), *other, {});
+  EXPECT_EQ(wrong.status().code(), Code::kWrongKey);
 }
 
 }  // namespace

@@ -48,7 +48,8 @@ class WhatsAppFolderImport : public ::testing::Test {
   // A WhatsApp folder as a phone has it: Databases/ with the message database, Backups/ with
   // contacts and a multi-file (ZIP) sticker backup, and Media/ beside them.
   void SetUp() override {
-    for (const char* d : {"plain", "WhatsApp/Media/WhatsApp Images", "WhatsApp/Media/WhatsApp Stickers"}) {
+    for (const char* d :
+         {"plain", "WhatsApp/Media/WhatsApp Images", "WhatsApp/Media/WhatsApp Stickers"}) {
       fs::create_directories(dir_.Sub(d));
     }
     MakeDatabase(dir_.Sub("plain/msgstore.db"), 120, 40);
@@ -96,7 +97,8 @@ TEST_F(WhatsAppFolderImport, WholeFolderBecomesOneBackupRestoredByteForByte) {
   }
   // The backup holds exactly that: no staging leftovers, no encrypted copies.
   int files = 0;
-  for (const auto& e : fs::recursive_directory_iterator(dir_.Sub("r"))) files += e.is_regular_file();
+  for (const auto& e : fs::recursive_directory_iterator(dir_.Sub("r")))
+    files += e.is_regular_file();
   EXPECT_EQ(files, 5);
 }
 
