@@ -108,7 +108,8 @@ class BackupRun {
   // What the location holds: whose backups, the next sequence number, the stored chunks (neither
   // encrypted nor uploaded again), and the current backup, for the carry-over and the checks.
   Status Survey() {
-    if (::stat(db_path_.c_str(), &db_stat_) != 0 || !S_ISREG(db_stat_.st_mode)) {
+    has_database_ = ::stat(db_path_.c_str(), &db_stat_) == 0 && S_ISREG(db_stat_.st_mode);
+    if (!has_database_ && !options_.private_copy) {
       return NotFound(data_dir_ + " is not a chat data directory: it has no " + kDatabaseName);
     }
     CV_ASSIGN_OR_RETURN(survey_, SurveyLocation(provider_, key_));
@@ -143,33 +144,51 @@ class BackupRun {
     return OkStatus();
   }
 
-  // 1. A consistent copy of the live database, then its check and message count beside the
-  // upload.
+  // 1. A consistent copy of the live database (or the very bytes of a private copy's), then its
+  // check and message count beside the upload.
   Status Snapshot() {
+    if (!has_database_) return OkStatus();
     const std::string temp_dir =
         options_.temp_dir.empty() ? fs::temp_directory_path().string() : options_.temp_dir;
     snapshot_.path = temp_dir + "/chatvault-snapshot-" + HexEncode(crypto::RandomBytes(8)) + ".db";
     progress_.phase = "snapshot";
-    CV_RETURN_IF_ERROR(
-        SnapshotDatabase(db_path_, snapshot_.path, [&](uint64_t done, uint64_t total) {
-          progress_.bytes_done = done;
-          progress_.bytes_total = total;
-          Report();
-        }));
+    auto report = [&](uint64_t done, uint64_t total) {
+      progress_.bytes_done = done;
+      progress_.bytes_total = total;
+      Report();
+    };
+    CV_RETURN_IF_ERROR(options_.private_copy
+                           ? CopyQuiescentDatabase(db_path_, snapshot_.path, report)
+                           : SnapshotDatabase(db_path_, snapshot_.path, report));
     database_facts_ = std::async(std::launch::async, InspectSnapshot, snapshot_.path);
     return OkStatus();
   }
 
   // The files this backup reads: the snapshot under the database's name, then the media.
   Status Plan() {
-    SourceFile db;
-    db.rel = kDatabaseName;
-    db.read_from = snapshot_.path;
-    if (::stat(snapshot_.path.c_str(), &db.st) != 0) return IoError("the snapshot vanished");
-    db.st.st_mode = db_stat_.st_mode;  // the live file's mode and mtime, the snapshot's size
-    db.st.st_mtim = db_stat_.st_mtim;
-    sources_.push_back(std::move(db));
+    if (has_database_) {
+      SourceFile db;
+      db.rel = kDatabaseName;
+      db.read_from = snapshot_.path;
+      if (::stat(snapshot_.path.c_str(), &db.st) != 0) return IoError("the snapshot vanished");
+      db.st.st_mode = db_stat_.st_mode;  // the live file's mode and mtime, the snapshot's size
+      db.st.st_mtim = db_stat_.st_mtim;
+      sources_.push_back(std::move(db));
+    }
     CV_ASSIGN_OR_RETURN(MediaListing media, ListMedia(data_dir_));
+    for (const auto& extra : options_.extra_directories) {
+      CV_ASSIGN_OR_RETURN(MediaListing more, ListMediaUnder(extra.dir, extra.prefix));
+      for (auto& m : more.files) media.files.push_back(std::move(m));
+      for (auto& s : more.skipped) media.skipped.push_back(std::move(s));
+    }
+    std::sort(media.files.begin(), media.files.end(),
+              [](const SourceFile& a, const SourceFile& b) { return a.rel < b.rel; });
+    for (size_t i = 0; i + 1 < media.files.size(); ++i) {
+      if (media.files[i].rel == media.files[i + 1].rel) {
+        return InvalidArgument("two files would be backed up as " + media.files[i].rel + ": " +
+                               media.files[i].read_from + " and " + media.files[i + 1].read_from);
+      }
+    }
     for (auto& m : media.files) sources_.push_back(std::move(m));
     for (auto& s : media.skipped) summary_.skipped.push_back(std::move(s));
     manifest_.created_unix = std::chrono::duration_cast<std::chrono::seconds>(
@@ -209,6 +228,7 @@ class BackupRun {
   // The database page by page (database_backup.h): what changed since the current backup goes
   // into packs, and the plan folds packs back into base chunks.
   Status UploadDatabase() {
+    if (!has_database_) return OkStatus();  // a private copy without msgstore.db: media only
     const SourceFile& db = sources_.front();
     FileEntry entry;
     entry.path = db.rel;
@@ -326,7 +346,8 @@ class BackupRun {
   // caller said so: the database fails its check, or more than half of the messages or (in a
   // real collection) of the media files are gone compared with the current backup.
   Status Judge() {
-    DatabaseFacts facts = database_facts_.get();
+    DatabaseFacts facts;
+    if (database_facts_.valid()) facts = database_facts_.get();
     std::vector<std::string> reasons;
     if (!facts.integrity.ok()) reasons.push_back(facts.integrity.message());
     if (facts.messages.ok()) {
@@ -411,6 +432,7 @@ class BackupRun {
   const std::chrono::system_clock::time_point started_wall_ = std::chrono::system_clock::now();
 
   struct stat db_stat_ {};
+  bool has_database_ = false;
   LocationSurvey survey_;
   std::optional<StoredChunks> stored_;
   std::optional<Manifest> current_;

@@ -20,7 +20,9 @@ bool IsDatabaseSideFile(const std::string& rel) {
 
 class Walker {
  public:
-  explicit Walker(const std::string& root) : root_(root) {}
+  // Files under `root` are listed as `prefix/...`, or as they are with no prefix (the data
+  // directory itself, whose database and its side files are not media).
+  Walker(const std::string& root, const std::string& prefix) : root_(root), prefix_(prefix) {}
 
   // Lists `rel` (a directory below the root, "" for the root itself).
   Status Walk(const std::string& rel) {
@@ -31,7 +33,7 @@ class Walker {
       if (rel.empty()) {
         return IoError("cannot read the chat data directory " + root_ + ": " + reason);
       }
-      out_.skipped.push_back({rel + "/", reason});
+      out_.skipped.push_back({Named(rel) + "/", reason});
       return OkStatus();
     }
     std::vector<std::string> subdirs;
@@ -40,12 +42,12 @@ class Walker {
       if (name == "." || name == "..") continue;
       const std::string child = rel.empty() ? name : rel + "/" + name;
       SourceFile f;
-      f.rel = child;
+      f.rel = Named(child);
       f.read_from = root_ + "/" + child;
       if (::lstat(f.read_from.c_str(), &f.st) != 0) continue;  // vanished while we listed
       if (S_ISDIR(f.st.st_mode)) {
         subdirs.push_back(child);
-      } else if (S_ISREG(f.st.st_mode) && !Excluded(child, name)) {
+      } else if (S_ISREG(f.st.st_mode) && !(prefix_.empty() && Excluded(child, name))) {
         out_.files.push_back(std::move(f));
       }
     }
@@ -64,15 +66,25 @@ class Walker {
   static bool Excluded(const std::string& rel, const std::string& name) {
     return rel == kDatabaseName || IsDatabaseSideFile(rel) || IsRestoreTempFileName(name);
   }
+  std::string Named(const std::string& rel) const {
+    return prefix_.empty() ? rel : prefix_ + "/" + rel;
+  }
 
   std::string root_;
+  std::string prefix_;
   MediaListing out_;
 };
 
 }  // namespace
 
 Result<MediaListing> ListMedia(const std::string& data_dir) {
-  Walker walker(data_dir);
+  Walker walker(data_dir, "");
+  CV_RETURN_IF_ERROR(walker.Walk(""));
+  return walker.Take();
+}
+
+Result<MediaListing> ListMediaUnder(const std::string& dir, const std::string& prefix) {
+  Walker walker(dir, prefix);
   CV_RETURN_IF_ERROR(walker.Walk(""));
   return walker.Take();
 }

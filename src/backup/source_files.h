@@ -29,6 +29,10 @@ struct MediaListing {
 // that cannot be read is skipped and reported; only `data_dir` itself must be readable.
 Result<MediaListing> ListMedia(const std::string& data_dir);
 
+// Every regular file under `dir` as a media file at `prefix/<path under dir>` (symlinks skipped,
+// unreadable subdirectories reported); `dir` itself must be readable.
+Result<MediaListing> ListMediaUnder(const std::string& dir, const std::string& prefix);
+
 int64_t MtimeNs(const struct stat& st);
 
 }  // namespace chatvault::backup

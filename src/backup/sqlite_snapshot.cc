@@ -11,6 +11,8 @@
 #include <cstring>
 #include <thread>
 
+#include "chatvault/common/file.h"
+
 namespace chatvault::backup {
 namespace {
 
@@ -139,7 +141,7 @@ Status CopyFile(const std::string& from, const std::string& to) {
       const ssize_t w = ::write(out, buf.data() + done, static_cast<size_t>(n - done));
       if (w < 0 && errno == EINTR) continue;
       if (w < 0) {
-        result = IoError("cannot write " + to + ": " + std::strerror(errno));
+        result = ErrnoStatus(errno, "cannot write " + to);  // a full disk is kNoSpace
         break;
       }
       done += w;
@@ -192,6 +194,29 @@ Status SnapshotDatabase(const std::string& source, const std::string& dest,
   StagedSource staged{dest + "-source"};
   CV_RETURN_IF_ERROR(StageSource(source, staged.path));
   return CopyPages(staged.path, SQLITE_OPEN_READWRITE, dest, progress).status;
+}
+
+Status CopyQuiescentDatabase(const std::string& source, const std::string& dest,
+                             const std::function<void(uint64_t, uint64_t)>& progress) {
+  for (const char* side : kContentSideFiles) {
+    const FileState state = StateOf(source + side);
+    if (state.exists && state.size > 0) {
+      return InvalidArgument(source + " has a pending " + side + " file beside it, so its bytes "
+                             "alone are not the whole database; open it with SQLite once (or "
+                             "checkpoint it) first");
+    }
+  }
+  const FileState before = StateOf(source);
+  if (!before.exists) return NotFound("there is no database " + source);
+  const uint64_t size = static_cast<uint64_t>(before.size);
+  if (progress) progress(0, size);
+  CV_RETURN_IF_ERROR(CopyFile(source, dest));
+  const FileState after = StateOf(source);
+  if (!(before == after) || StateOf(dest).size != before.size) {
+    return Conflict("the database " + source + " changed while it was copied; try again");
+  }
+  if (progress) progress(size, size);
+  return OkStatus();
 }
 
 namespace {

@@ -25,6 +25,12 @@ namespace chatvault::backup {
 Status SnapshotDatabase(const std::string& source, const std::string& dest,
                         const std::function<void(uint64_t, uint64_t)>& progress);
 
+// Copies a database that nothing writes to as it is, byte for byte. kInvalidArgument when a
+// non-empty -wal or -journal lies beside it (its bytes alone are not its content), kConflict when
+// it changed during the copy.
+Status CopyQuiescentDatabase(const std::string& source, const std::string& dest,
+                             const std::function<void(uint64_t, uint64_t)>& progress);
+
 // Runs PRAGMA quick_check on `path`; kCorrupted with SQLite's first complaint if it fails. Every
 // restored byte is already authenticated, so this guards against a snapshot that was never a
 // valid database: quick_check reads every page and checks the b-tree structure at about a seventh

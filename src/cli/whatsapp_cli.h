@@ -14,11 +14,11 @@ namespace chatvault::cli {
 // --key DIGITS|FILE, or "-" to read the digits from stdin (keeps them out of shell history).
 Result<whatsapp::WhatsAppKey> LoadWhatsAppKey(const std::string& arg);
 
-// The input without .crypt15 or .crypt14; empty when it ends in neither.
+// The input without .crypt15, .crypt14 or .crypt12; empty when it ends in none of them.
 std::string DefaultDecryptOutput(const std::string& in);
 
-// "crypt15" or "crypt14".
-const char* FormatName(whatsapp::KeyType type);
+// "crypt15", "crypt14" or "crypt12".
+const char* FormatName(whatsapp::BackupFormat format);
 
 void AddWhatsAppImport(CLI::App* whatsapp, CommandRunner& runner);
 

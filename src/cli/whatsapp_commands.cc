@@ -32,7 +32,9 @@ struct ConvertOptions {
   // encrypt only
   bool no_md5 = false;
   std::string app_version;
+  bool app_version_given = false;
   std::string jid_suffix;
+  bool jid_suffix_given = false;
 };
 
 struct DecryptReport : Report {
@@ -91,7 +93,8 @@ Result<DecryptReport> RunDecrypt(const Globals& g, const ConvertOptions& o) {
   r.out = o.out.empty() ? DefaultDecryptOutput(o.in) : o.out;
   if (r.out.empty()) {
     return InvalidArgument(
-        "give the output file with -o (the input does not end in .crypt15 or .crypt14)");
+        "give the output file with -o (the input does not end in .crypt15, .crypt14 or "
+        ".crypt12)");
   }
   CV_RETURN_IF_ERROR(CheckOutput(o.in, r.out, o.force));
   CV_ASSIGN_OR_RETURN(whatsapp::WhatsAppKey key, LoadWhatsAppKey(o.key));
@@ -110,11 +113,18 @@ Result<EncryptReport> RunEncrypt(const Globals& g, const ConvertOptions& o) {
   r.in = o.in;
   r.out = o.out.empty() ? o.in + ".crypt15" : o.out;
   CV_RETURN_IF_ERROR(CheckOutput(o.in, r.out, o.force));
-  CV_ASSIGN_OR_RETURN(whatsapp::WhatsAppKey key, LoadWhatsAppKey(o.key));
   PercentProgress progress(g, "encrypting");
   whatsapp::EncryptOptions options;
-  if (!o.app_version.empty()) options.app_version = o.app_version;
-  if (!o.jid_suffix.empty()) options.jid_suffix = o.jid_suffix;
+  if (o.app_version_given) options.app_version = o.app_version;
+  if (o.jid_suffix_given) options.jid_suffix = o.jid_suffix;
+  // Checked before the key is read, so that a typo costs nothing.
+  if (Status s = whatsapp::CheckAppVersion(options.app_version); !s.ok()) {
+    return s.Annotate("--app-version");
+  }
+  if (Status s = whatsapp::CheckJidSuffix(options.jid_suffix); !s.ok()) {
+    return s.Annotate("--jid-suffix");
+  }
+  CV_ASSIGN_OR_RETURN(whatsapp::WhatsAppKey key, LoadWhatsAppKey(o.key));
   options.write_md5 = !o.no_md5;
   options.progress = [&progress](uint64_t d, uint64_t t) { progress(d, t); };
   auto summary = whatsapp::EncryptBackupFile(o.in, r.out, key, options);
@@ -131,7 +141,7 @@ const char* PayloadName(whatsapp::Payload payload) {
 nlohmann::json ToJson(const DecryptReport& r) {
   const whatsapp::DecryptSummary& s = r.summary;
   return {{"out", r.out},
-          {"format", FormatName(s.key_type)},
+          {"format", FormatName(s.format)},
           {"payload", PayloadName(s.payload)},
           {"md5", s.had_md5},
           {"input_bytes", s.input_bytes},
@@ -142,7 +152,7 @@ nlohmann::json ToJson(const DecryptReport& r) {
 void PrintText(const DecryptReport& r) {
   const whatsapp::DecryptSummary& s = r.summary;
   const bool zip = s.payload == whatsapp::Payload::kZip;
-  std::cout << "Decrypted " << FormatName(s.key_type) << " backup " << r.in << " -> " << r.out
+  std::cout << "Decrypted " << FormatName(s.format) << " backup " << r.in << " -> " << r.out
             << " ("
             << (zip ? "ZIP archive of a multi-file backup" : "SQLite database, integrity checked")
             << ", " << s.output_bytes << " bytes; authenticated" << (s.had_md5 ? ", MD5 ok" : "")
@@ -179,7 +189,7 @@ void AddDecrypt(CLI::App* wa, CommandRunner& runner) {
   auto o = std::make_shared<ConvertOptions>();
   CLI::App* cmd = wa->add_subcommand(
       "decrypt",
-      "Decrypt a .crypt15 (or .crypt14) backup into a SQLite database, or into a ZIP for\n"
+      "Decrypt a .crypt15 (or .crypt14, .crypt12) backup into a SQLite database, or into a ZIP for\n"
       "multi-file backups (stickers, wallpapers). The output appears only once the file\n"
       "authenticated, its checksum matched and the database passed SQLite's integrity check.\n"
       "Errors: wrong key (exit 4), truncated or damaged file: bad tag, bad MD5 (exit 5),\n"
@@ -200,9 +210,14 @@ void AddEncrypt(CLI::App* wa, CommandRunner& runner) {
                   "Output file (default: the input plus .crypt15)");
   cmd->add_flag("--no-md5", o->no_md5,
                 "Leave out the trailing MD5 (WhatsApp writes it for databases)");
-  cmd->add_option("--app-version", o->app_version, "WhatsApp version to record in the header");
+  cmd->add_option("--app-version", o->app_version,
+                  "WhatsApp version to record in the header, like 2.24.24.78: at most 32 digits, "
+                  "letters, '.', '-' or '_' (keeps the header within the 255 bytes readers take)")
+      ->each([o](const std::string&) { o->app_version_given = true; });
   cmd->add_option("--jid-suffix", o->jid_suffix,
-                  "Last two digits of the phone number, recorded in the header (default 00)");
+                  "Last two digits of the phone number, recorded in the header (exactly two "
+                  "digits; default 00)")
+      ->each([o](const std::string&) { o->jid_suffix_given = true; });
   runner.OnRun(cmd, [o](const Globals& g) { return RunEncrypt(g, *o); });
 }
 
@@ -219,7 +234,7 @@ Result<whatsapp::WhatsAppKey> LoadWhatsAppKey(const std::string& arg) {
 }
 
 std::string DefaultDecryptOutput(const std::string& in) {
-  for (const char* ext : {".crypt15", ".crypt14"}) {
+  for (const char* ext : {".crypt15", ".crypt14", ".crypt12"}) {
     const std::string e = ext;
     if (in.size() > e.size() && in.compare(in.size() - e.size(), e.size(), e) == 0) {
       return in.substr(0, in.size() - e.size());
@@ -228,8 +243,13 @@ std::string DefaultDecryptOutput(const std::string& in) {
   return "";
 }
 
-const char* FormatName(whatsapp::KeyType type) {
-  return type == whatsapp::KeyType::kHsmControlled ? "crypt15" : "crypt14";
+const char* FormatName(whatsapp::BackupFormat format) {
+  switch (format) {
+    case whatsapp::BackupFormat::kCrypt12: return "crypt12";
+    case whatsapp::BackupFormat::kCrypt14: return "crypt14";
+    case whatsapp::BackupFormat::kCrypt15: return "crypt15";
+  }
+  return "crypt15";
 }
 
 void AddWhatsAppCommand(CLI::App& app, CommandRunner& runner) {

@@ -22,7 +22,12 @@ namespace {
 constexpr size_t kChunk = 1 << 20;
 constexpr size_t kTail = 32;  // tag || MD5, or last ciphertext bytes || tag
 
-Status CheckKeyMatchesBackup(const BackupPrefix& prefix, const WhatsAppKey& key) {
+Status CheckKeyMatchesBackup(const ParsedHeader& header, const WhatsAppKey& key) {
+  const BackupPrefix& prefix = header.prefix;
+  if (header.format == BackupFormat::kCrypt12 && key.kind() != KeyKind::kCrypt14) {
+    return WrongKey("this is a crypt12 backup, which opens with the phone's \"key\" file; the "
+                    "key given is a crypt15 key");
+  }
   if (prefix.key_type == KeyType::kHsmControlled && key.kind() != KeyKind::kCrypt15) {
     return WrongKey("this is a crypt15 (end-to-end) backup, which opens with the 64-digit key or "
                     "encrypted_backup.key; the key given is a crypt14 key file");
@@ -46,18 +51,19 @@ Status CheckKeyMatchesBackup(const BackupPrefix& prefix, const WhatsAppKey& key)
 Result<DecryptSummary> DecryptBackupFile(const std::string& in_path, const std::string& out_path,
                                          const WhatsAppKey& key, const DecryptOptions& options) {
   CV_ASSIGN_OR_RETURN(InputFile in, InputFile::Open(in_path));
-  const uint64_t size = in.size();
+  const uint64_t file_size = in.size();
 
-  Bytes head(static_cast<size_t>(std::min<uint64_t>(size, kMaxHeaderSize + 10)));
+  Bytes head(static_cast<size_t>(std::min<uint64_t>(file_size, kMaxHeaderSize + 10)));
   CV_RETURN_IF_ERROR(in.ReadAt(0, head.data(), head.size()));
   if (head.empty()) return Truncated(in_path + " is empty");
   CV_ASSIGN_OR_RETURN(ParsedHeader header, ParseHeader(head));
   const BackupPrefix& prefix = header.prefix;
-  CV_RETURN_IF_ERROR(CheckKeyMatchesBackup(prefix, key));
-
-  if (size - header.body_offset < kTail) {
+  CV_RETURN_IF_ERROR(CheckKeyMatchesBackup(header, key));
+  if (file_size - header.body_offset < kTail + header.trailer_size) {
     return Truncated("the file ends right after its header, before any complete encrypted content");
   }
+  // crypt12's trailing phone digits are outside the checksum; everything else ends as below.
+  const uint64_t size = file_size - header.trailer_size;
   const Bytes& iv = prefix.key_type == KeyType::kHsmControlled ? prefix.c15_iv : prefix.c14->iv;
   GcmStream gcm = [&] {
     crypto::Secret file_key = key.FileKey();
@@ -81,7 +87,7 @@ Result<DecryptSummary> DecryptBackupFile(const std::string& in_path, const std::
     gcm.Update(piece, buffer.data());
     sink.Feed(piece);
     pos += n;
-    if (options.progress) options.progress(pos, size);
+    if (options.progress) options.progress(pos, file_size);
   }
   crypto::Wipe(buffer);
 
@@ -126,8 +132,9 @@ Result<DecryptSummary> DecryptBackupFile(const std::string& in_path, const std::
   if (!finished.ok()) return finished.Annotate("the backup authenticated, but");
 
   summary.key_type = prefix.key_type;
+  summary.format = header.format;
   summary.payload = sink.payload();
-  summary.input_bytes = size;
+  summary.input_bytes = file_size;
   summary.output_bytes = out.bytes_written();
   if (prefix.info) summary.app_version = prefix.info->app_version;
   if (summary.payload == Payload::kSqlite) {

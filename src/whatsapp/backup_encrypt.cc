@@ -90,6 +90,8 @@ Result<EncryptSummary> EncryptBackupFile(const std::string& in_path, const std::
     return InvalidArgument("only crypt15 backups can be written; give the 64-digit key or "
                            "encrypted_backup.key, not a crypt14 key file");
   }
+  CV_RETURN_IF_ERROR(CheckAppVersion(options.app_version));
+  CV_RETURN_IF_ERROR(CheckJidSuffix(options.jid_suffix));
   CV_ASSIGN_OR_RETURN(InputFile in, InputFile::Open(in_path));
   CV_ASSIGN_OR_RETURN(Payload payload, DetectInput(in, in_path));
   if (payload == Payload::kSqlite) {
@@ -114,6 +116,12 @@ Result<EncryptSummary> EncryptBackupFile(const std::string& in_path, const std::
   }
   prefix.info = std::move(info);
   const Bytes header = SerializeHeader(prefix);
+  // The checked inputs keep every header within the limit; this guards the constants above.
+  const size_t message_size = header.size() - ((header[0] & 0x80) ? 2 : 1);
+  if (message_size > kMaxWrittenHeaderSize) {
+    return Internal("the backup header came out " + std::to_string(message_size) +
+                    " bytes long, more than readers accept");
+  }
 
   CV_ASSIGN_OR_RETURN(AtomicFile out, AtomicFile::Create(out_path));
   Md5Stream md5;

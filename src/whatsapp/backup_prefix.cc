@@ -1,5 +1,6 @@
 #include "chatvault/whatsapp/backup_prefix.h"
 
+#include <algorithm>
 #include <string>
 
 #include "whatsapp/protobuf_wire.h"
@@ -118,7 +119,40 @@ Status ParsePrefix(ByteView msg, BackupPrefix& prefix) {
 
 }  // namespace
 
-Result<ParsedHeader> ParseHeader(ByteView head) {
+namespace {
+
+// The fixed crypt12 header; its fields land where a crypt14 header keeps them.
+Result<ParsedHeader> ParseCrypt12(ByteView head) {
+  if (head.size() < kCrypt12HeaderSize) {
+    return Truncated("the file ends inside the crypt12 backup header (" +
+                     std::to_string(head.size()) + " of " + std::to_string(kCrypt12HeaderSize) +
+                     " bytes)");
+  }
+  auto field = [&](size_t offset, size_t n) {
+    return Bytes(head.begin() + static_cast<ptrdiff_t>(offset),
+                 head.begin() + static_cast<ptrdiff_t>(offset + n));
+  };
+  ParsedHeader parsed;
+  parsed.format = BackupFormat::kCrypt12;
+  parsed.prefix.key_type = KeyType::kWaProvided;
+  parsed.prefix.c14 = C14Cipher{field(0, 2), field(2, 1), field(3, 32), field(35, 16),
+                                field(51, kIvSize)};
+  parsed.body_offset = kCrypt12HeaderSize;
+  parsed.trailer_size = kCrypt12TrailerSize;
+  return parsed;
+}
+
+// Where the protobuf message starts and how long it is.
+struct MessageSpan {
+  size_t offset = 0;
+  uint64_t length = 0;
+};
+
+Result<MessageSpan> ReadMessageLength(ByteView head) {
+  // A one-byte length followed by 01: what tools that read the 01 as a "feature table" flag
+  // write even for short headers. As a varint-length file it would be a message starting with
+  // field 0, which no valid header does, so the two readings never compete.
+  if (head.size() >= 2 && head[0] < 0x80 && head[1] == 0x01) return MessageSpan{2, head[0]};
   Reader r(head);
   auto length = r.ReadVarint();
   if (!length.ok()) {
@@ -127,24 +161,66 @@ Result<ParsedHeader> ParseHeader(ByteView head) {
     }
     return Corrupted("the backup header's length is malformed: this is not a WhatsApp backup");
   }
-  if (*length == 0 || *length > kMaxHeaderSize) {
-    return Corrupted("the backup header claims " + std::to_string(*length) +
+  return MessageSpan{r.offset(), *length};
+}
+
+}  // namespace
+
+Result<ParsedHeader> ParseHeader(ByteView head) {
+  // No protobuf header is 0 bytes long; 00 01 is the cipher version a crypt12 file starts with.
+  if (head.size() >= 2 && head[0] == 0x00 && head[1] == 0x01) return ParseCrypt12(head);
+  CV_ASSIGN_OR_RETURN(MessageSpan span, ReadMessageLength(head));
+  if (span.length == 0 || span.length > kMaxHeaderSize) {
+    return Corrupted("the backup header claims " + std::to_string(span.length) +
                      " bytes, which no WhatsApp backup has: this is not a WhatsApp backup");
   }
-  if (*length > head.size() - r.offset()) {
-    return Truncated("the file ends inside the backup header (" + std::to_string(*length) +
-                     " bytes announced, " + std::to_string(head.size() - r.offset()) + " present)");
+  if (span.length > head.size() - span.offset) {
+    return Truncated("the file ends inside the backup header (" + std::to_string(span.length) +
+                     " bytes announced, " + std::to_string(head.size() - span.offset) +
+                     " present)");
   }
   ParsedHeader parsed;
-  ByteView msg = head.subspan(r.offset(), static_cast<size_t>(*length));
+  ByteView msg = head.subspan(span.offset, static_cast<size_t>(span.length));
   Status s = ParsePrefix(msg, parsed.prefix);
   if (!s.ok()) {
     // Inside the announced length, running out of bytes means a malformed message, not truncation.
     if (s.code() == Code::kTruncated) return Corrupted("the backup header is malformed: " + s.message());
     return s;
   }
-  parsed.body_offset = r.offset() + static_cast<size_t>(*length);
+  parsed.format = parsed.prefix.key_type == KeyType::kHsmControlled ? BackupFormat::kCrypt15
+                                                                    : BackupFormat::kCrypt14;
+  parsed.body_offset = span.offset + static_cast<size_t>(span.length);
   return parsed;
+}
+
+Status CheckAppVersion(std::string_view version) {
+  if (version.empty() || version.size() > kMaxAppVersionLength) {
+    return InvalidArgument("the app version must be 1 to " + std::to_string(kMaxAppVersionLength) +
+                           " characters (like 2.24.24.78), so that the header stays within the " +
+                           std::to_string(kMaxWrittenHeaderSize) +
+                           " bytes WhatsApp's readers accept; it is " +
+                           std::to_string(version.size()));
+  }
+  for (char c : version) {
+    const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    c == '.' || c == '-' || c == '_';
+    if (!ok) {
+      return InvalidArgument("the app version may only hold digits, letters, '.', '-' and '_' "
+                             "(like 2.24.24.78)");
+    }
+  }
+  return OkStatus();
+}
+
+Status CheckJidSuffix(std::string_view suffix) {
+  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  const bool ok =
+      suffix.size() == kJidSuffixLength && std::all_of(suffix.begin(), suffix.end(), is_digit);
+  if (!ok) {
+    return InvalidArgument("the JID suffix must be the last two digits of the phone number, like "
+                           "07");
+  }
+  return OkStatus();
 }
 
 Bytes SerializeHeader(const BackupPrefix& prefix) {

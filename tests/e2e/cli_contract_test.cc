@@ -241,9 +241,13 @@ TEST_F(CliContract, JsonOfEachWhatsAppCommand) {
       cli_.Run({"whatsapp", "import", dir_.Sub("m.crypt15"), "--key", key, "--to",
                 dir_.Sub("imported"), "--backup-key-file", dir_.Sub("chatvault.key"), "--json"});
   EXPECT_TRUE(IsSuccessWith(import.out,
-                            "sequence:int location:text input_format:text bytes:int "
+                            "sequence:int location:text input_format:text folder:bool "
+                            "files:array media_files:int skipped:int bytes:int "
                             "bytes_uploaded:int seconds:number"));
   EXPECT_EQ(import.Json()["input_format"], "crypt15");
+  ASSERT_EQ(import.Json()["files"].size(), 1u);
+  EXPECT_TRUE(HasShape(import.Json()["files"][0], Fields("name:text format:text")));
+  EXPECT_EQ(import.Json()["files"][0]["name"], "m");
 }
 
 }  // namespace

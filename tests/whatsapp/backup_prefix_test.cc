@@ -122,5 +122,93 @@ TEST(BackupPrefix, Crypt14CipherFields) {
   EXPECT_EQ(parsed->prefix.c14->key_version, ToBytes("2"));
 }
 
+// Some encrypters write the length as one byte and then a 01 byte (read by some tools as a
+// "feature table" flag) even when the header is under 128 bytes. A varint-length message never
+// starts with 01 (field 0), so that layout is accepted as such.
+TEST(BackupPrefix, OneByteLengthFollowedBy01IsAccepted) {
+  BackupPrefix p = SamplePrefix();
+  p.info->features.clear();
+  Bytes header = SerializeHeader(p);
+  ASSERT_LT(header[0], 0x80);
+  header.insert(header.begin() + 1, 0x01);
+  auto parsed = ParseHeader(header);
+  ASSERT_THAT(parsed, IsOk());
+  EXPECT_EQ(parsed->body_offset, header.size());
+  EXPECT_EQ(parsed->format, BackupFormat::kCrypt15);
+  EXPECT_EQ(parsed->prefix.c15_iv, p.c15_iv);
+  EXPECT_EQ(parsed->prefix.info->app_version, "2.22.5.13");
+  // Without the 01 the same file is still read as before.
+  header.erase(header.begin() + 1);
+  EXPECT_THAT(ParseHeader(header), IsOk());
+}
+
+// The cheapest hostile headers: a 01 layout whose length runs past the file, or covers garbage,
+// and lengths no backup has. None may read past the buffer (ASan) or be taken for a header.
+TEST(BackupPrefix, HostileLengthsAreRefused) {
+  struct Case {
+    const char* hex;
+    Code code;
+  } cases[] = {
+      {"7f01" "0801" "1a12", Code::kTruncated},        // 127 announced, 4 present
+      {"0501" "ffffffffff", Code::kCorrupted},         // 5 bytes of garbage
+      {"0201" "0801", Code::kCorrupted},               // crypt15 without IV
+      {"0101" "00", Code::kCorrupted},                 // field 0
+      {"818004", Code::kCorrupted},                    // 65537 bytes: over the limit
+      {"ffffffffffffffff7f", Code::kCorrupted},        // 2^63-ish
+      {"0002", Code::kCorrupted},                      // zero length, not crypt12's 00 01
+  };
+  for (const Case& c : cases) {
+    auto parsed = ParseHeader(Hex(c.hex));
+    ASSERT_FALSE(parsed.ok()) << c.hex;
+    EXPECT_EQ(parsed.status().code(), c.code) << c.hex << ": " << parsed.status().ToString();
+  }
+}
+
+// crypt12's fixed header: cipher version 00 01, key version, salt, Google id, IV.
+TEST(BackupPrefix, Crypt12FixedHeader) {
+  Bytes head = Hex("0001" "01");
+  Append(head, Bytes(32, 7));
+  Append(head, Bytes(16, 8));
+  Append(head, Bytes(16, 9));
+  head.resize(head.size() + 40, 0xaa);  // ciphertext after it
+  auto parsed = ParseHeader(head);
+  ASSERT_THAT(parsed, IsOk());
+  EXPECT_EQ(parsed->format, BackupFormat::kCrypt12);
+  EXPECT_EQ(parsed->body_offset, kCrypt12HeaderSize);
+  EXPECT_EQ(parsed->trailer_size, kCrypt12TrailerSize);
+  EXPECT_EQ(parsed->prefix.key_type, KeyType::kWaProvided);
+  EXPECT_EQ(parsed->prefix.c14->server_salt, Bytes(32, 7));
+  EXPECT_EQ(parsed->prefix.c14->iv, Bytes(16, 9));
+  for (size_t n = 2; n < kCrypt12HeaderSize; n += 13) {
+    EXPECT_EQ(ParseHeader(ByteView(head).first(n)).status().code(), Code::kTruncated) << n;
+  }
+}
+
+TEST(BackupPrefix, EncryptLimitsKeepTheHeaderWithin255Bytes) {
+  BackupPrefix p = SamplePrefix();
+  p.info->app_version = std::string(kMaxAppVersionLength, '9');
+  p.info->jid_suffix = "99";
+  p.info->backup_version = -1;  // the longest varint an int32 gives
+  for (uint32_t f = kFirstFeatureField; f <= kLastFeatureField; ++f) p.info->features[f] = true;
+  const Bytes header = SerializeHeader(p);
+  auto parsed = ParseHeader(header);
+  ASSERT_THAT(parsed, IsOk());
+  EXPECT_LE(header.size() - 2, kMaxWrittenHeaderSize);
+
+  EXPECT_THAT(CheckAppVersion(std::string(kMaxAppVersionLength, '9')), IsOk());
+  EXPECT_THAT(CheckAppVersion("2.24.24.78"), IsOk());
+  EXPECT_THAT(CheckAppVersion("2.24.1-beta_2"), IsOk());
+  for (std::string bad : {std::string(), std::string(kMaxAppVersionLength + 1, '1'),
+                          std::string(70000, '1'), std::string("2.24 .1"), std::string("2.\n4"),
+                          std::string("2.4\0", 4)}) {
+    EXPECT_EQ(CheckAppVersion(bad).code(), Code::kInvalidArgument) << bad.size();
+  }
+  EXPECT_NE(CheckAppVersion(std::string(200, '1')).message().find("255"), std::string::npos);
+  EXPECT_THAT(CheckJidSuffix("07"), IsOk());
+  for (const char* bad : {"", "7", "123", "ab", "0x", "+4"}) {
+    EXPECT_EQ(CheckJidSuffix(bad).code(), Code::kInvalidArgument) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace chatvault::whatsapp

@@ -61,23 +61,21 @@ TEST_F(WhatsAppCli, ImportThenRestore) {
   // A second import into the same location would replace the backup: refused.
   EXPECT_NE(Run("whatsapp import msgstore.db --to bk --backup-key-file ck.key"), 0);
   ASSERT_EQ(Run("restore --from bk --to restored --key-file ck.key"), 0) << Log();
-  // The engine snapshots with SQLite's backup API, so compare content, not bytes.
-  auto rows = [](const std::string& path) {
-    sqlite3* db = nullptr;
-    sqlite3_open(path.c_str(), &db);
-    sqlite3_stmt* st = nullptr;
-    sqlite3_prepare_v2(db, "SELECT count(*), sum(length(media)), max(text) FROM message", -1, &st, nullptr);
-    std::string out;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-      out = std::to_string(sqlite3_column_int64(st, 0)) + "/" + std::to_string(sqlite3_column_int64(st, 1)) +
-            "/" + reinterpret_cast<const char*>(sqlite3_column_text(st, 2));
-    }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return out;
-  };
-  EXPECT_EQ(rows(dir_.Sub("restored/msgstore.db")), rows(dir_.Sub("msgstore.db")));
-  EXPECT_EQ(rows(dir_.Sub("msgstore.db")), "100/5000/message number 99 says hello");
+  // The import is a private copy: the restore gives back the decrypted file byte for byte
+  // (SQLite's backup API used to rewrite six header bytes), under its own name.
+  EXPECT_EQ(ReadAll(dir_.Sub("restored/msgstore.db")), ReadAll(dir_.Sub("msgstore.db")));
+}
+
+TEST_F(WhatsAppCli, EncryptRefusesHeaderFieldsReadersCannotTake) {
+  const std::string enc = std::string("whatsapp encrypt --key ") + kKey + " msgstore.db -o x.crypt15";
+  EXPECT_EQ(Run(enc + " --app-version " + std::string(200, '9')), 2) << Log();
+  EXPECT_NE(Log().find("255"), std::string::npos) << Log();
+  EXPECT_EQ(Run(enc + " --jid-suffix 123"), 2) << Log();
+  EXPECT_NE(Log().find("two digits"), std::string::npos) << Log();
+  EXPECT_EQ(Run(enc + " --app-version ''"), 2) << Log();
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("x.crypt15")));
+  ASSERT_EQ(Run(enc + " --app-version " + std::string(32, '9') + " --jid-suffix 42"), 0) << Log();
+  EXPECT_EQ(Run(std::string("whatsapp decrypt --key ") + kKey + " x.crypt15 -o x.db"), 0) << Log();
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// crypt14: the key file's last 32 bytes are the AES key; the header names the key file by its
-// server salt and carries the IV. Files are assembled here independently of the reader.
+// crypt14 and crypt12: the key file's last 32 bytes are the AES key; the header names the key file
+// by its server salt and carries the IV. Files are assembled here independently of the reader.
 #include <gtest/gtest.h>
 #include <zlib.h>
 
@@ -85,6 +85,73 @@ TEST(Crypt14, KeyFileOfAnotherBackupIsAWrongKey) {
   dec = DecryptBackupFile(dir.Sub("b.crypt14"), dir.Sub("out.db"), *c15, {});
   EXPECT_EQ(dec.status().code(), Code::kWrongKey);
   EXPECT_FALSE(std::filesystem::exists(dir.Sub("out.db")));
+}
+
+// crypt12, as the public descriptions lay it out: a fixed 67-byte header (cipher version 00 01,
+// key version, server salt, Google id, IV), zlib in AES-256-GCM, the tag, the MD5 of everything
+// before it, then 4 bytes with the end of the phone number.
+Crypt14Fixture Build12(const Bytes& db) {
+  Crypt14Fixture f;
+  f.payload = crypto::RandomBytes(kCrypt14KeyPayloadSize);
+  f.payload[0] = 0;
+  f.payload[1] = 1;
+  f.payload[2] = 1;
+  const Bytes iv = crypto::RandomBytes(16);
+  f.file = Bytes(f.payload.begin(), f.payload.begin() + 51);  // versions, salt, Google id
+  Append(f.file, iv);
+  uLongf zlen = compressBound(db.size());
+  Bytes z(zlen);
+  EXPECT_EQ(compress2(z.data(), &zlen, db.data(), db.size(), 1), Z_OK);
+  z.resize(zlen);
+  auto aead = crypto::AesGcm256::Create(ByteView(f.payload).last(32));
+  Append(f.file, aead->SealToBytes(iv, {}, z));
+  Append(f.file, Md5(f.file));
+  Append(f.file, AsBytes("-967"));
+  return f;
+}
+
+TEST(Crypt12, DecryptsWithTheCrypt14KeyFile) {
+  TempDir dir;
+  MakeDatabase(dir.Sub("msgstore.db"), 40, 20);
+  const Bytes db = ReadAll(dir.Sub("msgstore.db"));
+  Crypt14Fixture f = Build12(db);
+  WriteAll(dir.Sub("msgstore.db.crypt12"), f.file);
+  WriteAll(dir.Sub("key"), SerializeJavaByteArray(f.payload));
+  auto key = WhatsAppKey::Load(dir.Sub("key"));
+  ASSERT_THAT(key, IsOk());
+  auto dec = DecryptBackupFile(dir.Sub("msgstore.db.crypt12"), dir.Sub("out.db"), *key, {});
+  ASSERT_THAT(dec, IsOk());
+  EXPECT_EQ(dec->format, BackupFormat::kCrypt12);
+  EXPECT_TRUE(dec->had_md5);
+  EXPECT_EQ(dec->input_bytes, f.file.size());
+  EXPECT_EQ(ReadAll(dir.Sub("out.db")), db);
+}
+
+TEST(Crypt12, WrongKeysAndCutFilesAreToldApart) {
+  TempDir dir;
+  MakeDatabase(dir.Sub("msgstore.db"), 40, 20);
+  Crypt14Fixture f = Build12(ReadAll(dir.Sub("msgstore.db")));
+  WriteAll(dir.Sub("b.crypt12"), f.file);
+  // Another key file with the same salt: the MD5 is intact, so it is the key.
+  Bytes same_salt = f.payload;
+  same_salt[130] ^= 1;
+  auto wrong = WhatsAppKey::FromCrypt14Payload(same_salt);
+  EXPECT_EQ(DecryptBackupFile(dir.Sub("b.crypt12"), dir.Sub("o.db"), *wrong, {}).status().code(),
+            Code::kWrongKey);
+  auto c15 = WhatsAppKey::FromRoot(Bytes(32, 9));
+  auto dec = DecryptBackupFile(dir.Sub("b.crypt12"), dir.Sub("o.db"), *c15, {});
+  EXPECT_EQ(dec.status().code(), Code::kWrongKey);
+  EXPECT_NE(dec.status().message().find("crypt12"), std::string::npos) << dec.status().ToString();
+  // Cut mid-way, and cut inside the header.
+  auto key = WhatsAppKey::FromCrypt14Payload(f.payload);
+  WriteAll(dir.Sub("cut.crypt12"), ByteView(f.file).first(f.file.size() / 2));
+  EXPECT_EQ(DecryptBackupFile(dir.Sub("cut.crypt12"), dir.Sub("o.db"), *key, {}).status().code(),
+            Code::kTruncated);
+  WriteAll(dir.Sub("head.crypt12"), ByteView(f.file).first(40));
+  EXPECT_EQ(DecryptBackupFile(dir.Sub("head.crypt12"), dir.Sub("o.db"), *key, {}).status().code(),
+            Code::kTruncated);
+  EXPECT_FALSE(std::filesystem::exists(dir.Sub("o.db")));
+  EXPECT_EQ(LeftoverTemps(dir.path()), 0);
 }
 
 }  // namespace

@@ -147,5 +147,74 @@ TEST(Crypt15Encrypt, RejectsInputsThatAreNotDatabases) {
   EXPECT_EQ(LeftoverTemps(dir.path()), 0);
 }
 
+// Every header encrypt writes stays within what other readers take, and what would not is
+// refused before anything is written (a 70,000-character version once made an unreadable file).
+TEST(Crypt15Encrypt, AppVersionAndJidSuffixAreBoundedSoEveryFileOpensAgain) {
+  TempDir dir;
+  MakeDatabase(dir.Sub("msgstore.db"), 5, 5);
+  EncryptOptions longest;
+  longest.app_version = std::string(kMaxAppVersionLength, '9');
+  longest.jid_suffix = "99";
+  ASSERT_THAT(EncryptBackupFile(dir.Sub("msgstore.db"), dir.Sub("a.crypt15"), TestKey(), longest),
+              IsOk());
+  const Bytes file = ReadAll(dir.Sub("a.crypt15"));
+  ASSERT_EQ(file[1], 0x01);  // a 2-byte length of 128..255: its first byte alone reads the same
+  auto dec = DecryptBackupFile(dir.Sub("a.crypt15"), dir.Sub("a.db"), TestKey(), {});
+  ASSERT_THAT(dec, IsOk());
+  EXPECT_EQ(dec->app_version, longest.app_version);
+
+  for (const std::string& version : {std::string(kMaxAppVersionLength + 1, '9'),
+                                     std::string(70000, '9'), std::string("2.24\n.1")}) {
+    EncryptOptions o;
+    o.app_version = version;
+    auto enc = EncryptBackupFile(dir.Sub("msgstore.db"), dir.Sub("b.crypt15"), TestKey(), o);
+    EXPECT_EQ(enc.status().code(), Code::kInvalidArgument) << version.size();
+  }
+  for (const char* suffix : {"", "123", "x7"}) {
+    EncryptOptions o;
+    o.jid_suffix = suffix;
+    auto enc = EncryptBackupFile(dir.Sub("msgstore.db"), dir.Sub("b.crypt15"), TestKey(), o);
+    EXPECT_EQ(enc.status().code(), Code::kInvalidArgument) << suffix;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.Sub("b.crypt15")));
+  EXPECT_EQ(LeftoverTemps(dir.path()), 0);
+}
+
+// A file whose short header is preceded by its length and a 01 byte (as an independent encrypter
+// writes it), assembled here without the code under test, opens; the MD5 covers the 01 byte.
+TEST(Crypt15Interop, OneByteLengthAnd01LayoutOpens) {
+  TempDir dir;
+  MakeDatabase(dir.Sub("wa.db"), 30, 10);
+  const Bytes db = ReadAll(dir.Sub("wa.db"));
+  BackupPrefix prefix;
+  prefix.key_type = KeyType::kHsmControlled;
+  prefix.c15_iv = crypto::RandomBytes(16);
+  BackupInfo info;
+  info.app_version = "2.23.18.12";
+  info.jid_suffix = "00";
+  info.backup_version = 0;
+  prefix.info = info;  // no feature flags: not a message database, header under 128 bytes
+  Bytes file = SerializeHeader(prefix);
+  ASSERT_LT(file[0], 0x80);
+  file.insert(file.begin() + 1, 0x01);
+  uLongf zlen = compressBound(db.size());
+  Bytes z(zlen);
+  ASSERT_EQ(compress2(z.data(), &zlen, db.data(), db.size(), 1), Z_OK);
+  z.resize(zlen);
+  auto aead = crypto::AesGcm256::Create(TestKey().FileKey().view());
+  Append(file, aead->SealToBytes(prefix.c15_iv, {}, z));
+  Append(file, Md5(file));
+  WriteAll(dir.Sub("wa.db.crypt15"), file);
+
+  auto dec = DecryptBackupFile(dir.Sub("wa.db.crypt15"), dir.Sub("out.db"), TestKey(), {});
+  ASSERT_THAT(dec, IsOk());
+  EXPECT_TRUE(dec->had_md5);
+  EXPECT_EQ(ReadAll(dir.Sub("out.db")), db);
+  // A wrong key on that layout is still told apart from damage.
+  auto other = WhatsAppKey::FromRoot(Bytes(32, 1));
+  auto wrong = DecryptBackupFile(dir.Sub("wa.db.crypt15"), dir.Sub("o2.db"), *other, {});
+  EXPECT_EQ(wrong.status().code(), Code::kWrongKey);
+}
+
 }  // namespace
 }  // namespace chatvault::whatsapp

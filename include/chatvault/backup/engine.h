@@ -62,6 +62,20 @@ struct BackupOptions {
   // backups are always numbered above it.
   uint64_t min_sequence = 0;
   bool accept_rollback = false;
+  // The data directory is a private copy that nothing writes to (what `whatsapp import` stages).
+  // Its database is then copied byte for byte, and checked unchanged across the copy, instead of
+  // through SQLite's online backup API: that API rewrites header fields (change counter, schema
+  // cookie, SQLite version), and an import must restore as the very file it was. A database with
+  // a pending -wal or hot -journal is refused (its bytes alone are not its content). A directory
+  // without msgstore.db is backed up as plain files.
+  bool private_copy = false;
+  // Directories backed up beside data_dir: every file under `dir` is a media file at
+  // `prefix/<path under dir>` in the backup (an import's Media tree, read where it is).
+  struct ExtraDirectory {
+    std::string prefix;
+    std::string dir;
+  };
+  std::vector<ExtraDirectory> extra_directories;
   ProgressFn progress;
 };
 

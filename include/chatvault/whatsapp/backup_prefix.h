@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "chatvault/common/bytes.h"
 #include "chatvault/common/status.h"
@@ -18,9 +19,24 @@ namespace chatvault::whatsapp {
 // end-to-end key the user keeps (crypt15).
 enum class KeyType : uint8_t { kWaProvided = 0, kHsmControlled = 1 };
 
+// The generation of the file format. crypt14 and crypt15 share the protobuf header and differ in
+// key type; crypt12 (before mid-2021) has a fixed binary header and a 4-byte trailer instead.
+enum class BackupFormat : uint8_t { kCrypt12, kCrypt14, kCrypt15 };
+
 inline constexpr size_t kIvSize = 16;
 // Real headers are a few hundred bytes; anything beyond this is not a WhatsApp backup.
 inline constexpr size_t kMaxHeaderSize = 64 * 1024;
+// Other readers take the header's length as one unsigned byte, so a header chatvault writes is
+// never longer (the 2-byte varint of 128..255 reads the same as that byte followed by 01).
+inline constexpr size_t kMaxWrittenHeaderSize = 255;
+// What encrypt lets a caller record: real app versions are like "2.24.24.78", JID suffixes are
+// the last two digits of a phone number. With these bounds every header fits kMaxWrittenHeaderSize.
+inline constexpr size_t kMaxAppVersionLength = 32;
+inline constexpr size_t kJidSuffixLength = 2;
+// crypt12: cipher version (00 01), key version (1), server salt (32), Google id (16), IV (16);
+// after the MD5 at the end, 4 bytes naming the end of the phone number.
+inline constexpr size_t kCrypt12HeaderSize = 67;
+inline constexpr size_t kCrypt12TrailerSize = 4;
 // Feature flags of the msgstore schema live in BackupExpiry fields 5..39.
 inline constexpr uint32_t kFirstFeatureField = 5;
 inline constexpr uint32_t kLastFeatureField = 39;
@@ -50,15 +66,26 @@ struct BackupPrefix {
 };
 
 struct ParsedHeader {
-  BackupPrefix prefix;
-  // Offset of the ciphertext in the file: length prefix plus message.
+  BackupPrefix prefix;  // for crypt12, the fixed header's fields as crypt14 cipher data
+  BackupFormat format = BackupFormat::kCrypt15;
+  // Offset of the ciphertext in the file: length prefix (and 01 byte) plus message.
   size_t body_offset = 0;
+  // Bytes at the very end that are neither ciphertext, tag nor MD5 (crypt12's phone digits).
+  size_t trailer_size = 0;
 };
 
-// Parses the header at the start of `head` (which may hold more of the file after it).
+// Parses the header at the start of `head` (which may hold more of the file after it). Accepts
+// the protobuf varint length, a one-byte length followed by a 01 byte (a valid message never
+// starts with 01: it would be field 0), and the fixed crypt12 header (starting 00 01).
 // kTruncated if `head` ends inside the header, kCorrupted if the protobuf is malformed, kUnsupported
 // for an unknown key type, kCorrupted if the IV for the key type is missing or not 16 bytes.
 Result<ParsedHeader> ParseHeader(ByteView head);
+
+// kInvalidArgument unless `version` is 1..kMaxAppVersionLength characters of digits, letters,
+// dots, dashes and underscores (what app versions look like).
+Status CheckAppVersion(std::string_view version);
+// kInvalidArgument unless `suffix` is exactly two ASCII digits.
+Status CheckJidSuffix(std::string_view suffix);
 
 // Serializes `prefix` as the file writes it: varint length, then the message. Fields are written in
 // field-number order; every present feature flag is written, including false ones.

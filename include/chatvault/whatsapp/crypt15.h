@@ -1,4 +1,4 @@
-// Reading and writing whole WhatsApp backup files (.crypt15, and .crypt14 for reading).
+// Reading and writing whole WhatsApp backup files (.crypt15, and .crypt14/.crypt12 for reading).
 //
 // Both directions stream in fixed-size pieces (constant memory, any file size) and write their
 // output through a temporary file that is renamed into place only after everything checked out:
@@ -28,6 +28,7 @@ struct DecryptOptions {
 
 struct DecryptSummary {
   KeyType key_type = KeyType::kHsmControlled;
+  BackupFormat format = BackupFormat::kCrypt15;
   Payload payload = Payload::kSqlite;
   bool had_md5 = false;        // the file carried (and passed) the trailing MD5
   uint64_t input_bytes = 0;
@@ -37,7 +38,7 @@ struct DecryptSummary {
 
 // Decrypts `in_path` into `out_path` (replaced atomically). Errors, each with its own sentence:
 //   kWrongKey      the key does not open the backup (the file itself is intact), or a crypt14/15
-//                  key was given for the other format
+//                  key was given for the other format (crypt12 opens with the crypt14 key file)
 //   kTruncated     the file ends early (inside the header, or before its compressed content ends)
 //   kCorrupted     the GCM tag fails on a damaged file ("tag"), the trailing MD5 does not match
 //                  content that authenticated ("MD5"), or the content is not SQLite/ZIP
@@ -48,6 +49,8 @@ Result<DecryptSummary> DecryptBackupFile(const std::string& in_path, const std::
 
 struct EncryptOptions {
   // Written into the header's BackupExpiry; WhatsApp shows nothing of it, tools print it.
+  // Checked with CheckAppVersion and CheckJidSuffix (kInvalidArgument), so that every file
+  // written has a header readers accept.
   std::string app_version = "2.24.24.78";
   std::string jid_suffix = "00";
   // Append the MD5 of the file (WhatsApp does for databases, never for ZIP backups).
