@@ -319,7 +319,13 @@ class SqliteRecordStore final : public RecordStore {
     }
     Use st(upsert_);
     BindKey(*st, op.key);
-    sqlite3_bind_blob(*st, 2, op.value.data(), static_cast<int>(op.value.size()), SQLITE_STATIC);
+    // An empty value may have no data pointer, and a null pointer binds SQL NULL, which the
+    // NOT NULL column refuses: bind it as the empty blob it is.
+    if (op.value.empty()) {
+      sqlite3_bind_zeroblob(*st, 2, 0);
+    } else {
+      sqlite3_bind_blob(*st, 2, op.value.data(), static_cast<int>(op.value.size()), SQLITE_STATIC);
+    }
     sqlite3_bind_int64(*st, 3, static_cast<sqlite3_int64>(version));
     if (sqlite3_step(*st) != SQLITE_DONE) return ErrorOf(db_, "writing a record");
     return version;
