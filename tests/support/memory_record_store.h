@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "chatvault/vaultstore/record_store.h"
 
@@ -61,6 +62,7 @@ class MemoryRecordStore final : public vaultstore::RecordStore {
   }
 
   Status CompareAndDelete(std::string_view key, uint64_t expected_version) override {
+    if (expected_version == 0) return InvalidArgument("deleting needs the version that was read");
     std::lock_guard<std::mutex> lock(mu_);
     auto it = values_.find(std::string(key));
     if (it == values_.end() || it->second.version != expected_version) {
@@ -72,6 +74,16 @@ class MemoryRecordStore final : public vaultstore::RecordStore {
   }
 
   Status Health() override { return OkStatus(); }
+
+  Result<std::vector<std::string>> ListKeys(std::string_view prefix) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<std::string> keys;
+    for (auto it = values_.lower_bound(std::string(prefix));
+         it != values_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+      keys.push_back(it->first);
+    }
+    return keys;
+  }
 
  private:
   Fault TakeFault() {

@@ -42,47 +42,6 @@ Increment TryIncrement(RecordStore& store) {
   return {value + 1, store.CompareAndSet("counter", version, AsBytes(std::to_string(value + 1)))};
 }
 
-TEST(SqliteRecordStore, AbsentKeyReadsAsNothing) {
-  testing::TempDir dir;
-  auto store = Open(dir.Sub("r.db"));
-  auto got = store->Get("acct/alice");
-  ASSERT_THAT(got, IsOk());
-  EXPECT_FALSE(got->has_value());
-  EXPECT_THAT(store->Health(), IsOk());
-}
-
-TEST(SqliteRecordStore, CompareAndSetNeedsTheCurrentVersion) {
-  testing::TempDir dir;
-  auto store = Open(dir.Sub("r.db"));
-  auto v1 = store->CompareAndSet("k", 0, AsBytes("one"));
-  ASSERT_THAT(v1, IsOk());
-  EXPECT_GT(*v1, 0u);
-  // Creating again, or writing with a stale version, loses.
-  EXPECT_EQ(store->CompareAndSet("k", 0, AsBytes("x")).status().code(), Code::kConflict);
-  auto v2 = store->CompareAndSet("k", *v1, AsBytes("two"));
-  ASSERT_THAT(v2, IsOk());
-  EXPECT_GT(*v2, *v1);
-  EXPECT_EQ(store->CompareAndSet("k", *v1, AsBytes("x")).status().code(), Code::kConflict);
-  auto got = store->Get("k");
-  ASSERT_THAT(got, IsOk());
-  ASSERT_TRUE(got->has_value());
-  EXPECT_EQ(AsChars((*got)->value), "two");
-  EXPECT_EQ((*got)->version, *v2);
-}
-
-TEST(SqliteRecordStore, DeleteIsConditionalAndVersionsNeverRepeat) {
-  testing::TempDir dir;
-  auto store = Open(dir.Sub("r.db"));
-  auto v1 = store->CompareAndSet("k", 0, AsBytes("one"));
-  ASSERT_THAT(v1, IsOk());
-  EXPECT_EQ(store->CompareAndDelete("k", *v1 + 1).code(), Code::kConflict);
-  ASSERT_THAT(store->CompareAndDelete("k", *v1), IsOk());
-  EXPECT_FALSE(store->Get("k")->has_value());
-  auto v2 = store->CompareAndSet("k", 0, AsBytes("again"));
-  ASSERT_THAT(v2, IsOk());
-  EXPECT_GT(*v2, *v1);
-}
-
 TEST(SqliteRecordStore, WritesSurviveReopening) {
   testing::TempDir dir;
   uint64_t version = 0;
@@ -96,34 +55,6 @@ TEST(SqliteRecordStore, WritesSurviveReopening) {
   ASSERT_TRUE(got->has_value());
   EXPECT_EQ(AsChars((*got)->value), "kept");
   EXPECT_EQ((*got)->version, version);
-}
-
-// Two connections (as two keyvaultd processes would have) racing read-increment-CAS loops: every
-// increment lands exactly once.
-TEST(SqliteRecordStore, ConcurrentIncrementsAreNeverLost) {
-  testing::TempDir dir;
-  auto a = Open(dir.Sub("r.db"));
-  auto b = Open(dir.Sub("r.db"));
-  constexpr int kPerThread = 25;
-  std::atomic<int> conflicts{0};
-  auto work = [&](RecordStore* store) {
-    for (int done = 0; done < kPerThread;) {
-      auto [value, set] = TryIncrement(*store);
-      if (set.ok()) {
-        ++done;
-      } else {
-        ASSERT_EQ(set.status().code(), Code::kConflict) << set.status().ToString();
-        ++conflicts;
-      }
-    }
-  };
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 4; ++i) threads.emplace_back(work, i % 2 ? a.get() : b.get());
-  for (auto& t : threads) t.join();
-  auto got = a->Get("counter");
-  ASSERT_THAT(got, IsOk());
-  ASSERT_TRUE(got->has_value());
-  EXPECT_EQ(AsChars((*got)->value), std::to_string(4 * kPerThread));
 }
 
 // Read-increment-CAS on one counter from a single store (so the writes share group commits):
