@@ -2,6 +2,7 @@
 #include <mutex>
 #include <string>
 
+#include "chatvault/common/thread_annotations.h"
 #include "chatvault/storage/local_provider.h"
 #include "chatvault/storage/provider.h"
 
@@ -10,7 +11,7 @@ namespace {
 
 struct Registry {
   std::mutex mu;
-  std::map<std::string, ProviderFactory, std::less<>> factories;
+  std::map<std::string, ProviderFactory, std::less<>> factories CV_GUARDED_BY(mu);
 };
 
 Registry& GetRegistry() {

@@ -7,6 +7,8 @@
 #include <mutex>
 #include <vector>
 
+#include "chatvault/common/thread_annotations.h"
+
 namespace chatvault::vaultstore {
 namespace {
 
@@ -346,11 +348,11 @@ class SqliteRecordStore final : public RecordStore {
   Statement read_version_, bump_clock_, upsert_, delete_;
 
   std::mutex queue_mu_;
-  std::vector<WriteOp*> queue_;  // waiting for the next commit
-  bool committing_ = false;      // a leader owns db_
+  std::vector<WriteOp*> queue_ CV_GUARDED_BY(queue_mu_);  // waiting for the next commit
+  bool committing_ CV_GUARDED_BY(queue_mu_) = false;      // a leader owns db_
 
   std::mutex readers_mu_;
-  std::vector<std::unique_ptr<Reader>> idle_readers_;
+  std::vector<std::unique_ptr<Reader>> idle_readers_ CV_GUARDED_BY(readers_mu_);
 };
 
 }  // namespace

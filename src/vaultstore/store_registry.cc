@@ -3,6 +3,7 @@
 #include <map>
 #include <mutex>
 
+#include "chatvault/common/thread_annotations.h"
 #include "chatvault/vaultstore/sqlite_record_store.h"
 
 namespace chatvault::vaultstore {
@@ -10,7 +11,7 @@ namespace {
 
 struct Registry {
   std::mutex mu;
-  std::map<std::string, StoreFactory, std::less<>> factories;
+  std::map<std::string, StoreFactory, std::less<>> factories CV_GUARDED_BY(mu);
 };
 
 Registry& GetRegistry() {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "chatvault/common/thread_annotations.h"
 #include "chatvault/vaultstore/record_store.h"
 
 namespace chatvault::testing {
@@ -86,19 +87,19 @@ class MemoryRecordStore final : public vaultstore::RecordStore {
   }
 
  private:
-  Fault TakeFault() {
+  Fault TakeFault() CV_REQUIRES(mu_) {
     if (faults_left_ <= 0) return Fault::kNone;
     --faults_left_;
     return fault_;
   }
 
   mutable std::mutex mu_;
-  std::map<std::string, vaultstore::Versioned> values_;
-  uint64_t clock_ = 0;
-  int writes_ = 0;
-  Fault fault_ = Fault::kNone;
-  int faults_left_ = 0;
-  bool reads_unavailable_ = false;
+  std::map<std::string, vaultstore::Versioned> values_ CV_GUARDED_BY(mu_);
+  uint64_t clock_ CV_GUARDED_BY(mu_) = 0;
+  int writes_ CV_GUARDED_BY(mu_) = 0;
+  Fault fault_ CV_GUARDED_BY(mu_) = Fault::kNone;
+  int faults_left_ CV_GUARDED_BY(mu_) = 0;
+  bool reads_unavailable_ CV_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace chatvault::testing
