@@ -16,17 +16,13 @@
 #include "chatvault/vaultstore/store_registry.h"
 #include "support/status_matchers.h"
 #include "support/temp_dir.h"
+#include "vaultstore/open_test_store.h"
 
 namespace chatvault::vaultstore {
 namespace {
 
 using ::chatvault::testing::IsOk;
-
-std::unique_ptr<RecordStore> Open(const std::string& path) {
-  auto store = OpenRecordStore("sqlite:" + path);
-  EXPECT_THAT(store, IsOk());
-  return std::move(store).value();
-}
+using ::chatvault::testing::OpenSqliteStore;
 
 // One read-increment-compare-and-set of the decimal counter under "counter": the value it tried
 // to write, and the write's version or why it failed (a failed read is reported the same way).
@@ -46,10 +42,10 @@ TEST(SqliteRecordStore, WritesSurviveReopening) {
   testing::TempDir dir;
   uint64_t version = 0;
   {
-    auto store = Open(dir.Sub("r.db"));
+    auto store = OpenSqliteStore(dir.Sub("r.db"));
     version = store->CompareAndSet("k", 0, AsBytes("kept")).value();
   }
-  auto store = Open(dir.Sub("r.db"));
+  auto store = OpenSqliteStore(dir.Sub("r.db"));
   auto got = store->Get("k");
   ASSERT_THAT(got, IsOk());
   ASSERT_TRUE(got->has_value());
@@ -61,7 +57,7 @@ TEST(SqliteRecordStore, WritesSurviveReopening) {
 // every increment lands once, and no two successful writes ever get the same version.
 TEST(SqliteRecordStore, GroupCommitKeepsCompareAndSetSerialOnOneKey) {
   testing::TempDir dir;
-  auto store = Open(dir.Sub("r.db"));
+  auto store = OpenSqliteStore(dir.Sub("r.db"));
   constexpr int kThreads = 16;
   constexpr int kPerThread = 20;
   std::mutex mu;
@@ -95,7 +91,7 @@ TEST(SqliteRecordStore, GroupCommitKeepsCompareAndSetSerialOnOneKey) {
 // its own caller, never the rest of the batch it was committed with.
 TEST(SqliteRecordStore, ConflictsInABatchFailOnlyTheirOwnCaller) {
   testing::TempDir dir;
-  auto store = Open(dir.Sub("r.db"));
+  auto store = OpenSqliteStore(dir.Sub("r.db"));
   ASSERT_THAT(store->CompareAndSet("contested", 0, AsBytes("x")), IsOk());
   constexpr int kWriters = 8;
   constexpr int kLosers = 8;
@@ -151,7 +147,7 @@ TEST(SqliteRecordStore, ConflictsInABatchFailOnlyTheirOwnCaller) {
 TEST(SqliteRecordStore, ReturnedWritesSurviveKill9) {
   testing::TempDir dir;
   const std::string path = dir.Sub("r.db");
-  { Open(path); }  // create the schema before the child races on it
+  { OpenSqliteStore(path); }  // create the schema before the child races on it
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
   constexpr int kKeys = 6;
@@ -199,7 +195,7 @@ TEST(SqliteRecordStore, ReturnedWritesSurviveKill9) {
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFSIGNALED(status)) << "the writer child exited early with " << status;
   ASSERT_EQ(reported.size(), static_cast<size_t>(kKeys));
-  auto store = Open(path);
+  auto store = OpenSqliteStore(path);
   for (const auto& [k, version] : reported) {
     auto got = store->Get("k" + std::to_string(k));
     ASSERT_THAT(got, IsOk()) << "k" << k;
