@@ -15,6 +15,7 @@
 #include "backup/chunk_codec.h"
 #include "backup/manifest.h"
 #include "backup/work_pool.h"
+#include "chatvault/common/thread_annotations.h"
 #include "chatvault/storage/provider.h"
 
 namespace chatvault::backup {
@@ -32,7 +33,7 @@ class StoredChunks {
 
  private:
   mutable std::mutex mu_;
-  std::unordered_set<std::string> names_;
+  std::unordered_set<std::string> names_ CV_GUARDED_BY(mu_);
 };
 
 class ChunkUploader {

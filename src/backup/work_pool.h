@@ -12,6 +12,7 @@
 
 #include "chatvault/common/bytes.h"
 #include "chatvault/common/status.h"
+#include "chatvault/common/thread_annotations.h"
 
 namespace chatvault::backup {
 
@@ -61,8 +62,8 @@ class WorkPool {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::function<void()>> jobs_;
-  bool stop_ = false;
+  std::deque<std::function<void()>> jobs_ CV_GUARDED_BY(mu_);
+  bool stop_ CV_GUARDED_BY(mu_) = false;
   std::vector<std::thread> workers_;
 };
 
@@ -85,7 +86,7 @@ class BufferRecycler {
  private:
   static constexpr size_t kKeep = 16;  // more than any window in flight
   std::mutex mu_;
-  std::vector<Bytes> free_;
+  std::vector<Bytes> free_ CV_GUARDED_BY(mu_);
 };
 
 }  // namespace chatvault::backup

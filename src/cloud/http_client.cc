@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "chatvault/common/thread_annotations.h"
 #include "chatvault/crypto/secret.h"
 
 namespace chatvault::cloud {
@@ -82,8 +83,8 @@ std::string WithoutUserInfo(const std::string& url) {
 // Idle curl handles keep their connections open, so consecutive requests reuse them.
 struct HttpClient::State {
   std::mutex mu;
-  std::vector<CURL*> idle;
-  std::vector<std::string> resolve;  // set before the first request
+  std::vector<CURL*> idle CV_GUARDED_BY(mu);
+  std::vector<std::string> resolve;  // set before the first request, then only read
 
   CURL* Borrow() {
     std::lock_guard<std::mutex> lock(mu);

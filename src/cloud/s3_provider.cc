@@ -11,10 +11,11 @@
 #include <mutex>
 #include <string>
 
+#include "chatvault/cloud/http_client.h"
 #include "chatvault/cloud/s3_provider.h"
+#include "chatvault/common/thread_annotations.h"
 #include "chatvault/crypto/hash.h"
 #include "chatvault/storage/local_provider.h"
-#include "chatvault/cloud/http_client.h"
 #include "cloud/xml_tree.h"
 
 namespace chatvault::cloud {
@@ -257,7 +258,7 @@ class S3Provider : public storage::Provider {
   S3Options o_;
   HttpClient http_;
   std::mutex pending_mu_;
-  std::map<std::string, PendingUpload> pending_;
+  std::map<std::string, PendingUpload> pending_ CV_GUARDED_BY(pending_mu_);
 };
 
 }  // namespace

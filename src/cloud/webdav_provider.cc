@@ -9,10 +9,11 @@
 #include <set>
 #include <string>
 
+#include "chatvault/cloud/http_client.h"
 #include "chatvault/cloud/webdav_provider.h"
+#include "chatvault/common/thread_annotations.h"
 #include "chatvault/crypto/random.h"
 #include "chatvault/storage/local_provider.h"
-#include "chatvault/cloud/http_client.h"
 #include "cloud/xml_tree.h"
 
 namespace chatvault::cloud {
@@ -267,7 +268,8 @@ class WebDavProvider : public storage::Provider {
   std::string base_path_;  // "/dav/backups" (decoded, no trailing '/')
   std::atomic<bool> base_ready_{false};
   std::mutex mu_;
-  std::set<std::string> known_collections_;  // created already: saves a MKCOL per write
+  // Created already: saves a MKCOL per write.
+  std::set<std::string> known_collections_ CV_GUARDED_BY(mu_);
 };
 
 }  // namespace

@@ -1,32 +1,22 @@
-#include <map>
-#include <mutex>
+#include <optional>
 #include <string>
 
+#include "chatvault/common/scheme_registry.h"
 #include "chatvault/storage/local_provider.h"
 #include "chatvault/storage/provider.h"
 
 namespace chatvault::storage {
 namespace {
 
-struct Registry {
-  std::mutex mu;
-  std::map<std::string, ProviderFactory, std::less<>> factories;
-};
-
-Registry& GetRegistry() {
-  static Registry* registry = new Registry;  // never destroyed: factories register from static init
-  return *registry;
-}
+using Registry = SchemeRegistry<ProviderFactory>;
 
 Result<ProviderFactory> FindFactory(std::string_view scheme) {
-  Registry& r = GetRegistry();
-  std::lock_guard<std::mutex> lock(r.mu);
-  auto it = r.factories.find(scheme);
-  if (it == r.factories.end()) {
+  std::optional<ProviderFactory> factory = Registry::Instance().Find(scheme);
+  if (!factory) {
     return Unsupported("this build of chatvault has no provider for '" + std::string(scheme) +
                        "' locations");
   }
-  return it->second;
+  return *std::move(factory);
 }
 
 // "s3" for "s3://bucket/x"; empty when the location has no URL scheme.
@@ -44,9 +34,7 @@ std::string_view SchemeOf(std::string_view location) {
 }  // namespace
 
 void RegisterScheme(std::string scheme, ProviderFactory factory) {
-  Registry& r = GetRegistry();
-  std::lock_guard<std::mutex> lock(r.mu);
-  r.factories[std::move(scheme)] = std::move(factory);
+  Registry::Instance().Register(std::move(scheme), std::move(factory));
 }
 
 Result<std::unique_ptr<Provider>> OpenProvider(std::string_view location) {

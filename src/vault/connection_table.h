@@ -14,6 +14,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "chatvault/common/thread_annotations.h"
+
 namespace chatvault::vault {
 
 // What the table may do to a connection it tracks. Both are asynchronous requests: the
@@ -74,20 +76,21 @@ class ConnectionTable {
   // Frees the slot of the longest-idle connection (of `source`, or of anyone when null) and
   // adds it to `victims`, to be evicted once the lock is released. False when none is idle.
   bool TakeIdleLocked(const std::string* source,
-                      std::vector<std::shared_ptr<TrackedConnection>>& victims);
-  void RemoveLocked(std::unordered_map<Id, Entry>::iterator it);
-  void ClearIdleLocked(Entry& entry);
+                      std::vector<std::shared_ptr<TrackedConnection>>& victims) CV_REQUIRES(mu_);
+  void RemoveLocked(std::unordered_map<Id, Entry>::iterator it) CV_REQUIRES(mu_);
+  void ClearIdleLocked(Entry& entry) CV_REQUIRES(mu_);
 
   const ConnectionCaps caps_;
   mutable std::mutex mu_;
-  std::unordered_map<Id, Entry> entries_;
-  std::unordered_map<std::string, Source> sources_;
-  std::map<uint64_t, Id> idle_;  // every source's idle connections, oldest first
-  Id next_id_ = 1;
-  uint64_t next_idle_ = 1;
-  uint64_t refused_ = 0;
-  uint64_t evicted_ = 0;
-  bool draining_ = false;
+  std::unordered_map<Id, Entry> entries_ CV_GUARDED_BY(mu_);
+  std::unordered_map<std::string, Source> sources_ CV_GUARDED_BY(mu_);
+  // Every source's idle connections, oldest first.
+  std::map<uint64_t, Id> idle_ CV_GUARDED_BY(mu_);
+  Id next_id_ CV_GUARDED_BY(mu_) = 1;
+  uint64_t next_idle_ CV_GUARDED_BY(mu_) = 1;
+  uint64_t refused_ CV_GUARDED_BY(mu_) = 0;
+  uint64_t evicted_ CV_GUARDED_BY(mu_) = 0;
+  bool draining_ CV_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace chatvault::vault

@@ -182,6 +182,8 @@ class Pkcs11Hsm final : public Hsm {
     return handle;
   }
 
+  // Serializes the calls on session_: a PKCS#11 session is not safe to share between threads.
+  // The handles themselves are set once, before the first call, and never change.
   std::mutex mu_;
   CK_FUNCTION_LIST* fn_ = nullptr;
   CK_SESSION_HANDLE session_ = CK_INVALID_HANDLE;

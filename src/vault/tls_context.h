@@ -13,6 +13,7 @@
 #include <string>
 
 #include "chatvault/common/status.h"
+#include "chatvault/common/thread_annotations.h"
 
 namespace chatvault::vault {
 
@@ -43,7 +44,7 @@ class TlsContextHolder {
   const std::string cert_file_;
   const std::string key_file_;
   mutable std::mutex mu_;
-  std::shared_ptr<boost::asio::ssl::context> current_;
+  std::shared_ptr<boost::asio::ssl::context> current_ CV_GUARDED_BY(mu_);
 };
 
 }  // namespace chatvault::vault

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "chatvault/common/thread_annotations.h"
 #include "chatvault/crypto/signature.h"
 #include "chatvault/vault/account_token.h"
 #include "chatvault/vault/audit_log.h"
@@ -100,7 +101,8 @@ class VaultCore {
   ChallengeIssuer challenges_;
   LoginSessionSealer sessions_;
   std::mutex token_keys_mu_;
-  std::shared_ptr<const TokenKeys> token_keys_;  // swapped whole; readers keep their copy
+  // Swapped whole; readers keep their copy.
+  std::shared_ptr<const TokenKeys> token_keys_ CV_GUARDED_BY(token_keys_mu_);
   VaultOptions options_;
   Metrics& metrics_;
   AuditLog* audit_;

@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "chatvault/common/thread_annotations.h"
+
 namespace chatvault::vault {
 
 class WorkerPool {
@@ -34,10 +36,10 @@ class WorkerPool {
   const size_t max_queued_;
   mutable std::mutex mu_;
   std::condition_variable ready_;
-  std::deque<std::function<void()>> queue_;
-  size_t running_ = 0;  // tasks being run
-  bool stopping_ = false;
-  std::vector<std::thread> threads_;
+  std::deque<std::function<void()>> queue_ CV_GUARDED_BY(mu_);
+  size_t running_ CV_GUARDED_BY(mu_) = 0;  // tasks being run
+  bool stopping_ CV_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> threads_;  // made by the constructor, then only read
 };
 
 }  // namespace chatvault::vault

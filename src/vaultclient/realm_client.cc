@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "chatvault/common/thread_annotations.h"
 #include "chatvault/crypto/random.h"
 #include "chatvault/opaque/threshold_oprf.h"
 #include "chatvault/vaultproto/realm_protocol.h"
@@ -77,8 +78,8 @@ class Stragglers {
  private:
   std::mutex mu_;
   std::condition_variable cv_;
-  size_t running_ = 0;
-  std::vector<std::thread> threads_;
+  size_t running_ CV_GUARDED_BY(mu_) = 0;
+  std::vector<std::thread> threads_ CV_GUARDED_BY(mu_);
 };
 
 // Calls fn(i) for every realm at once, each on its own thread, and lets the caller stop waiting
@@ -128,8 +129,8 @@ class Fanout {
     explicit State(size_t n) : answers(n) {}
     std::mutex mu;
     std::condition_variable cv;
-    Answers answers;
-    size_t done = 0;
+    Answers answers CV_GUARDED_BY(mu);
+    size_t done CV_GUARDED_BY(mu) = 0;
   };
   std::shared_ptr<State> state_;
 };

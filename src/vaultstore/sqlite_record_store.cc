@@ -7,6 +7,8 @@
 #include <mutex>
 #include <vector>
 
+#include "chatvault/common/thread_annotations.h"
+
 namespace chatvault::vaultstore {
 namespace {
 
@@ -319,7 +321,13 @@ class SqliteRecordStore final : public RecordStore {
     }
     Use st(upsert_);
     BindKey(*st, op.key);
-    sqlite3_bind_blob(*st, 2, op.value.data(), static_cast<int>(op.value.size()), SQLITE_STATIC);
+    // An empty value may have no data pointer, and a null pointer binds SQL NULL, which the
+    // NOT NULL column refuses: bind it as the empty blob it is.
+    if (op.value.empty()) {
+      sqlite3_bind_zeroblob(*st, 2, 0);
+    } else {
+      sqlite3_bind_blob(*st, 2, op.value.data(), static_cast<int>(op.value.size()), SQLITE_STATIC);
+    }
     sqlite3_bind_int64(*st, 3, static_cast<sqlite3_int64>(version));
     if (sqlite3_step(*st) != SQLITE_DONE) return ErrorOf(db_, "writing a record");
     return version;
@@ -340,11 +348,11 @@ class SqliteRecordStore final : public RecordStore {
   Statement read_version_, bump_clock_, upsert_, delete_;
 
   std::mutex queue_mu_;
-  std::vector<WriteOp*> queue_;  // waiting for the next commit
-  bool committing_ = false;      // a leader owns db_
+  std::vector<WriteOp*> queue_ CV_GUARDED_BY(queue_mu_);  // waiting for the next commit
+  bool committing_ CV_GUARDED_BY(queue_mu_) = false;      // a leader owns db_
 
   std::mutex readers_mu_;
-  std::vector<std::unique_ptr<Reader>> idle_readers_;
+  std::vector<std::unique_ptr<Reader>> idle_readers_ CV_GUARDED_BY(readers_mu_);
 };
 
 }  // namespace

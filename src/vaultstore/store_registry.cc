@@ -1,38 +1,28 @@
 #include "chatvault/vaultstore/store_registry.h"
 
-#include <map>
-#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
 
+#include "chatvault/common/scheme_registry.h"
 #include "chatvault/vaultstore/sqlite_record_store.h"
 
 namespace chatvault::vaultstore {
 namespace {
 
-struct Registry {
-  std::mutex mu;
-  std::map<std::string, StoreFactory, std::less<>> factories;
-};
-
-Registry& GetRegistry() {
-  static Registry* registry = new Registry;  // never destroyed: backends register from static init
-  return *registry;
-}
+using Registry = SchemeRegistry<StoreFactory>;
 
 }  // namespace
 
 bool RegisterStoreScheme(std::string scheme, StoreFactory factory) {
-  Registry& r = GetRegistry();
-  std::lock_guard<std::mutex> lock(r.mu);
-  r.factories[std::move(scheme)] = std::move(factory);
+  Registry::Instance().Register(std::move(scheme), std::move(factory));
   return true;
 }
 
 std::vector<std::string> RegisteredStoreSchemes() {
   std::vector<std::string> schemes = {"sqlite"};
-  Registry& r = GetRegistry();
-  std::lock_guard<std::mutex> lock(r.mu);
-  for (const auto& [scheme, factory] : r.factories) {
-    if (scheme != "sqlite") schemes.push_back(scheme);
+  for (std::string& scheme : Registry::Instance().Schemes()) {
+    if (scheme != "sqlite") schemes.push_back(std::move(scheme));
   }
   return schemes;
 }
@@ -46,18 +36,12 @@ Result<std::unique_ptr<RecordStore>> OpenRecordStore(std::string_view spec) {
   const std::string_view scheme = spec.substr(0, colon);
   // Built in, so it works even when this library is not linked whole.
   if (scheme == "sqlite") return OpenSqliteRecordStore(std::string(spec.substr(colon + 1)));
-  StoreFactory factory;
-  {
-    Registry& r = GetRegistry();
-    std::lock_guard<std::mutex> lock(r.mu);
-    auto it = r.factories.find(scheme);
-    if (it == r.factories.end()) {
-      return Unsupported("this build of keyvaultd has no record store for '" + std::string(scheme) +
-                         "'");
-    }
-    factory = it->second;
+  std::optional<StoreFactory> factory = Registry::Instance().Find(scheme);
+  if (!factory) {
+    return Unsupported("this build of keyvaultd has no record store for '" + std::string(scheme) +
+                       "'");
   }
-  return factory(spec);
+  return (*factory)(spec);
 }
 
 }  // namespace chatvault::vaultstore

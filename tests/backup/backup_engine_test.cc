@@ -7,15 +7,17 @@
 #include <thread>
 
 #include "backup/engine_fixture.h"
+#include "support/status_matchers.h"
 
 namespace chatvault::backup {
 namespace {
 
 namespace fs = std::filesystem;
+using ::chatvault::testing::IsOk;
 
 TEST_F(BackupEngine, RoundTripRestoresEveryFile) {
   auto summary = Backup();
-  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  ASSERT_THAT(summary, IsOk());
   EXPECT_EQ(summary->sequence, 1u);
   EXPECT_EQ(summary->files, 4u);
   EXPECT_EQ(summary->new_chunks, summary->chunks);
@@ -23,7 +25,7 @@ TEST_F(BackupEngine, RoundTripRestoresEveryFile) {
 
   const std::string out = dir_.Sub("restored");
   auto restored = RunRestore(*provider_, key_, out, {});
-  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  ASSERT_THAT(restored, IsOk());
   EXPECT_EQ(restored->files, 4u);
   EXPECT_EQ(chatvault::testing::QueryInt(out + "/msgstore.db", "SELECT count(*) FROM messages"), 3000);
   EXPECT_EQ(chatvault::testing::QueryInt(out + "/msgstore.db", "PRAGMA integrity_check"), 1);
@@ -38,16 +40,16 @@ TEST_F(BackupEngine, RoundTripRestoresEveryFile) {
   }
 
   auto verified = RunVerify(*provider_, key_, {});
-  ASSERT_TRUE(verified.ok()) << verified.status().ToString();
+  ASSERT_THAT(verified, IsOk());
   auto info = LatestBackup(*provider_, key_);
-  ASSERT_TRUE(info.ok());
+  ASSERT_THAT(info, IsOk());
   EXPECT_EQ(info->files, 4u);
 }
 
 TEST_F(BackupEngine, IncrementalUploadsOnlyWhatChangedAndCollectsGarbage) {
   ASSERT_TRUE(Backup().ok());
   auto again = Backup();
-  ASSERT_TRUE(again.ok());
+  ASSERT_THAT(again, IsOk());
   EXPECT_EQ(again->sequence, 2u);
   EXPECT_EQ(again->new_chunks, 0u);
   EXPECT_EQ(again->bytes_uploaded, 0u);
@@ -57,7 +59,7 @@ TEST_F(BackupEngine, IncrementalUploadsOnlyWhatChangedAndCollectsGarbage) {
   chatvault::testing::WriteFile(data_ + "/Media/Voice/file0.bin",
                                 chatvault::testing::PseudoRandom(40 * 1024, 999));
   auto third = Backup();
-  ASSERT_TRUE(third.ok());
+  ASSERT_THAT(third, IsOk());
   EXPECT_EQ(third->new_chunks, 1u);
   EXPECT_EQ(third->backups_kept, 2u);
   EXPECT_EQ(ObjectNames("chunks/").size(), third->chunks + 1);
@@ -67,7 +69,7 @@ TEST_F(BackupEngine, IncrementalUploadsOnlyWhatChangedAndCollectsGarbage) {
             (std::vector<std::string>{"manifests/0000000002", "manifests/0000000003"}));
   options_.keep = 1;
   auto only = Backup();
-  ASSERT_TRUE(only.ok());
+  ASSERT_THAT(only, IsOk());
   EXPECT_EQ(only->backups_kept, 1u);
   EXPECT_EQ(ObjectNames("chunks/").size(), only->chunks);
   EXPECT_EQ(ObjectNames("current/"), std::vector<std::string>{"current/0000000004"});
@@ -77,7 +79,7 @@ TEST_F(BackupEngine, IncrementalUploadsOnlyWhatChangedAndCollectsGarbage) {
   // A few new messages: the pages they changed go into one pack; no chunk is written.
   ASSERT_TRUE(chatvault::testing::AddMessages(data_ + "/msgstore.db", 20));
   auto fourth = Backup();
-  ASSERT_TRUE(fourth.ok());
+  ASSERT_THAT(fourth, IsOk());
   EXPECT_EQ(fourth->new_chunks, 0u);
   EXPECT_EQ(fourth->database.packs_written, 1u);
   EXPECT_GE(fourth->database.pages_changed, 1u);
@@ -103,7 +105,7 @@ TEST_F(BackupEngine, UnchangedMediaIsCarriedOverWithoutReading) {
   fs::last_write_time(media, mtime);
 
   auto second = Backup();
-  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  ASSERT_THAT(second, IsOk());
   EXPECT_EQ(second->files_unchanged, 3u);  // every media file; the database is always read
   EXPECT_EQ(second->new_chunks, 0u);
   const std::string out = dir_.Sub("restored");
@@ -112,7 +114,7 @@ TEST_F(BackupEngine, UnchangedMediaIsCarriedOverWithoutReading) {
 
   options_.reread_all = true;
   auto third = Backup();
-  ASSERT_TRUE(third.ok()) << third.status().ToString();
+  ASSERT_THAT(third, IsOk());
   EXPECT_EQ(third->files_unchanged, 0u);
   EXPECT_EQ(third->new_chunks, 1u);
   const std::string out2 = dir_.Sub("restored2");
@@ -128,7 +130,7 @@ TEST_F(BackupEngine, CarryOverNeedsEveryChunkAndTheSameMtime) {
   chatvault::testing::WriteFile(data_ + "/Media/Voice/file0.bin",
                                 chatvault::testing::PseudoRandom(40 * 1024, 999));
   auto changed = Backup();
-  ASSERT_TRUE(changed.ok());
+  ASSERT_THAT(changed, IsOk());
   auto after = ObjectNames("chunks/");
   std::vector<std::string> added;
   std::set_difference(after.begin(), after.end(), before.begin(), before.end(),
@@ -137,7 +139,7 @@ TEST_F(BackupEngine, CarryOverNeedsEveryChunkAndTheSameMtime) {
   fs::remove(store_ + "/" + added[0]);
 
   auto repaired = Backup();
-  ASSERT_TRUE(repaired.ok()) << repaired.status().ToString();
+  ASSERT_THAT(repaired, IsOk());
   EXPECT_EQ(repaired->files_unchanged, 2u);
   EXPECT_EQ(repaired->new_chunks, 1u);
   const std::string out = dir_.Sub("restored");
@@ -147,7 +149,7 @@ TEST_F(BackupEngine, CarryOverNeedsEveryChunkAndTheSameMtime) {
   fs::last_write_time(data_ + "/Media/Images/file1.bin",
                       fs::last_write_time(data_ + "/Media/Images/file1.bin") + std::chrono::seconds(5));
   auto touched = Backup();
-  ASSERT_TRUE(touched.ok());
+  ASSERT_THAT(touched, IsOk());
   EXPECT_EQ(touched->files_unchanged, 2u);
   EXPECT_EQ(touched->new_chunks, 0u);  // read again, same content, same chunk
 }
@@ -161,7 +163,7 @@ TEST_F(BackupEngine, ForcedRestoreReplacesExistingFiles) {
   RestoreOptions force;
   force.allow_nonempty = true;
   auto restored = RunRestore(*provider_, key_, out, force);
-  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  ASSERT_THAT(restored, IsOk());
   EXPECT_EQ(chatvault::testing::QueryInt(out + "/msgstore.db", "SELECT count(*) FROM messages"), 3000);
   ExpectSameMedia(out);
 }
@@ -263,7 +265,7 @@ TEST_F(BackupEngine, SnapshotWhileWriting) {
   auto summary = Backup();
   stop = true;
   writer.join();
-  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  ASSERT_THAT(summary, IsOk());
   const std::string out = dir_.Sub("restored");
   ASSERT_TRUE(RunRestore(*provider_, key_, out, {}).ok());
   const std::string db = out + "/msgstore.db";

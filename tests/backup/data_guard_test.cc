@@ -12,11 +12,13 @@
 #include "backup/engine_fixture.h"
 #include "backup/sqlite_snapshot.h"
 #include "support/file_access.h"
+#include "support/status_matchers.h"
 
 namespace chatvault::backup {
 namespace {
 namespace fs = std::filesystem;
 using chatvault::testing::Exec;
+using ::chatvault::testing::IsOk;
 using chatvault::testing::PseudoRandom;
 using chatvault::testing::WithoutFileAccessOverride;
 using chatvault::testing::WriteFile;
@@ -46,7 +48,7 @@ class DataGuard : public BackupEngine {};
 
 TEST_F(DataGuard, EmptiedDatabaseDoesNotBecomeCurrent) {
   auto first = Backup();
-  ASSERT_TRUE(first.ok());
+  ASSERT_THAT(first, IsOk());
   EXPECT_EQ(first->messages, 3000u);
   ASSERT_TRUE(Exec(data_ + "/msgstore.db", "DELETE FROM messages"));
 
@@ -61,12 +63,12 @@ TEST_F(DataGuard, EmptiedDatabaseDoesNotBecomeCurrent) {
 
   options_.allow_shrink = true;
   auto allowed = Backup();
-  ASSERT_TRUE(allowed.ok()) << allowed.status().ToString();
+  ASSERT_THAT(allowed, IsOk());
   EXPECT_EQ(allowed->messages, 0u);
   ASSERT_EQ(allowed->warnings.size(), 1u);
   // Yesterday's copy is still kept next to the shrunken one.
   auto listed = ListBackups(*provider_, key_);
-  ASSERT_TRUE(listed.ok());
+  ASSERT_THAT(listed, IsOk());
   ASSERT_EQ(listed->backups.size(), 2u);
   EXPECT_EQ(listed->backups[0].messages, 3000u);
 }
@@ -75,7 +77,7 @@ TEST_F(DataGuard, HalfOfTheMessagesIsStillFine) {
   ASSERT_TRUE(Backup().ok());
   ASSERT_TRUE(Exec(data_ + "/msgstore.db", "DELETE FROM messages WHERE id <= 1500"));
   auto half = Backup();
-  ASSERT_TRUE(half.ok()) << half.status().ToString();
+  ASSERT_THAT(half, IsOk());
   EXPECT_EQ(half->messages, 1500u);
   EXPECT_TRUE(half->warnings.empty());
 }
@@ -115,7 +117,7 @@ TEST_F(DataGuard, MostMediaGoneDoesNotBecomeCurrent) {
 TEST_F(DataGuard, FirstBackupIsNeverHeldBack) {
   ASSERT_TRUE(Exec(data_ + "/msgstore.db", "DELETE FROM messages"));
   auto first = Backup();
-  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_THAT(first, IsOk());
   EXPECT_EQ(first->messages, 0u);
 }
 
@@ -126,12 +128,12 @@ TEST(CountMessages, PrefersTheMessageTableAndKnowsWhenThereIsNone) {
                    "CREATE TABLE message(_id INTEGER PRIMARY KEY); INSERT INTO message "
                    "VALUES (1), (2); CREATE TABLE messages(id); INSERT INTO messages VALUES (1)"));
   auto counted = CountMessages(db);
-  ASSERT_TRUE(counted.ok());
+  ASSERT_THAT(counted, IsOk());
   EXPECT_EQ(*counted, 2u);
   const std::string other = dir.Sub("other.db");
   ASSERT_TRUE(Exec(other, "CREATE TABLE contacts(id)"));
   auto none = CountMessages(other);
-  ASSERT_TRUE(none.ok());
+  ASSERT_THAT(none, IsOk());
   EXPECT_FALSE(none->has_value());
 }
 
@@ -146,7 +148,7 @@ TEST_F(DataGuard, UnreadableMediaIsSkippedAndListed) {
   auto summary = Backup();
   ::chmod(secret.c_str(), 0644);
   ::chmod((data_ + "/Media/Locked").c_str(), 0755);
-  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  ASSERT_THAT(summary, IsOk());
   EXPECT_TRUE(summary->CompletedWithSkippedFiles());
   ASSERT_EQ(summary->skipped.size(), 2u);
   EXPECT_EQ(summary->skipped[0].path, "Media/Locked/");
@@ -159,7 +161,7 @@ TEST_F(DataGuard, UnreadableMediaIsSkippedAndListed) {
   EXPECT_FALSE(fs::exists(out + "/Media/Images/file1.bin"));
   EXPECT_TRUE(fs::exists(out + "/Media/Voice/file0.bin"));
   auto listed = ListBackups(*provider_, key_);
-  ASSERT_TRUE(listed.ok());
+  ASSERT_THAT(listed, IsOk());
   EXPECT_EQ(listed->backups.back().skipped_files, 2u);
 }
 
@@ -182,7 +184,7 @@ TEST_F(DataGuard, ReadOnlyChatDirectoryIsBackedUp) {
   SetWritable(data_, false);
   auto summary = Backup();
   SetWritable(data_, true);
-  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  ASSERT_THAT(summary, IsOk());
   EXPECT_EQ(summary->files, 4u);
   EXPECT_EQ(MessagesIn(RestoreAs("restored")), 3000);
 }
@@ -211,7 +213,7 @@ TEST_F(DataGuard, ReadOnlyCopyWithAWriteAheadLogKeepsItsLatestMessages) {
     SetWritable(copy, false);
     auto summary = RunBackup(copy, *provider_, key_, options_);
     SetWritable(copy, true);
-    ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+    ASSERT_THAT(summary, IsOk());
     EXPECT_EQ(summary->messages, 3250u);
     EXPECT_EQ(MessagesIn(RestoreAs(with_shm ? "with-shm" : "without-shm")), 3250);
   }

@@ -12,6 +12,7 @@
 #include "chatvault/backup/engine.h"
 #include "chatvault/storage/local_provider.h"
 #include "support/chat_dir.h"
+#include "support/status_matchers.h"
 #include "support/temp_dir.h"
 
 namespace chatvault::backup {
@@ -30,7 +31,7 @@ class BackupEngine : public ::testing::Test {
   std::string RestoreAs(const std::string& name, RestoreOptions options = {}) {
     const std::string out = dir_.Sub(name);
     auto restored = RunRestore(*provider_, key_, out, options);
-    EXPECT_TRUE(restored.ok()) << restored.status().ToString();
+    EXPECT_THAT(restored, ::chatvault::testing::IsOk());
     return restored.ok() ? out : "";
   }
 
@@ -41,7 +42,7 @@ class BackupEngine : public ::testing::Test {
   std::vector<std::string> ObjectNames(std::string_view prefix) {
     std::vector<std::string> out;
     auto listed = provider_->List(prefix);
-    EXPECT_TRUE(listed.ok());
+    EXPECT_THAT(listed, ::chatvault::testing::IsOk());
     if (!listed.ok()) return out;
     for (auto& o : *listed) out.push_back(o.name);
     return out;

@@ -8,11 +8,13 @@
 #include <set>
 
 #include "backup/engine_fixture.h"
+#include "support/status_matchers.h"
 
 namespace chatvault::backup {
 namespace {
 namespace fs = std::filesystem;
 using chatvault::testing::AddMessages;
+using ::chatvault::testing::IsOk;
 using chatvault::testing::PseudoRandom;
 using chatvault::testing::WriteFile;
 
@@ -67,7 +69,7 @@ TEST_F(Location, ReplacingDeletesEveryObjectOfTheOtherKey) {
   ASSERT_TRUE(Backup().ok());  // two backups of the first key
   options_.replace_other_backup = true;
   auto replaced = RunBackup(data_, *provider_, other_, options_);
-  ASSERT_TRUE(replaced.ok()) << replaced.status().ToString();
+  ASSERT_THAT(replaced, IsOk());
   EXPECT_EQ(replaced->sequence, 3u);  // numbered above the old key's, so no name is reused
   EXPECT_EQ(ObjectNames("current/"), std::vector<std::string>{"current/0000000003"});
   EXPECT_EQ(ObjectNames("manifests/"), std::vector<std::string>{"manifests/0000000003"});
@@ -83,13 +85,13 @@ TEST_F(Location, InterruptedKeyChangeIsCompletedByTheNextBackup) {
   NoDeletes flaky(*provider_);
   options_.replace_other_backup = true;
   auto first = RunBackup(data_, flaky, other_, options_);
-  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_THAT(first, IsOk());
   EXPECT_FALSE(first->cleanup_warning.empty());
   EXPECT_EQ(ObjectNames("current/").size(), 2u);  // the old key's pointer is still there
 
   options_.replace_other_backup = false;
   auto second = RunBackup(data_, *provider_, other_, options_);
-  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  ASSERT_THAT(second, IsOk());
   EXPECT_TRUE(second->cleanup_warning.empty()) << second->cleanup_warning;
   EXPECT_EQ(ObjectNames("current/"),
             (std::vector<std::string>{"current/0000000002", "current/0000000003"}));
@@ -105,11 +107,11 @@ TEST_F(Location, KeepsTheLastBackupsAndRestoresAnOlderOne) {
   fs::remove(data_ + "/Media/Images/second.bin");
   ASSERT_TRUE(AddMessages(data_ + "/msgstore.db", 100));
   auto third = Backup();
-  ASSERT_TRUE(third.ok()) << third.status().ToString();
+  ASSERT_THAT(third, IsOk());
   EXPECT_EQ(third->backups_kept, 2u);
 
   auto listed = ListBackups(*provider_, key_);
-  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_THAT(listed, IsOk());
   ASSERT_EQ(listed->backups.size(), 2u);
   EXPECT_EQ(listed->backups[0].sequence, 2u);
   EXPECT_EQ(listed->backups[0].messages, 3100u);
@@ -136,7 +138,7 @@ TEST_F(Location, KeepsTheLastBackupsAndRestoresAnOlderOne) {
 TEST_F(Location, UnchangedChunksAreSharedBetweenKeptBackups) {
   options_.keep = 3;
   auto first = Backup();
-  ASSERT_TRUE(first.ok());
+  ASSERT_THAT(first, IsOk());
   const size_t stored = ObjectNames("chunks/").size();
   ASSERT_TRUE(Backup().ok());
   ASSERT_TRUE(Backup().ok());
@@ -157,7 +159,7 @@ TEST_F(Location, UnreadableKeptManifestStopsChunkDeletion) {
 
   WriteFile(data_ + "/Media/Voice/file0.bin", PseudoRandom(40 * 1024, 78));
   auto third = Backup();
-  ASSERT_TRUE(third.ok()) << third.status().ToString();
+  ASSERT_THAT(third, IsOk());
   EXPECT_NE(third->cleanup_warning.find("no chunk was removed"), std::string::npos)
       << third->cleanup_warning;
   EXPECT_EQ(ObjectNames("chunks/").size(), chunks_before + 1);  // backup 1's chunks wait too
@@ -165,7 +167,7 @@ TEST_F(Location, UnreadableKeptManifestStopsChunkDeletion) {
             (std::vector<std::string>{"current/0000000002", "current/0000000003"}));
 
   auto listed = ListBackups(*provider_, key_);
-  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_THAT(listed, IsOk());
   ASSERT_EQ(listed->backups.size(), 2u);
   EXPECT_FALSE(listed->backups[0].problem.empty());
   EXPECT_TRUE(listed->backups[1].problem.empty());
@@ -180,7 +182,7 @@ TEST_F(Location, RollbackIsRefusedByTheDeviceThatCommittedLater) {
   fs::copy(store_, dir_.Sub("store-at-1"), fs::copy_options::recursive);
   ASSERT_TRUE(AddMessages(data_ + "/msgstore.db", 50));
   auto second = Backup();
-  ASSERT_TRUE(second.ok());
+  ASSERT_THAT(second, IsOk());
   fs::remove_all(store_);
   fs::rename(dir_.Sub("store-at-1"), store_);
 
@@ -192,17 +194,17 @@ TEST_F(Location, RollbackIsRefusedByTheDeviceThatCommittedLater) {
   RestoreOptions knowing;
   knowing.min_sequence = second->sequence;
   auto verified = RunVerify(*provider_, key_, knowing);
-  ASSERT_TRUE(verified.ok());
+  ASSERT_THAT(verified, IsOk());
   ASSERT_EQ(verified->warnings.size(), 1u);
   EXPECT_NE(verified->warnings[0].find("rolled back"), std::string::npos) << verified->warnings[0];
   auto unknowing = RunVerify(*provider_, key_, {});
-  ASSERT_TRUE(unknowing.ok());
+  ASSERT_THAT(unknowing, IsOk());
   EXPECT_TRUE(unknowing->warnings.empty());  // a new phone, knowing no sequence, cannot tell
 
   // Going on deliberately numbers above what was committed, never reusing a number.
   options_.accept_rollback = true;
   auto accepted = Backup();
-  ASSERT_TRUE(accepted.ok()) << accepted.status().ToString();
+  ASSERT_THAT(accepted, IsOk());
   EXPECT_EQ(accepted->sequence, 3u);
 
   // Every backup deleted is a rollback too, not a fresh start.
@@ -223,22 +225,22 @@ TEST_F(Location, ObjectsThatOnlyLookLikeBackupsAreIgnored) {
   fs::copy_file(store_ + "/current/0000000001", store_ + "/current/0000000005");  // renamed
 
   auto listed = ListBackups(*provider_, key_);
-  ASSERT_TRUE(listed.ok());
+  ASSERT_THAT(listed, IsOk());
   ASSERT_EQ(listed->backups.size(), 1u);
   EXPECT_EQ(listed->ignored.size(), 2u);  // 0000000005 and 9999999999
   auto verified = RunVerify(*provider_, key_, {});
-  ASSERT_TRUE(verified.ok()) << verified.status().ToString();
+  ASSERT_THAT(verified, IsOk());
   EXPECT_EQ(verified->sequence, 1u);
   EXPECT_EQ(verified->warnings.size(), 2u);
 
   auto next = Backup();
-  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  ASSERT_THAT(next, IsOk());
   EXPECT_EQ(next->sequence, 2u);
   EXPECT_EQ(ObjectNames("current/"),
             (std::vector<std::string>{"current/0000000000", "current/0000000001",
                                       "current/0000000002", "current/9999999999999999999"}));
   auto after = RunVerify(*provider_, key_, {});
-  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  ASSERT_THAT(after, IsOk());
   EXPECT_EQ(after->sequence, 2u);
   EXPECT_TRUE(after->warnings.empty());
 }

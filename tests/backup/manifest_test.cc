@@ -2,9 +2,12 @@
 
 #include "backup/layout.h"
 #include "backup/manifest.h"
+#include "support/status_matchers.h"
 
 namespace chatvault::backup {
 namespace {
+
+using ::chatvault::testing::IsOk;
 
 TEST(Manifest, RoundTrips) {
   Manifest m;
@@ -18,7 +21,7 @@ TEST(Manifest, RoundTrips) {
                      {}});
   m.files.push_back({"Media/x.jpg", 0, 0644, 1, {}, {}});
   auto parsed = ParseManifest(SerializeManifest(m));
-  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ASSERT_THAT(parsed, IsOk());
   EXPECT_EQ(parsed->sequence, 42u);
   ASSERT_EQ(parsed->files.size(), 2u);
   EXPECT_EQ(parsed->files[0].chunks[1].id, std::string(64, 'b'));

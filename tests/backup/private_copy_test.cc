@@ -6,10 +6,12 @@
 #include <filesystem>
 
 #include "backup/engine_fixture.h"
+#include "support/status_matchers.h"
 
 namespace chatvault::backup {
 namespace {
 
+using chatvault::testing::IsOk;
 using chatvault::testing::ReadFile;
 using chatvault::testing::WriteFile;
 
@@ -23,7 +25,7 @@ class PrivateCopy : public BackupEngine {
 
 TEST_F(PrivateCopy, RestoresTheDatabaseByteForByteAndStillChecksIt) {
   auto summary = Backup();
-  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  ASSERT_THAT(summary, IsOk());
   EXPECT_TRUE(summary->messages.has_value());  // the snapshot's check and count still ran
   const std::string out = RestoreAs("restored");
   ASSERT_FALSE(out.empty());
@@ -52,7 +54,7 @@ TEST_F(PrivateCopy, DirectoryWithoutMessageDatabaseIsBackedUpAsFiles) {
   std::filesystem::create_directories(only);
   std::filesystem::copy_file(data_ + "/msgstore.db", only + "/wa.db");
   auto summary = RunBackup(only, *provider_, key_, options_);
-  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  ASSERT_THAT(summary, IsOk());
   EXPECT_FALSE(summary->messages.has_value());
   const std::string out = RestoreAs("restored");
   ASSERT_FALSE(out.empty());
@@ -69,7 +71,7 @@ TEST_F(PrivateCopy, ExtraDirectoriesJoinUnderTheirPrefix) {
   WriteFile(extra + "/deep/b.webp", {4, 5});
   options_.extra_directories = {{"Stickers", extra}};
   auto summary = Backup();
-  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  ASSERT_THAT(summary, IsOk());
   const std::string out = RestoreAs("restored");
   ASSERT_FALSE(out.empty());
   EXPECT_EQ(ReadFile(out + "/Stickers/a.webp"), ReadFile(extra + "/a.webp"));

@@ -14,10 +14,12 @@
 #include "backup/catalog.h"
 #include "backup/engine_fixture.h"
 #include "backup/layout.h"
+#include "support/status_matchers.h"
 
 namespace chatvault::backup {
 namespace {
 namespace fs = std::filesystem;
+using ::chatvault::testing::IsOk;
 using chatvault::testing::PseudoRandom;
 using chatvault::testing::WriteFile;
 
@@ -67,9 +69,9 @@ TEST_F(RestoreSafety, WrongKeyLeavesNoTargetDirectory) {
 TEST_F(RestoreSafety, FailedRestoreRemovesWhatItWrote) {
   ASSERT_TRUE(Backup().ok());
   auto survey = SurveyLocation(*provider_, key_);
-  ASSERT_TRUE(survey.ok());
+  ASSERT_THAT(survey, IsOk());
   auto manifest = LoadManifest(*provider_, key_, *survey->NewestOurs());
-  ASSERT_TRUE(manifest.ok());
+  ASSERT_THAT(manifest, IsOk());
   ASSERT_EQ(manifest->files.back().path, "Media/Voice/file2.bin");
   const std::string target = dir_.Sub("out");
   fs::create_directories(target);
@@ -107,7 +109,7 @@ TEST_F(RestoreSafety, LeftoversOfAKilledRestoreAreRemovedAndNeverBackedUp) {
   // A chat directory that was restored into by a killed restore: its temp files are not media.
   WriteFile(data_ + "/Media/.chatvault-restore-0123456789ab-photo.jpg", PseudoRandom(3000, 3));
   auto summary = Backup();
-  ASSERT_TRUE(summary.ok());
+  ASSERT_THAT(summary, IsOk());
   EXPECT_EQ(summary->files, 4u);
 }
 

@@ -13,12 +13,14 @@
 #include "chatvault/opaque/ksf.h"
 #include "chatvault/vaultclient/vault_client.h"
 #include "etcd/etcd_cluster.h"
-#include "support/recording_transport.h"
 #include "etcd/vault_fleet.h"
+#include "support/recording_transport.h"
+#include "support/status_matchers.h"
 
 namespace chatvault::etcd {
 namespace {
 
+using ::chatvault::testing::IsOk;
 using nlohmann::json;
 using std::chrono::milliseconds;
 using testing::EtcdCluster;
@@ -225,7 +227,7 @@ TEST_F(EtcdVaultTest, ReplaysResetNothingAndASlowLoginFinishesOnAnotherInstance)
   vaultclient::ClientOptions slow;
   slow.before_finish = [] { std::this_thread::sleep_for(std::chrono::seconds(30)); };
   auto got = client(slow)->Recover("erin", "erins pass 1");
-  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_THAT(got, IsOk());
   EXPECT_EQ(got->key.Hex(), k.Hex());
   EXPECT_EQ(got->attempts_remaining, 10u);
   const auto login = log->Last("/v1/recover/finish");

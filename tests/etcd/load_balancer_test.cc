@@ -24,11 +24,13 @@
 
 #include "chatvault/opaque/client.h"
 #include "chatvault/vaultclient/vault_client.h"
+#include "support/status_matchers.h"
 #include "support/temp_dir.h"
 
 namespace chatvault::etcd {
 namespace {
 
+using ::chatvault::testing::IsOk;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
@@ -100,7 +102,7 @@ class LoadBalancerTest : public ::testing::Test {
   key::BackupKey Register(const std::string& account) {
     key::BackupKey k = key::BackupKey::Generate();
     Status s = Client()->Register(account, Token(account), kPassword, k);
-    EXPECT_TRUE(s.ok()) << account << ": " << s.ToString();
+    EXPECT_THAT(s, IsOk()) << account;
     return k;
   }
 
@@ -170,7 +172,7 @@ TEST_F(LoadBalancerTest, LoginsCrossInstancesAndAKilledInstanceLosesNone) {
     auto client = Client();
     for (int i = 0; i < 30; ++i) {
       auto got = client->Recover("user0", kPassword);
-      ASSERT_TRUE(got.ok()) << got.status().ToString();
+      ASSERT_THAT(got, IsOk());
       EXPECT_EQ(got->key.Hex(), keys["user0"]);
     }
     const Spread spread = LoginSpread();

@@ -228,7 +228,7 @@ TEST(Protocol, SeededLoginIsRepeatableAndItsStateFinishesElsewhere) {
   Registered r = Register(server, "pw");
   const crypto::Secret seed = crypto::RandomSecret(kNseed);
   auto login = ClientLogin::Start(AsBytes("pw"));
-  ASSERT_TRUE(login.ok());
+  ASSERT_THAT(login, IsOk());
   auto first = server.StartLoginSeeded(r.record, kUser, login->ke1(), seed);
   auto again = server.StartLoginSeeded(r.record, kUser, login->ke1(), seed);
   auto other = server.StartLoginSeeded(r.record, kUser, login->ke1(), crypto::RandomSecret(kNseed));
@@ -237,11 +237,11 @@ TEST(Protocol, SeededLoginIsRepeatableAndItsStateFinishesElsewhere) {
   EXPECT_NE(first->ke2().Serialize(), other->ke2().Serialize());
 
   auto c = std::move(*login).Finish(again->ke2(), {}, kKsf);
-  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_THAT(c, IsOk());
   auto restored = ServerLogin::ParseState(first->SerializeState().view());
-  ASSERT_TRUE(restored.ok());
+  ASSERT_THAT(restored, IsOk());
   auto key = std::move(*restored).Finish(c->ke3);
-  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  ASSERT_THAT(key, IsOk());
   EXPECT_TRUE(key->Equals(c->session_key));
 
   KE3 wrong = c->ke3;
@@ -260,7 +260,7 @@ TEST(Protocol, SeededFakeLoginIsRepeatableAndNeverFinishes) {
   const ServerSetup server = ServerSetup::Generate();
   const crypto::Secret seed = crypto::RandomSecret(kNseed);
   auto login = ClientLogin::Start(AsBytes("pw"));
-  ASSERT_TRUE(login.ok());
+  ASSERT_THAT(login, IsOk());
   auto first = server.StartFakeLoginSeeded(kUser, login->ke1(), seed);
   auto again = server.StartFakeLoginSeeded(kUser, login->ke1(), seed);
   ASSERT_TRUE(first.ok() && again.ok());

@@ -6,7 +6,9 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
+#include "chatvault/common/thread_annotations.h"
 #include "chatvault/vaultstore/record_store.h"
 
 namespace chatvault::testing {
@@ -61,6 +63,7 @@ class MemoryRecordStore final : public vaultstore::RecordStore {
   }
 
   Status CompareAndDelete(std::string_view key, uint64_t expected_version) override {
+    if (expected_version == 0) return InvalidArgument("deleting needs the version that was read");
     std::lock_guard<std::mutex> lock(mu_);
     auto it = values_.find(std::string(key));
     if (it == values_.end() || it->second.version != expected_version) {
@@ -73,20 +76,30 @@ class MemoryRecordStore final : public vaultstore::RecordStore {
 
   Status Health() override { return OkStatus(); }
 
+  Result<std::vector<std::string>> ListKeys(std::string_view prefix) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<std::string> keys;
+    for (auto it = values_.lower_bound(std::string(prefix));
+         it != values_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+      keys.push_back(it->first);
+    }
+    return keys;
+  }
+
  private:
-  Fault TakeFault() {
+  Fault TakeFault() CV_REQUIRES(mu_) {
     if (faults_left_ <= 0) return Fault::kNone;
     --faults_left_;
     return fault_;
   }
 
   mutable std::mutex mu_;
-  std::map<std::string, vaultstore::Versioned> values_;
-  uint64_t clock_ = 0;
-  int writes_ = 0;
-  Fault fault_ = Fault::kNone;
-  int faults_left_ = 0;
-  bool reads_unavailable_ = false;
+  std::map<std::string, vaultstore::Versioned> values_ CV_GUARDED_BY(mu_);
+  uint64_t clock_ CV_GUARDED_BY(mu_) = 0;
+  int writes_ CV_GUARDED_BY(mu_) = 0;
+  Fault fault_ CV_GUARDED_BY(mu_) = Fault::kNone;
+  int faults_left_ CV_GUARDED_BY(mu_) = 0;
+  bool reads_unavailable_ CV_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace chatvault::testing

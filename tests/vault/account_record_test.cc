@@ -5,9 +5,12 @@
 #include "chatvault/vault/account_record.h"
 #include "chatvault/vaultclient/key_wrap.h"
 #include "chatvault/vaultproto/signed_request.h"
+#include "support/status_matchers.h"
 
 namespace chatvault::vault {
 namespace {
+
+using ::chatvault::testing::IsOk;
 
 AccountRecord Active() {
   AccountRecord r;
@@ -31,7 +34,7 @@ TEST(AccountRecord, RoundTripsActiveAndTombstone) {
                                        0x61, 0xc5, 0x00, 0x51, 0x5f, 0x58, 0xe3, 0x0b, 0x6a, 0xa5, 0x82,
                                        0xdd, 0x8d, 0xb6, 0xa6, 0x59, 0x45, 0xe0, 0x8d, 0x2d, 0x76};
   auto parsed = AccountRecord::Parse(r.Serialize());
-  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ASSERT_THAT(parsed, IsOk());
   EXPECT_EQ(parsed->Serialize(), r.Serialize());
   EXPECT_EQ(parsed->guesses.failed(), 7u);
   ASSERT_EQ(parsed->guesses.recent().size(), 2u);
@@ -42,14 +45,14 @@ TEST(AccountRecord, RoundTripsActiveAndTombstone) {
   tomb.state = AccountRecord::State::kTombstone;
   tomb.device_key = r.device_key;
   auto t = AccountRecord::Parse(tomb.Serialize());
-  ASSERT_TRUE(t.ok());
+  ASSERT_THAT(t, IsOk());
   EXPECT_FALSE(t->active());
   EXPECT_EQ(t->device_key, r.device_key);
 
   AccountRecord deleted;
   deleted.state = AccountRecord::State::kDeleted;
   auto d = AccountRecord::Parse(deleted.Serialize());
-  ASSERT_TRUE(d.ok());
+  ASSERT_THAT(d, IsOk());
   EXPECT_EQ(d->state, AccountRecord::State::kDeleted);
 }
 
@@ -109,7 +112,7 @@ TEST(RecordSealer, SealedRecordsOpenOnlyUnderTheirKeyAndAccount) {
   RecordSealer sealer(crypto::RandomSecret(32));
   const Bytes plain = ToBytes("record bytes");
   auto sealed = sealer.Seal("acct/alice", plain);
-  ASSERT_TRUE(sealed.ok());
+  ASSERT_THAT(sealed, IsOk());
   EXPECT_EQ(sealer.Open("acct/alice", *sealed).value(), plain);
   // Two seals of the same record differ (fresh nonce).
   EXPECT_NE(sealer.Seal("acct/alice", plain).value(), *sealed);
@@ -126,7 +129,7 @@ TEST(KeyWrap, OnlyTheSameExportKeyAndAccountUnwrap) {
   crypto::Secret export_key = crypto::RandomSecret(64);
   Bytes wrapped = vaultclient::WrapBackupKey(export_key, "alice", k);
   auto back = vaultclient::UnwrapBackupKey(export_key, "alice", wrapped);
-  ASSERT_TRUE(back.ok());
+  ASSERT_THAT(back, IsOk());
   EXPECT_EQ(back->Hex(), k.Hex());
   EXPECT_FALSE(vaultclient::UnwrapBackupKey(export_key, "bob", wrapped).ok());
   EXPECT_FALSE(vaultclient::UnwrapBackupKey(crypto::RandomSecret(64), "alice", wrapped).ok());

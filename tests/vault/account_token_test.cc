@@ -2,23 +2,26 @@
 
 #include "chatvault/crypto/random.h"
 #include "chatvault/vault/account_token.h"
+#include "support/status_matchers.h"
 
 namespace chatvault::vault {
 namespace {
+
+using ::chatvault::testing::IsOk;
 
 const std::string kSecretA(64, 'a');
 const std::string kSecretB(64, 'b');
 
 TokenKeys Keys(const std::string& text) {
   auto keys = TokenKeys::Parse(text, "keys");
-  EXPECT_TRUE(keys.ok()) << keys.status().ToString();
+  EXPECT_THAT(keys, IsOk());
   return std::move(keys).value();
 }
 
 TEST(AccountToken, ValidForItsAccountUntilExpiry) {
   TokenKeys keys = Keys("k1 " + kSecretA + "\n");
   auto token = keys.Issue("alice", 1000);
-  ASSERT_TRUE(token.ok());
+  ASSERT_THAT(token, IsOk());
   EXPECT_TRUE(token->starts_with("k1.1000.")) << *token;
   EXPECT_TRUE(keys.Verify("alice", *token, 999).ok());
   EXPECT_TRUE(keys.Verify("alice", *token, 1000).ok());

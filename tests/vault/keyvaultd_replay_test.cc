@@ -9,11 +9,13 @@
 #include <nlohmann/json.hpp>
 
 #include "support/recording_transport.h"
+#include "support/status_matchers.h"
 #include "vault/keyvaultd_process.h"
 
 namespace chatvault::vaultclient {
 namespace {
 
+using ::chatvault::testing::IsOk;
 using nlohmann::json;
 using testing::CapturedRequest;
 using testing::KeyvaultdProcess;
@@ -38,14 +40,14 @@ class KeyvaultdReplayTest : public ::testing::Test {
   long Replay(const CapturedRequest& request) {
     auto transport = HttpsTransport({vault_.url(), vault_.ca_file()});
     auto reply = (*transport)->Send("POST", request.path, request.body);
-    EXPECT_TRUE(reply.ok()) << reply.status().ToString();
+    EXPECT_THAT(reply, IsOk());
     return reply.ok() ? reply->status : 0;
   }
 
   key::BackupKey RegisterAlice() {
     key::BackupKey k = key::BackupKey::Generate();
     Status s = Client()->Register("alice", vault_.Token("alice"), kPassword, k);
-    EXPECT_TRUE(s.ok()) << s.ToString();
+    EXPECT_THAT(s, IsOk());
     return k;
   }
 
@@ -111,7 +113,7 @@ TEST_F(KeyvaultdReplayTest, AReplayedLoginOrDeletionResetsNothing) {
   key::BackupKey again = RegisterAlice();
   EXPECT_EQ(Replay(deletion), 409);
   auto got = Client()->Recover("alice", kPassword);
-  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_THAT(got, IsOk());
   EXPECT_EQ(got->key.Hex(), again.Hex());
 }
 
@@ -123,7 +125,7 @@ TEST_F(KeyvaultdReplayTest, AClientPausedThirtySecondsBetweenKe2AndKe3GetsItsKey
   ClientOptions slow;
   slow.before_finish = [] { std::this_thread::sleep_for(std::chrono::seconds(30)); };
   auto got = Client(slow)->Recover("alice", kPassword);
-  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_THAT(got, IsOk());
   EXPECT_EQ(got->key.Hex(), k.Hex());
   EXPECT_EQ(got->attempts_remaining, 10u);
 }

@@ -11,11 +11,14 @@
 
 #include "chatvault/opaque/client.h"
 #include "chatvault/vaultclient/vault_client.h"
+#include "support/status_matchers.h"
 #include "vault/keyvaultd_process.h"
 #include "vault/vault_metrics.h"
 
 namespace chatvault::vaultclient {
 namespace {
+
+using ::chatvault::testing::IsOk;
 
 // The test vaults ask for tiny Argon2id parameters, which a real client refuses.
 ClientOptions WeakKsfAllowed() {
@@ -35,7 +38,7 @@ class KeyvaultdTest : public ::testing::Test {
 
   std::unique_ptr<VaultClient> Client() {
     auto c = VaultClient::Connect({vault_.url(), vault_.ca_file()}, WeakKsfAllowed());
-    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    EXPECT_THAT(c, IsOk());
     return std::move(c).value();
   }
 
@@ -51,7 +54,7 @@ class KeyvaultdTest : public ::testing::Test {
   key::BackupKey RegisterAlice() {
     key::BackupKey k = key::BackupKey::Generate();
     Status s = Client()->Register("alice", vault_.Token("alice"), kPassword, k);
-    EXPECT_TRUE(s.ok()) << s.ToString();
+    EXPECT_THAT(s, IsOk());
     return k;
   }
 
@@ -61,7 +64,7 @@ class KeyvaultdTest : public ::testing::Test {
 TEST_F(KeyvaultdTest, RegisteredKeyComesBackWithTheRightPassword) {
   key::BackupKey k = RegisterAlice();
   auto got = Client()->Recover("alice", kPassword);
-  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_THAT(got, IsOk());
   EXPECT_EQ(got->key.Hex(), k.Hex());
   EXPECT_EQ(got->attempts_remaining, 10u);
 }
@@ -77,7 +80,7 @@ TEST_F(KeyvaultdTest, WrongPasswordsCountDownAndTheRightOneResets) {
         << got.status().message();
   }
   auto ok = client->Recover("alice", kPassword);
-  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  ASSERT_THAT(ok, IsOk());
   EXPECT_EQ(ok->key.Hex(), k.Hex());
   // Back to the full allowance: the next wrong guess leaves 9.
   auto wrong = client->Recover("alice", kWrong);
@@ -126,7 +129,7 @@ TEST_F(KeyvaultdTest, ConcurrentRightAndWrongPasswordsOnOneAccount) {
       auto client = Client();
       for (int n = 0; n < kRightEach; ++n) {
         auto got = client->Recover("alice", kPassword);
-        ASSERT_TRUE(got.ok()) << got.status().ToString();
+        ASSERT_THAT(got, IsOk());
         EXPECT_EQ(got->key.Hex(), k.Hex());
         ++right;
       }
@@ -179,7 +182,7 @@ TEST_F(KeyvaultdTest, NoGuessIsFreeWhenTheClientDropsAfterKe2) {
   auto raw = Raw();
   for (int i = 0; i < 10; ++i) {
     auto login = opaque::ClientLogin::Start(AsBytes(kWrong));
-    ASSERT_TRUE(login.ok());
+    ASSERT_THAT(login, IsOk());
     nlohmann::json req{{"account", "alice"}, {"ke1", HexEncode(login->ke1().Serialize())}};
     auto res = raw->Post("/v1/recover/start", req.dump(), "application/json");
     ASSERT_TRUE(res);
@@ -257,7 +260,7 @@ TEST_F(KeyvaultdTest, ReplacingARecordNeedsTheOriginalDevice) {
   // Password reset from the original device.
   ASSERT_TRUE(client->Register("alice", vault_.Token("alice"), "new pass 1", k).ok());
   auto got = client->Recover("alice", "new pass 1");
-  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_THAT(got, IsOk());
   EXPECT_EQ(got->key.Hex(), k.Hex());
   // Deleting also needs K.
   EXPECT_EQ(client->Delete("alice", vault_.Token("alice"), other).code(), Code::kPermissionDenied);
@@ -273,7 +276,7 @@ TEST_F(KeyvaultdTest, ClientsPinTheVaultCertificate) {
                       &rc);
   ASSERT_EQ(rc, 0);
   auto c = VaultClient::Connect({vault_.url(), other.Sub("cert.pem")}, WeakKsfAllowed());
-  ASSERT_TRUE(c.ok());
+  ASSERT_THAT(c, IsOk());
   EXPECT_EQ((*c)->Health().code(), Code::kUnavailable);
   EXPECT_EQ(VaultClient::Connect({"http://127.0.0.1:1", ""}).status().code(),
             Code::kInvalidArgument);
@@ -290,7 +293,7 @@ TEST(KeyvaultdDefaults, RegistrationRefusesWeakStretchingUnlessAllowed) {
   KeyvaultdProcess vault;  // asks clients for tiny Argon2id parameters
   ASSERT_EQ(vault.Start(), "");
   auto c = VaultClient::Connect({vault.url(), vault.ca_file()});
-  ASSERT_TRUE(c.ok());
+  ASSERT_THAT(c, IsOk());
   EXPECT_EQ((*c)->Register("alice", vault.Token("alice"), kPassword, key::BackupKey::Generate()).code(),
             Code::kPermissionDenied);
 }

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "chatvault/vaultclient/vault_client.h"
+#include "support/status_matchers.h"
 #include "vault/attack/raw_tls.h"
 #include "vault/keyvaultd_process.h"
 #include "vault/spawned_process.h"
@@ -24,6 +25,7 @@
 namespace chatvault::vaultclient {
 namespace {
 
+using ::chatvault::testing::IsOk;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using testing::KeyvaultdProcess;
@@ -126,7 +128,7 @@ class OperationsTest : public ::testing::Test {
   key::BackupKey Register(const std::string& account, const std::string& password) {
     key::BackupKey k = key::BackupKey::Generate();
     Status s = Client()->Register(account, vault_->Token(account), password, k);
-    EXPECT_TRUE(s.ok()) << account << ": " << s.ToString();
+    EXPECT_THAT(s, IsOk()) << account;
     return k;
   }
 
@@ -351,11 +353,11 @@ TEST_F(OperationsTest, SighupReloadsTheCertificateWhileLoginsRun) {
   const std::string first = ServedSerial(vault_->port(), Ca());
   ASSERT_EQ(first, FileSerial(tls + "/cert.pem"));
   auto target = vaultattack::ParseTarget(vault_->url(), Ca());
-  ASSERT_TRUE(target.ok());
+  ASSERT_THAT(target, IsOk());
   auto client_tls = vaultattack::TlsClientContext::Create(*target);
-  ASSERT_TRUE(client_tls.ok());
+  ASSERT_THAT(client_tls, IsOk());
   auto before = vaultattack::RawConnection::Open(*target, "", seconds(10));
-  ASSERT_TRUE(before.ok());
+  ASSERT_THAT(before, IsOk());
   ASSERT_TRUE((*before)->Handshake(**client_tls, seconds(10)).ok());
   const std::string health = "GET /v1/health HTTP/1.1\r\nHost: vault\r\n\r\n";
   ASSERT_TRUE((*before)->Write(health).ok());
@@ -550,13 +552,13 @@ TEST_F(OperationsTest, BackupUnderLoadThenRestoreAndReplayTheAuditLog) {
   EXPECT_EQ(Client()->Recover("carol", kPassword).status().code(), Code::kPermissionDenied);
   EXPECT_EQ(WrongGuess("dave"), "7 left");  // the new registration's 2, and this one
   auto old_registration = Client()->Recover("dave", kPassword);
-  ASSERT_TRUE(old_registration.ok()) << old_registration.status().ToString();
+  ASSERT_THAT(old_registration, IsOk());
   EXPECT_EQ(old_registration->key.Hex(), dave.Hex());
   EXPECT_EQ(WrongGuess("erin"), "9 left");  // its login settled the guesses before it
   EXPECT_EQ(Client()->Recover("frank", kPassword).status().code(), Code::kPermissionDenied);
   for (const auto& [account, k] : accounts) {
     auto got = Client()->Recover(account, kPassword);
-    ASSERT_TRUE(got.ok()) << account << ": " << got.status().ToString();
+    ASSERT_THAT(got, IsOk()) << account;
     EXPECT_EQ(got->key.Hex(), k.Hex());
   }
 }

@@ -5,11 +5,14 @@
 #include <regex>
 
 #include "chatvault/vault/audit_replay.h"
+#include "support/status_matchers.h"
 #include "vault/config_file.h"
 #include "vault/latency_histograms.h"
 
 namespace chatvault::vault {
 namespace {
+
+using ::chatvault::testing::IsOk;
 
 TEST(ConfigFile, NamesValuesQuotesAndComments) {
   auto settings = ParseConfig(
@@ -21,7 +24,7 @@ TEST(ConfigFile, NamesValuesQuotesAndComments) {
       "audit-sync = true # bare values end at a comment\n"
       "max-connections=4096\r\n",
       "f.conf");
-  ASSERT_TRUE(settings.ok()) << settings.status().ToString();
+  ASSERT_THAT(settings, IsOk());
   ASSERT_EQ(settings->size(), 5u);
   EXPECT_EQ((*settings)[0].name, "listen");
   EXPECT_EQ((*settings)[0].value, "0.0.0.0:8443");
@@ -61,7 +64,7 @@ TEST(AuditLines, ReadBackWhatTheLogWrites) {
       "\n"
       R"({"time_ms":7,"event":"guess_cou)",  // cut short by a crash: skipped
       "a.jsonl");
-  ASSERT_TRUE(lines.ok()) << lines.status().ToString();
+  ASSERT_THAT(lines, IsOk());
   ASSERT_EQ(lines->size(), 2u);
   EXPECT_EQ((*lines)[0].time_ms, 5);
   EXPECT_EQ((*lines)[0].event, "guess_counted");

@@ -20,6 +20,7 @@
 #include "chatvault/common/bytes.h"
 #include "chatvault/opaque/client.h"
 #include "chatvault/vaultclient/vault_client.h"
+#include "support/status_matchers.h"
 #include "vault/attack/attacks.h"
 #include "vault/keyvaultd_process.h"
 #include "vault/vault_metrics.h"
@@ -30,6 +31,7 @@ namespace {
 using chatvault::testing::KeyvaultdProcess;
 using chatvault::testing::RunCommand;
 using Clock = std::chrono::steady_clock;
+using ::chatvault::testing::IsOk;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
@@ -79,7 +81,7 @@ class TransportTest : public ::testing::Test {
         std::make_unique<KeyvaultdProcess>(std::string(KeyvaultdProcess::kTestFlags) + " " + flags);
     ASSERT_EQ(vault_->Start(), "");
     auto target = ParseTarget(vault_->url(), vault_->ca_file());
-    ASSERT_TRUE(target.ok()) << target.status().ToString();
+    ASSERT_THAT(target, IsOk());
     target_ = *target;
   }
 
@@ -248,12 +250,12 @@ TEST_F(TransportTest, IdleConnectionsDoNotSlowRequests) {
   auto attack = std::async(std::launch::async, [&] { return HoldConnections(target_, idle); });
   std::this_thread::sleep_for(seconds(1));
   auto client = vaultclient::VaultClient::Connect({vault_->url(), vault_->ca_file()});
-  ASSERT_TRUE(client.ok());
+  ASSERT_THAT(client, IsOk());
   double slowest = 0;
   for (int i = 0; i < 10; ++i) {
     const auto start = Clock::now();
     Status s = (*client)->Health();
-    EXPECT_TRUE(s.ok()) << s.ToString();
+    EXPECT_THAT(s, IsOk());
     slowest = std::max(slowest, Since(start));
     std::this_thread::sleep_for(milliseconds(300));
   }
@@ -300,9 +302,9 @@ TEST_F(TransportTest, AtTheTotalCapIdleConnectionsMakeRoomThenNewOnesAreReset) {
   const int metrics_port = MetricsPortFromLog();
   ASSERT_GT(metrics_port, 0) << vault_->Log();
   auto tls = TlsClientContext::Create(target_);
-  ASSERT_TRUE(tls.ok());
+  ASSERT_THAT(tls, IsOk());
   auto kept = RawConnection::Open(target_, "127.0.0.1", milliseconds(5000));
-  ASSERT_TRUE(kept.ok());
+  ASSERT_THAT(kept, IsOk());
   ASSERT_TRUE((*kept)->Handshake(**tls, milliseconds(5000)).ok());
   ASSERT_TRUE((*kept)->Write("GET /v1/health HTTP/1.1\r\nHost: v\r\n\r\n").ok());
   ASSERT_EQ((*kept)->ReadReply(milliseconds(10000)), 200);  // now idle, kept alive
@@ -336,7 +338,7 @@ TEST_F(TransportTest, AtTheTotalCapIdleConnectionsMakeRoomThenNewOnesAreReset) {
 TEST_F(TransportTest, AFullWorkerQueueAnswers503WithRetryAfter) {
   StartVault("--threads 1 --max-queued-requests 0");
   auto tls = TlsClientContext::Create(target_);
-  ASSERT_TRUE(tls.ok());
+  ASSERT_THAT(tls, IsOk());
   const std::string ke1 =
       HexEncode(opaque::ClientLogin::Start(AsBytes("x1")).value().ke1().Serialize());
   const std::string body = R"({"account":"nobody","ke1":")" + ke1 + "\"}";
@@ -346,7 +348,7 @@ TEST_F(TransportTest, AFullWorkerQueueAnswers503WithRetryAfter) {
   std::vector<std::unique_ptr<RawConnection>> connections;
   for (int i = 0; i < kClients; ++i) {
     auto c = RawConnection::Open(target_, "", milliseconds(5000));
-    ASSERT_TRUE(c.ok());
+    ASSERT_THAT(c, IsOk());
     ASSERT_TRUE((*c)->Handshake(**tls, milliseconds(5000)).ok());
     connections.push_back(std::move(c).value());
   }
@@ -468,7 +470,7 @@ TEST_F(TransportTest, KeptAliveConnectionsServeManyRequestsWithinTheirLimits) {
   EXPECT_EQ(Metric("connections_accepted_total") - accepted, 3u + 1u);
 
   auto tls = TlsClientContext::Create(target_);
-  ASSERT_TRUE(tls.ok());
+  ASSERT_THAT(tls, IsOk());
   auto c = RawConnection::Open(target_, "", milliseconds(5000));
   ASSERT_TRUE(c.ok() && (*c)->Handshake(**tls, milliseconds(5000)).ok());
   ASSERT_TRUE((*c)->Write("GET /v1/health HTTP/1.1\r\nHost: v\r\n\r\n").ok());
@@ -481,7 +483,7 @@ TEST_F(TransportTest, KeptAliveConnectionsServeManyRequestsWithinTheirLimits) {
 TEST_F(TransportTest, ExpectContinueAndPipelinedRequests) {
   StartVault();
   auto tls = TlsClientContext::Create(target_);
-  ASSERT_TRUE(tls.ok());
+  ASSERT_THAT(tls, IsOk());
   auto c = RawConnection::Open(target_, "", milliseconds(5000));
   ASSERT_TRUE(c.ok() && (*c)->Handshake(**tls, milliseconds(5000)).ok());
   ASSERT_TRUE((*c)->Write("POST /v1/recover/start HTTP/1.1\r\nHost: v\r\nContent-Length: 2\r\n"

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "support/status_matchers.h"
 #include "support/temp_dir.h"
 #include "vault/connection_table.h"
 #include "vault/metrics_access.h"
@@ -17,6 +18,8 @@
 
 namespace chatvault::vault {
 namespace {
+
+using ::chatvault::testing::IsOk;
 
 struct FakeConnection : TrackedConnection {
   void Evict() override { ++evicted; }
@@ -245,7 +248,7 @@ std::string WriteFile(const testing::TempDir& dir, const std::string& text) {
 
 TEST(MetricsAccess, OffUnlessATokenOrAListenerIsGiven) {
   auto off = MetricsAccess::Load("", /*own_listener=*/false);
-  ASSERT_TRUE(off.ok());
+  ASSERT_THAT(off, IsOk());
   EXPECT_EQ(off->Check(false, ""), MetricsAccess::Decision::kNoSuchRoute);
   EXPECT_EQ(off->Check(false, "Bearer anything-at-all-here"),
             MetricsAccess::Decision::kNoSuchRoute);
@@ -254,7 +257,7 @@ TEST(MetricsAccess, OffUnlessATokenOrAListenerIsGiven) {
 TEST(MetricsAccess, TheBearerTokenMustMatchExactly) {
   testing::TempDir dir;
   auto access = MetricsAccess::Load(WriteFile(dir, "0123456789abcdef0123\n"), false);
-  ASSERT_TRUE(access.ok()) << access.status().ToString();
+  ASSERT_THAT(access, IsOk());
   using D = MetricsAccess::Decision;
   EXPECT_EQ(access->Check(false, "Bearer 0123456789abcdef0123"), D::kServe);
   EXPECT_EQ(access->Check(false, "bearer 0123456789abcdef0123"), D::kServe);
@@ -268,11 +271,11 @@ TEST(MetricsAccess, TheBearerTokenMustMatchExactly) {
 TEST(MetricsAccess, AMetricsListenerTakesMetricsOffTheApiListener) {
   testing::TempDir dir;
   auto open = MetricsAccess::Load("", /*own_listener=*/true);
-  ASSERT_TRUE(open.ok());
+  ASSERT_THAT(open, IsOk());
   EXPECT_EQ(open->Check(true, ""), MetricsAccess::Decision::kServe);
   EXPECT_EQ(open->Check(false, ""), MetricsAccess::Decision::kNoSuchRoute);
   auto guarded = MetricsAccess::Load(WriteFile(dir, "0123456789abcdef0123"), true);
-  ASSERT_TRUE(guarded.ok());
+  ASSERT_THAT(guarded, IsOk());
   EXPECT_EQ(guarded->Check(true, ""), MetricsAccess::Decision::kUnauthorized);
   EXPECT_EQ(guarded->Check(true, "Bearer 0123456789abcdef0123"), MetricsAccess::Decision::kServe);
   EXPECT_EQ(guarded->Check(false, "Bearer 0123456789abcdef0123"),

@@ -12,11 +12,13 @@
 #include <nlohmann/json.hpp>
 
 #include "chatvault/opaque/client.h"
+#include "support/status_matchers.h"
 #include "vault/in_process_vault.h"
 
 namespace chatvault::vault {
 namespace {
 
+using ::chatvault::testing::IsOk;
 using nlohmann::json;
 using testing::InProcessVault;
 using testing::MemoryRecordStore;
@@ -32,7 +34,7 @@ class VaultServiceTest : public ::testing::Test {
   key::BackupKey RegisterAlice(const char* password = kPassword) {
     key::BackupKey k = key::BackupKey::Generate();
     Status s = vault_.Client()->Register("alice", vault_.Token("alice"), password, k);
-    EXPECT_TRUE(s.ok()) << s.ToString();
+    EXPECT_THAT(s, IsOk());
     return k;
   }
 
@@ -50,7 +52,7 @@ TEST_F(VaultServiceTest, RightPasswordReturnsTheKeyWrongOnesCountDown) {
     EXPECT_NE(s.message().find(AttemptsLeftText(10 - i)), std::string::npos) << s.message();
   }
   auto got = vault_.Client()->Recover("alice", kPassword);
-  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_THAT(got, IsOk());
   EXPECT_EQ(got->key.Hex(), k.Hex());
   EXPECT_EQ(got->attempts_remaining, 10u);
   EXPECT_NE(WrongGuess().message().find(AttemptsLeftText(9)), std::string::npos);
@@ -125,7 +127,7 @@ TEST_F(VaultServiceTest, ReplayedDeletionAfterReRegistrationIsRefused) {
   key::BackupKey again = RegisterAlice();
   EXPECT_EQ(vault_.Send(deletion).status, 409);
   auto got = vault_.Client()->Recover("alice", kPassword);
-  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_THAT(got, IsOk());
   EXPECT_EQ(got->key.Hex(), again.Hex());
 }
 
@@ -146,7 +148,7 @@ TEST_F(VaultServiceTest, AnotherBackupKeyCannotReplaceOrDeleteTheRecord) {
             Code::kAlreadyExists);
   EXPECT_EQ(client->Delete("alice", vault_.Token("alice"), thief).code(), Code::kPermissionDenied);
   auto got = client->Recover("alice", kPassword);
-  ASSERT_TRUE(got.ok());
+  ASSERT_THAT(got, IsOk());
   EXPECT_EQ(got->key.Hex(), k.Hex());
 }
 
@@ -196,7 +198,7 @@ TEST_F(VaultServiceTest, GuessesStartedAfterARightLoginStillCount) {
   RegisterAlice();
   // The user's login counts guess 1; an attacker's three guesses follow before the user's KE3.
   auto user = opaque::ClientLogin::Start(AsBytes(kPassword));
-  ASSERT_TRUE(user.ok());
+  ASSERT_THAT(user, IsOk());
   ApiReply start = vault_.Send({"/v1/recover/start",
                                 json{{"account", "alice"},
                                      {"ke1", HexEncode(user->ke1().Serialize())}}.dump()});
@@ -206,7 +208,7 @@ TEST_F(VaultServiceTest, GuessesStartedAfterARightLoginStillCount) {
   auto ke2 = opaque::KE2::Parse(*HexDecode(reply["ke2"].get<std::string>()));
   auto ksf = opaque::KsfParams::Parse(*HexDecode(reply["ksf"].get<std::string>()));
   auto done = std::move(*user).Finish(*ke2, {}, *ksf);
-  ASSERT_TRUE(done.ok());
+  ASSERT_THAT(done, IsOk());
   ApiReply finish = vault_.Send({"/v1/recover/finish",
                                  json{{"session", reply["session"]},
                                       {"ke3", HexEncode(done->ke3.Serialize())}}.dump()});
@@ -281,7 +283,7 @@ TEST_F(VaultServiceTest, ARightPasswordCountedTenthStillOpensTheRecord) {
   EXPECT_EQ(WrongGuess().code(), Code::kLockedOut);  // an attacker's 11th: refused, not counted
   EXPECT_EQ(FinishLogin(vault_, user), 200);
   auto got = vault_.Client()->Recover("alice", kPassword);
-  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_THAT(got, IsOk());
   EXPECT_EQ(got->key.Hex(), k.Hex());
 }
 
@@ -330,7 +332,7 @@ TEST_F(VaultServiceTest, LostAnswersToEveryStepAreRetriedWithoutExtraGuesses) {
   for (const char* path : {"/v1/recover/start", "/v1/recover/finish"}) {
     vault_.LoseRepliesTo(path);
     auto got = vault_.Client()->Recover("alice", kPassword);
-    ASSERT_TRUE(got.ok()) << path << ": " << got.status().ToString();
+    ASSERT_THAT(got, IsOk()) << path;
     EXPECT_EQ(got->key.Hex(), k.Hex());
   }
   vault_.LoseRepliesTo("/v1/recover/start");
@@ -338,7 +340,7 @@ TEST_F(VaultServiceTest, LostAnswersToEveryStepAreRetriedWithoutExtraGuesses) {
   for (const char* path : {"/v1/register/start", "/v1/register/finish", "/v1/challenge"}) {
     vault_.LoseRepliesTo(path);
     Status s = vault_.Client()->Register("alice", vault_.Token("alice"), kPassword, k);
-    EXPECT_TRUE(s.ok()) << path << ": " << s.ToString();
+    EXPECT_THAT(s, IsOk()) << path;
   }
   vault_.LoseRepliesTo("/v1/delete");
   EXPECT_TRUE(vault_.Client()->Delete("alice", vault_.Token("alice"), k).ok());
@@ -349,7 +351,7 @@ TEST_F(VaultServiceTest, ConflictsWithOtherWritersAreRetried) {
   key::BackupKey k = RegisterAlice();
   vault_.store().FailNextWrites(MemoryRecordStore::Fault::kConflict, 3);
   auto got = vault_.Client()->Recover("alice", kPassword);
-  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_THAT(got, IsOk());
   EXPECT_EQ(got->key.Hex(), k.Hex());
   // A registration whose record changed under it starts over with a new challenge.
   vault_.store().FailNextWrites(MemoryRecordStore::Fault::kConflict, 1);
@@ -364,7 +366,7 @@ TEST_F(VaultServiceTest, ASlowPhoneHasMinutesBetweenKe2AndKe3) {
   vaultclient::ClientOptions slow;
   slow.before_finish = [this] { vault_.Advance(9 * 60); };
   auto got = vault_.Client(slow)->Recover("alice", kPassword);
-  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_THAT(got, IsOk());
   EXPECT_EQ(got->key.Hex(), k.Hex());
   EXPECT_EQ(got->attempts_remaining, 10u);
   vaultclient::ClientOptions too_slow;

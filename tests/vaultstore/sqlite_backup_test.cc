@@ -13,17 +13,13 @@
 #include "chatvault/vaultstore/store_registry.h"
 #include "support/status_matchers.h"
 #include "support/temp_dir.h"
+#include "vaultstore/open_test_store.h"
 
 namespace chatvault::vaultstore {
 namespace {
 
 using ::chatvault::testing::IsOk;
-
-std::unique_ptr<RecordStore> Open(const std::string& path) {
-  auto store = OpenRecordStore("sqlite:" + path);
-  EXPECT_THAT(store, IsOk());
-  return std::move(store).value();
-}
+using ::chatvault::testing::OpenSqliteStore;
 
 TEST(StoreLock, OneHolderPerStoreAndItNamesTheOther) {
   testing::TempDir dir;
@@ -51,7 +47,7 @@ TEST(StoreLock, OneHolderPerStoreAndItNamesTheOther) {
 TEST(SqliteBackup, ABackupUnderWritesIsOneConsistentSnapshot) {
   testing::TempDir dir;
   const std::string db = dir.Sub("r.db");
-  auto store = Open(db);
+  auto store = OpenSqliteStore(db);
   ASSERT_THAT(store->CompareAndSet("acct/a", 0, AsBytes("0")), IsOk());
   std::atomic<bool> stop{false};
   std::atomic<int> writes{0};
@@ -74,7 +70,7 @@ TEST(SqliteBackup, ABackupUnderWritesIsOneConsistentSnapshot) {
     EXPECT_GT(snapshot->taken_unix_ms, 0);
     previous_version = snapshot->last_version;
     // The copy is a store of its own: its record is the one its version counter says.
-    auto copied = Open(copy);
+    auto copied = OpenSqliteStore(copy);
     auto record = copied->Get("acct/a");
     ASSERT_THAT(record, IsOk());
     ASSERT_TRUE(record->has_value());
@@ -92,12 +88,12 @@ TEST(SqliteBackup, RestoreKeepsTheReplacedStoreAndRefusesJunk) {
   testing::TempDir dir;
   const std::string db = dir.Sub("r.db");
   {
-    auto store = Open(db);
+    auto store = OpenSqliteStore(db);
     ASSERT_THAT(store->CompareAndSet("acct/old", 0, AsBytes("kept")), IsOk());
   }
   ASSERT_THAT(BackupSqliteStore(db, dir.Sub("b.db")), IsOk());
   {
-    auto store = Open(db);
+    auto store = OpenSqliteStore(db);
     auto got = store->Get("acct/old");
     ASSERT_THAT(store->CompareAndSet("acct/old", (*got)->version, AsBytes("changed")), IsOk());
     ASSERT_THAT(store->CompareAndSet("acct/new", 0, AsBytes("after")), IsOk());
@@ -107,7 +103,7 @@ TEST(SqliteBackup, RestoreKeepsTheReplacedStoreAndRefusesJunk) {
   auto restored = RestoreSqliteStore(dir.Sub("b.db"), db);
   ASSERT_THAT(restored, IsOk());
   EXPECT_EQ(restored->accounts, 1u);
-  auto store = Open(db);
+  auto store = OpenSqliteStore(db);
   EXPECT_EQ(std::string(AsChars((*store->Get("acct/old"))->value)), "kept");
   EXPECT_FALSE(store->Get("acct/new")->has_value());
   auto keys = store->ListKeys("acct/");
@@ -121,7 +117,7 @@ TEST(SqliteBackup, RestoreKeepsTheReplacedStoreAndRefusesJunk) {
   for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
     const std::string name = entry.path().filename().string();
     if (name.starts_with("r.db.before-restore-") && !name.ends_with("-wal")) {
-      auto aside = Open(entry.path().string());
+      auto aside = OpenSqliteStore(entry.path().string());
       EXPECT_EQ(std::string(AsChars((*aside->Get("acct/new"))->value)), "after");
       kept_aside = true;
     }

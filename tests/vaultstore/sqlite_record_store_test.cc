@@ -16,17 +16,13 @@
 #include "chatvault/vaultstore/store_registry.h"
 #include "support/status_matchers.h"
 #include "support/temp_dir.h"
+#include "vaultstore/open_test_store.h"
 
 namespace chatvault::vaultstore {
 namespace {
 
 using ::chatvault::testing::IsOk;
-
-std::unique_ptr<RecordStore> Open(const std::string& path) {
-  auto store = OpenRecordStore("sqlite:" + path);
-  EXPECT_THAT(store, IsOk());
-  return std::move(store).value();
-}
+using ::chatvault::testing::OpenSqliteStore;
 
 // One read-increment-compare-and-set of the decimal counter under "counter": the value it tried
 // to write, and the write's version or why it failed (a failed read is reported the same way).
@@ -42,55 +38,14 @@ Increment TryIncrement(RecordStore& store) {
   return {value + 1, store.CompareAndSet("counter", version, AsBytes(std::to_string(value + 1)))};
 }
 
-TEST(SqliteRecordStore, AbsentKeyReadsAsNothing) {
-  testing::TempDir dir;
-  auto store = Open(dir.Sub("r.db"));
-  auto got = store->Get("acct/alice");
-  ASSERT_THAT(got, IsOk());
-  EXPECT_FALSE(got->has_value());
-  EXPECT_THAT(store->Health(), IsOk());
-}
-
-TEST(SqliteRecordStore, CompareAndSetNeedsTheCurrentVersion) {
-  testing::TempDir dir;
-  auto store = Open(dir.Sub("r.db"));
-  auto v1 = store->CompareAndSet("k", 0, AsBytes("one"));
-  ASSERT_THAT(v1, IsOk());
-  EXPECT_GT(*v1, 0u);
-  // Creating again, or writing with a stale version, loses.
-  EXPECT_EQ(store->CompareAndSet("k", 0, AsBytes("x")).status().code(), Code::kConflict);
-  auto v2 = store->CompareAndSet("k", *v1, AsBytes("two"));
-  ASSERT_THAT(v2, IsOk());
-  EXPECT_GT(*v2, *v1);
-  EXPECT_EQ(store->CompareAndSet("k", *v1, AsBytes("x")).status().code(), Code::kConflict);
-  auto got = store->Get("k");
-  ASSERT_THAT(got, IsOk());
-  ASSERT_TRUE(got->has_value());
-  EXPECT_EQ(AsChars((*got)->value), "two");
-  EXPECT_EQ((*got)->version, *v2);
-}
-
-TEST(SqliteRecordStore, DeleteIsConditionalAndVersionsNeverRepeat) {
-  testing::TempDir dir;
-  auto store = Open(dir.Sub("r.db"));
-  auto v1 = store->CompareAndSet("k", 0, AsBytes("one"));
-  ASSERT_THAT(v1, IsOk());
-  EXPECT_EQ(store->CompareAndDelete("k", *v1 + 1).code(), Code::kConflict);
-  ASSERT_THAT(store->CompareAndDelete("k", *v1), IsOk());
-  EXPECT_FALSE(store->Get("k")->has_value());
-  auto v2 = store->CompareAndSet("k", 0, AsBytes("again"));
-  ASSERT_THAT(v2, IsOk());
-  EXPECT_GT(*v2, *v1);
-}
-
 TEST(SqliteRecordStore, WritesSurviveReopening) {
   testing::TempDir dir;
   uint64_t version = 0;
   {
-    auto store = Open(dir.Sub("r.db"));
+    auto store = OpenSqliteStore(dir.Sub("r.db"));
     version = store->CompareAndSet("k", 0, AsBytes("kept")).value();
   }
-  auto store = Open(dir.Sub("r.db"));
+  auto store = OpenSqliteStore(dir.Sub("r.db"));
   auto got = store->Get("k");
   ASSERT_THAT(got, IsOk());
   ASSERT_TRUE(got->has_value());
@@ -98,39 +53,11 @@ TEST(SqliteRecordStore, WritesSurviveReopening) {
   EXPECT_EQ((*got)->version, version);
 }
 
-// Two connections (as two keyvaultd processes would have) racing read-increment-CAS loops: every
-// increment lands exactly once.
-TEST(SqliteRecordStore, ConcurrentIncrementsAreNeverLost) {
-  testing::TempDir dir;
-  auto a = Open(dir.Sub("r.db"));
-  auto b = Open(dir.Sub("r.db"));
-  constexpr int kPerThread = 25;
-  std::atomic<int> conflicts{0};
-  auto work = [&](RecordStore* store) {
-    for (int done = 0; done < kPerThread;) {
-      auto [value, set] = TryIncrement(*store);
-      if (set.ok()) {
-        ++done;
-      } else {
-        ASSERT_EQ(set.status().code(), Code::kConflict) << set.status().ToString();
-        ++conflicts;
-      }
-    }
-  };
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 4; ++i) threads.emplace_back(work, i % 2 ? a.get() : b.get());
-  for (auto& t : threads) t.join();
-  auto got = a->Get("counter");
-  ASSERT_THAT(got, IsOk());
-  ASSERT_TRUE(got->has_value());
-  EXPECT_EQ(AsChars((*got)->value), std::to_string(4 * kPerThread));
-}
-
 // Read-increment-CAS on one counter from a single store (so the writes share group commits):
 // every increment lands once, and no two successful writes ever get the same version.
 TEST(SqliteRecordStore, GroupCommitKeepsCompareAndSetSerialOnOneKey) {
   testing::TempDir dir;
-  auto store = Open(dir.Sub("r.db"));
+  auto store = OpenSqliteStore(dir.Sub("r.db"));
   constexpr int kThreads = 16;
   constexpr int kPerThread = 20;
   std::mutex mu;
@@ -164,7 +91,7 @@ TEST(SqliteRecordStore, GroupCommitKeepsCompareAndSetSerialOnOneKey) {
 // its own caller, never the rest of the batch it was committed with.
 TEST(SqliteRecordStore, ConflictsInABatchFailOnlyTheirOwnCaller) {
   testing::TempDir dir;
-  auto store = Open(dir.Sub("r.db"));
+  auto store = OpenSqliteStore(dir.Sub("r.db"));
   ASSERT_THAT(store->CompareAndSet("contested", 0, AsBytes("x")), IsOk());
   constexpr int kWriters = 8;
   constexpr int kLosers = 8;
@@ -220,7 +147,7 @@ TEST(SqliteRecordStore, ConflictsInABatchFailOnlyTheirOwnCaller) {
 TEST(SqliteRecordStore, ReturnedWritesSurviveKill9) {
   testing::TempDir dir;
   const std::string path = dir.Sub("r.db");
-  { Open(path); }  // create the schema before the child races on it
+  { OpenSqliteStore(path); }  // create the schema before the child races on it
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
   constexpr int kKeys = 6;
@@ -268,7 +195,7 @@ TEST(SqliteRecordStore, ReturnedWritesSurviveKill9) {
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFSIGNALED(status)) << "the writer child exited early with " << status;
   ASSERT_EQ(reported.size(), static_cast<size_t>(kKeys));
-  auto store = Open(path);
+  auto store = OpenSqliteStore(path);
   for (const auto& [k, version] : reported) {
     auto got = store->Get("k" + std::to_string(k));
     ASSERT_THAT(got, IsOk()) << "k" << k;
