@@ -10,6 +10,7 @@
 #include "backup/engine_fixture.h"
 #include "backup/page_objects.h"
 #include "backup/page_pack.h"
+#include "support/status_matchers.h"
 
 namespace chatvault::backup {
 namespace {
@@ -18,6 +19,7 @@ namespace fs = std::filesystem;
 using chatvault::testing::AddMessages;
 using chatvault::testing::DatabaseCopy;
 using chatvault::testing::Exec;
+using chatvault::testing::IsOk;
 using chatvault::testing::ReadFile;
 using chatvault::testing::WriteFile;
 
@@ -30,7 +32,7 @@ class PageBackup : public BackupEngine {
 
   BackupSummary MustBackup() {
     auto summary = Backup();
-    EXPECT_TRUE(summary.ok()) << summary.status().ToString();
+    EXPECT_THAT(summary, IsOk());
     return summary.ok() ? *summary : BackupSummary{};
   }
 
@@ -42,7 +44,7 @@ class PageBackup : public BackupEngine {
     ASSERT_FALSE(out.empty());
     EXPECT_TRUE(ReadFile(out + "/msgstore.db") == expected)
         << "the restored database differs from the snapshot (backup " << sequence << ")";
-    EXPECT_TRUE(RunVerify(*provider_, key_, {}).ok());
+    EXPECT_THAT(RunVerify(*provider_, key_, {}), IsOk());
   }
 
   // Paths of the pack objects at the location.
@@ -169,19 +171,19 @@ TEST_F(PageBackup, EveryPageSizeSQLiteAllows) {
     ASSERT_TRUE(AddMessages(db, 3000));
     auto provider = storage::OpenLocalProvider(dir_.Sub("store" + std::to_string(page_size)));
     auto first = RunBackup(data, *provider, key_, options_);
-    ASSERT_TRUE(first.ok()) << first.status().ToString();
+    ASSERT_THAT(first, IsOk());
     EXPECT_EQ(first->database.page_size, page_size);
     ASSERT_TRUE(Exec(db, "UPDATE messages SET body = 'x' WHERE id % 500 = 7"));
     ASSERT_TRUE(AddMessages(db, 100));
     auto second = RunBackup(data, *provider, key_, options_);
-    ASSERT_TRUE(second.ok()) << second.status().ToString();
+    ASSERT_THAT(second, IsOk());
     EXPECT_LT(second->database.pages_changed, second->database.pages);
     // With large pages this small database is one region, which the change may fill entirely.
     if (page_size <= 8192) {
       EXPECT_EQ(second->database.packs, 1u);
     }
     const std::string out = dir_.Sub("out" + std::to_string(page_size));
-    ASSERT_TRUE(RunRestore(*provider, key_, out, {}).ok());
+    ASSERT_THAT(RunRestore(*provider, key_, out, {}), IsOk());
     EXPECT_TRUE(ReadFile(out + "/msgstore.db") == DatabaseCopy(db, dir_.Sub("copy.db")));
   }
 }
@@ -192,13 +194,13 @@ TEST_F(PageBackup, EveryPageSizeSQLiteAllows) {
 TEST_F(PageBackup, AnUpgradeFromWholeChunksUploadsOnlyThePageHashes) {
   MustBackup();
   auto survey = SurveyLocation(*provider_, key_);
-  ASSERT_TRUE(survey.ok());
+  ASSERT_THAT(survey, IsOk());
   auto manifest = LoadManifest(*provider_, key_, *survey->NewestOurs());
-  ASSERT_TRUE(manifest.ok());
+  ASSERT_THAT(manifest, IsOk());
   Manifest old_style = *manifest;
   old_style.files[0].pages.reset();  // version 1: the chunks are the file
   old_style.sequence += 1;
-  ASSERT_TRUE(CommitBackup(*provider_, key_, old_style).ok());
+  ASSERT_THAT(CommitBackup(*provider_, key_, old_style), IsOk());
   for (const auto& name : ObjectNames("pagehashes/")) fs::remove(store_ + "/" + name);
   ExpectRestores(Expected());  // the old form restores as it always did
 
@@ -280,12 +282,12 @@ TEST_F(PageBackup, PageHashesThatDoNotMatchTheBackupMakeAFreshBase) {
   const std::string id = fs::path(names[0]).filename().string();
   const PageObjectCodec codec(key_);
   auto plain = codec.LoadPageHashes(*provider_, id);
-  ASSERT_TRUE(plain.ok());
+  ASSERT_THAT(plain, IsOk());
   auto wrong = DecodePageHashList(*plain);
-  ASSERT_TRUE(wrong.ok());
+  ASSERT_THAT(wrong, IsOk());
   wrong->hashes[5] ^= 1;
   fs::remove(store_ + "/" + names[0]);
-  ASSERT_TRUE(codec.StorePageHashes(*provider_, id, EncodePageHashList(*wrong)).ok());
+  ASSERT_THAT(codec.StorePageHashes(*provider_, id, EncodePageHashList(*wrong)), IsOk());
   Sql("UPDATE messages SET body = 'x' WHERE id = 3");
   const BackupSummary next = MustBackup();
   EXPECT_EQ(next.database.compared_with,
@@ -353,14 +355,14 @@ class ForgedBackup : public TwoPacks {
  protected:
   Manifest Current() {
     auto survey = SurveyLocation(*provider_, key_);
-    EXPECT_TRUE(survey.ok());
+    EXPECT_THAT(survey, IsOk());
     auto manifest = LoadManifest(*provider_, key_, *survey->NewestOurs());
-    EXPECT_TRUE(manifest.ok());
+    EXPECT_THAT(manifest, IsOk());
     return *manifest;
   }
   void Commit(Manifest m) {
     m.sequence += 1;
-    ASSERT_TRUE(CommitBackup(*provider_, key_, m).ok());
+    ASSERT_THAT(CommitBackup(*provider_, key_, m), IsOk());
   }
 };
 
@@ -385,9 +387,9 @@ TEST_F(ForgedBackup, PagesAtTheWrongOffsets) {
   ASSERT_GE(pack.live.size(), 2u);
   const PageObjectCodec codec(key_);
   auto plain = codec.LoadPack(*provider_, pack.id, pack.size);
-  ASSERT_TRUE(plain.ok());
+  ASSERT_THAT(plain, IsOk());
   auto view = ParsePack(*plain, 4096);
-  ASSERT_TRUE(view.ok());
+  ASSERT_THAT(view, IsOk());
   // Two pages trade contents; the page numbers stay.
   const size_t a = static_cast<size_t>(
       std::find(view->pages.begin(), view->pages.end(), pack.live[0]) - view->pages.begin());
@@ -399,7 +401,7 @@ TEST_F(ForgedBackup, PagesAtTheWrongOffsets) {
                    swapped.begin() + static_cast<ptrdiff_t>(data_start + (a + 1) * 4096),
                    swapped.begin() + static_cast<ptrdiff_t>(data_start + b * 4096));
   pack.id = codec.PackIdOf(swapped);
-  ASSERT_TRUE(codec.StorePack(*provider_, pack.id, swapped).ok());
+  ASSERT_THAT(codec.StorePack(*provider_, pack.id, swapped), IsOk());
   Commit(m);
   const Status s = RestoreStatus();
   EXPECT_EQ(s.code(), Code::kCorrupted);
@@ -419,9 +421,9 @@ TEST_F(ForgedBackup, APageSwappedBetweenTwoPacks) {
   std::vector<size_t> slots;  // where each pack keeps the first page restore takes from it
   for (const PackRef& pack : packs) {
     auto plain = codec.LoadPack(*provider_, pack.id, pack.size);
-    ASSERT_TRUE(plain.ok());
+    ASSERT_THAT(plain, IsOk());
     auto view = ParsePack(*plain, 4096);
-    ASSERT_TRUE(view.ok());
+    ASSERT_THAT(view, IsOk());
     const auto at = std::find(view->pages.begin(), view->pages.end(), pack.live.front());
     ASSERT_NE(at, view->pages.end());
     slots.push_back(plain->size() - view->data.size() +
@@ -435,7 +437,7 @@ TEST_F(ForgedBackup, APageSwappedBetweenTwoPacks) {
   ASSERT_NE(plains[0], codec.LoadPack(*provider_, packs[0].id, packs[0].size).value());
   for (size_t q = 0; q < 2; ++q) {
     packs[q].id = codec.PackIdOf(plains[q]);
-    ASSERT_TRUE(codec.StorePack(*provider_, packs[q].id, plains[q]).ok());
+    ASSERT_THAT(codec.StorePack(*provider_, packs[q].id, plains[q]), IsOk());
   }
   Commit(m);
   const Status s = RestoreStatus();

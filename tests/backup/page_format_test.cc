@@ -9,10 +9,13 @@
 #include "backup/page_map.h"
 #include "backup/page_pack.h"
 #include "support/chat_dir.h"
+#include "support/status_matchers.h"
 #include "support/temp_dir.h"
 
 namespace chatvault::backup {
 namespace {
+
+using chatvault::testing::IsOk;
 
 const std::string kId(64, 'a');
 
@@ -34,9 +37,9 @@ struct Paged {
 
 TEST(PageMapCheck, EveryPageNeedsExactlyOneSource) {
   Paged p;
-  EXPECT_TRUE(p.Check().ok());
+  EXPECT_THAT(p.Check(), IsOk());
   p.map.packs.push_back({kId, 0, 3, {5, 300, 599}});
-  EXPECT_TRUE(p.Check().ok());
+  EXPECT_THAT(p.Check(), IsOk());
   p.map.packs.push_back({kId, 0, 1, {300}});
   EXPECT_NE(p.Check().message().find("two packs list the same page"), std::string::npos);
   p.map.packs.pop_back();
@@ -47,7 +50,7 @@ TEST(PageMapCheck, EveryPageNeedsExactlyOneSource) {
   p.map.packs.back().live = {5, 300};
   for (uint32_t page = 552; page < 600; ++page) p.map.packs.back().live.push_back(page);
   p.map.packs.back().stored = static_cast<uint32_t>(p.map.packs.back().live.size());
-  EXPECT_TRUE(p.Check().ok()) << p.Check().ToString();
+  EXPECT_THAT(p.Check(), IsOk());
   // A region without a base chunk at all, every page in packs.
   p.base[2] = {};
   EXPECT_FALSE(p.Check().ok());
@@ -90,7 +93,7 @@ TEST(PagedManifest, RoundTripsAsVersion2) {
   const Bytes bytes = SerializeManifest(m);
   EXPECT_NE(AsChars(bytes).find("\"version\":2"), std::string_view::npos);
   auto parsed = ParseManifest(bytes);
-  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ASSERT_THAT(parsed, IsOk());
   const FileEntry& db = parsed->files[0];
   ASSERT_TRUE(db.pages.has_value());
   EXPECT_EQ(db.pages->page_count, 600u);
@@ -125,7 +128,7 @@ TEST(Pack, RoundTripsAndRefusesMalformedPacks) {
   Append(plain, chatvault::testing::PseudoRandom(1024, 1));
   ASSERT_EQ(plain.size(), PackPlaintextSize(2, 512));
   auto view = ParsePack(plain, 512);
-  ASSERT_TRUE(view.ok()) << view.status().ToString();
+  ASSERT_THAT(view, IsOk());
   EXPECT_EQ(view->pages, pages);
   EXPECT_EQ(view->Page(1)[0], plain[plain.size() - 512]);
   EXPECT_EQ(ParsePack(plain, 1024).status().code(), Code::kCorrupted);
@@ -142,7 +145,7 @@ TEST(PageHashes, ListsRoundTrip) {
   PageHashList pack{{4, 8}, Bytes(2 * kPageHashSize, 2)};
   for (const PageHashList& list : {base, pack}) {
     auto back = DecodePageHashList(EncodePageHashList(list));
-    ASSERT_TRUE(back.ok());
+    ASSERT_THAT(back, IsOk());
     EXPECT_EQ(back->pages, list.pages);
     EXPECT_EQ(back->hashes, list.hashes);
   }
@@ -168,24 +171,24 @@ TEST(PageHashFile, WritesReadsAndDigests) {
   const std::string path = dir.Sub("hashes");
   {
     auto file = PageHashFile::Create(path, 4096, 5000);
-    ASSERT_TRUE(file.ok());
+    ASSERT_THAT(file, IsOk());
     for (int i = 0; i < 5000; ++i) ASSERT_TRUE(file->Append(Bytes(kPageHashSize, i % 251)).ok());
-    ASSERT_TRUE(file->Flush().ok());
-    ASSERT_TRUE(file->WriteAt(7, Bytes(kPageHashSize, 0xee)).ok());
+    ASSERT_THAT(file->Flush(), IsOk());
+    ASSERT_THAT(file->WriteAt(7, Bytes(kPageHashSize, 0xee)), IsOk());
   }
   auto file = PageHashFile::Open(path);
-  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  ASSERT_THAT(file, IsOk());
   EXPECT_EQ(file->page_count(), 5000u);
   Bytes first(10 * kPageHashSize);
-  ASSERT_TRUE(file->ReadNext(10, first.data()).ok());
+  ASSERT_THAT(file->ReadNext(10, first.data()), IsOk());
   EXPECT_EQ(first[6 * kPageHashSize], 6);
   EXPECT_EQ(first[7 * kPageHashSize], 0xee);
   Bytes one(kPageHashSize);
-  ASSERT_TRUE(file->ReadAt(4999, 1, one.data()).ok());
+  ASSERT_THAT(file->ReadAt(4999, 1, one.data()), IsOk());
   EXPECT_EQ(one[0], 4999 % 251);
   EXPECT_EQ(file->ReadAt(5000, 1, one.data()).code(), Code::kInternal);
   auto digest = file->Digest();
-  ASSERT_TRUE(digest.ok());
+  ASSERT_THAT(digest, IsOk());
   EXPECT_EQ(digest->size(), 64u);
   // A file cut short is not a page hash file any more.
   std::filesystem::resize_file(path, std::filesystem::file_size(path) - 1);
