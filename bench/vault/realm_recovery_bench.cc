@@ -18,6 +18,7 @@
 #include "chatvault/vaultclient/realm_client.h"
 #include "chatvault/vaultclient/vault_client.h"
 #include "vault/keyvaultd_process.h"
+#include "vault/process_cpu.h"
 
 namespace chatvault::vaultclient {
 namespace {
@@ -29,14 +30,7 @@ double ProcessCpuMicros(const testing::KeyvaultdProcess& process) {
   std::ifstream pid_file(process.dir() + "/pid");
   std::string pid;
   pid_file >> pid;
-  std::ifstream in("/proc/" + pid + "/stat");
-  const std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::istringstream rest(stat.substr(stat.rfind(')') + 1));
-  std::string skipped;
-  for (int field = 3; field <= 13; ++field) rest >> skipped;
-  unsigned long long utime = 0, stime = 0;
-  rest >> utime >> stime;
-  return static_cast<double>(utime + stime) * 1e6 / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  return bench::ProcessCpuMicros(pid);
 }
 
 void StartOrDie(testing::KeyvaultdProcess& process) {

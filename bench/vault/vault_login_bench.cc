@@ -41,6 +41,7 @@
 #include "support/temp_dir.h"
 #include "vault/keyvaultd_process.h"
 #include "vault/login_session.h"
+#include "vault/process_cpu.h"
 
 namespace chatvault::vaultclient {
 namespace {
@@ -81,26 +82,12 @@ std::string ReadLine(const std::string& path) {
   return line;
 }
 
-// CPU time (user + system, all threads) that process `pid` has used so far, in microseconds.
-double ProcessCpuMicros(const std::string& pid) {
-  std::ifstream in("/proc/" + pid + "/stat");
-  const std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (stat.empty()) return 0;
-  // The command name (field 2) may hold spaces; the fields after its ')' are plain numbers.
-  std::istringstream rest(stat.substr(stat.rfind(')') + 1));
-  std::string skipped;
-  for (int field = 3; field <= 13; ++field) rest >> skipped;
-  unsigned long long utime = 0, stime = 0;
-  rest >> utime >> stime;
-  return static_cast<double>(utime + stime) * 1e6 / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
-
 // The CPU of a group of processes (keyvaultd instances, nginx's master and workers, etcd).
 struct ProcessGroup {
   std::vector<std::string> pids;
   double CpuMicros() const {
     double total = 0;
-    for (const std::string& pid : pids) total += ProcessCpuMicros(pid);
+    for (const std::string& pid : pids) total += bench::ProcessCpuMicros(pid);
     return total;
   }
 };

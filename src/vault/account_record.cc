@@ -1,7 +1,6 @@
 #include "chatvault/vault/account_record.h"
 
-#include <cstring>
-
+#include "chatvault/common/byte_reader.h"
 #include "vault/sealed_box.h"
 
 namespace chatvault::vault {
@@ -16,38 +15,6 @@ Bytes SealAad(std::string_view store_key) {
   Append(aad, AsBytes(store_key));
   return aad;
 }
-
-// Reads fields front to back; any read past the end marks the whole parse as failed.
-class Reader {
- public:
-  explicit Reader(ByteView in) : in_(in) {}
-  bool ok() const { return ok_; }
-  bool at_end() const { return at_ == in_.size(); }
-  // For a field type that parses itself from (in, &at).
-  size_t* position() { return &at_; }
-  ByteView Take(size_t n) {
-    if (!ok_ || in_.size() - at_ < n) {
-      ok_ = false;
-      return {};
-    }
-    ByteView out = in_.subspan(at_, n);
-    at_ += n;
-    return out;
-  }
-  template <size_t N>
-  void Into(std::array<uint8_t, N>& out) {
-    ByteView b = Take(N);
-    if (ok_) std::memcpy(out.data(), b.data(), N);
-  }
-  uint8_t U8() { ByteView b = Take(1); return ok_ ? b[0] : 0; }
-  uint16_t U16() { ByteView b = Take(2); return ok_ ? ReadU16BE(b.data()) : 0; }
-  uint64_t U64() { ByteView b = Take(8); return ok_ ? ReadU64BE(b.data()) : 0; }
-
- private:
-  ByteView in_;
-  size_t at_ = 0;
-  bool ok_ = true;
-};
 
 bool KnownState(uint8_t state) {
   return state >= static_cast<uint8_t>(AccountRecord::State::kActive) &&
@@ -76,7 +43,7 @@ Bytes AccountRecord::Serialize() const {
 }
 
 Result<AccountRecord> AccountRecord::Parse(ByteView in) {
-  Reader r(in);
+  ByteReader r(in);
   const uint8_t version = r.U8();
   if (r.ok() && version != kFormatVersion) {
     return Unsupported("an account record has format " + std::to_string(version) +

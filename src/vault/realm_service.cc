@@ -69,11 +69,7 @@ void RealmService::SetTokenKeys(TokenKeys keys) { core_->SetTokenKeys(std::move(
 
 Result<Bytes> RealmService::Challenge(std::string_view account, std::string_view token,
                                       std::string_view request_id) {
-  CV_RETURN_IF_ERROR(CheckAccountId(account));
-  CV_RETURN_IF_ERROR(core_->CheckToken(account, token, request_id, "challenge"));
-  const std::string key = RealmStoreKey(account);
-  CV_ASSIGN_OR_RETURN(std::optional<Realm> loaded, core_->Load<RealmRecord>(key));
-  return core_->IssueChallenge(key, loaded ? loaded->version : 0);
+  return core_->ChallengeFor<RealmRecord>(account, token, request_id, RealmStoreKey(account));
 }
 
 Status RealmService::Register(const SignedRequest& request, const RealmShare& share,

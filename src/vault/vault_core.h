@@ -75,6 +75,11 @@ class VaultCore {
                     std::string_view request_id, std::string_view what);
   // A challenge for the record under `store_key` as it is now (version 0: absent).
   Result<Bytes> IssueChallenge(const std::string& store_key, uint64_t version);
+  // The /challenge route of either service: account and token checked, then a challenge for the
+  // account's record of type Record under `store_key`.
+  template <typename Record>
+  Result<Bytes> ChallengeFor(std::string_view account, std::string_view token,
+                             std::string_view request_id, const std::string& store_key);
   // Token, then challenge, then that the record is still at the challenge's version.
   template <typename Record>
   Result<std::optional<Loaded<Record>>> Authorize(const SignedRequest& request,
@@ -120,6 +125,15 @@ template <typename Record>
 Result<uint64_t> VaultCore::Store(const std::string& store_key, uint64_t version,
                                   const Record& record) {
   return StorePlain(store_key, version, record.Serialize());
+}
+
+template <typename Record>
+Result<Bytes> VaultCore::ChallengeFor(std::string_view account, std::string_view token,
+                                      std::string_view request_id, const std::string& store_key) {
+  CV_RETURN_IF_ERROR(CheckAccountId(account));
+  CV_RETURN_IF_ERROR(CheckToken(account, token, request_id, "challenge"));
+  CV_ASSIGN_OR_RETURN(std::optional<Loaded<Record>> loaded, Load<Record>(store_key));
+  return IssueChallenge(store_key, loaded ? loaded->version : 0);
 }
 
 template <typename Record>

@@ -66,11 +66,7 @@ const VaultOptions& VaultService::options() const { return core_->options(); }
 
 Result<Bytes> VaultService::Challenge(std::string_view account, std::string_view token,
                                       std::string_view request_id) {
-  CV_RETURN_IF_ERROR(CheckAccountId(account));
-  CV_RETURN_IF_ERROR(core_->CheckToken(account, token, request_id, "challenge"));
-  const std::string key = AccountStoreKey(account);
-  CV_ASSIGN_OR_RETURN(std::optional<Account> loaded, core_->Load<AccountRecord>(key));
-  return core_->IssueChallenge(key, loaded ? loaded->version : 0);
+  return core_->ChallengeFor<AccountRecord>(account, token, request_id, AccountStoreKey(account));
 }
 
 Result<RegisterStartReply> VaultService::RegisterStart(

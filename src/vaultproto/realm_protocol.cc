@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "chatvault/common/byte_reader.h"
 #include "chatvault/crypto/aes_gcm.h"
 #include "chatvault/crypto/hash.h"
 #include "chatvault/crypto/hkdf.h"
@@ -42,40 +43,6 @@ crypto::Secret WrapSecret(const crypto::Secret& encryption_seed,
   return crypto::DeriveSubkey(ikm, {}, "realm-key-wrap");
 }
 
-// Field-by-field reader; any read past the end fails the whole parse.
-class Reader {
- public:
-  explicit Reader(ByteView in) : in_(in) {}
-  bool ok() const { return ok_ && at_ == in_.size(); }
-  ByteView Take(size_t n) {
-    if (!ok_ || in_.size() - at_ < n) {
-      ok_ = false;
-      return {};
-    }
-    ByteView out = in_.subspan(at_, n);
-    at_ += n;
-    return out;
-  }
-  template <size_t N>
-  void Into(std::array<uint8_t, N>& out) {
-    ByteView b = Take(N);
-    if (ok_) std::copy(b.begin(), b.end(), out.begin());
-  }
-  uint8_t U8() {
-    ByteView b = Take(1);
-    return ok_ ? b[0] : 0;
-  }
-  uint16_t U16() {
-    ByteView b = Take(2);
-    return ok_ ? ReadU16BE(b.data()) : 0;
-  }
-
- private:
-  ByteView in_;
-  size_t at_ = 0;
-  bool ok_ = true;
-};
-
 }  // namespace
 
 Version NewVersion(int64_t now_unix_ms) {
@@ -109,7 +76,7 @@ Bytes RealmShare::Serialize() const {
 }
 
 Result<RealmShare> RealmShare::Parse(ByteView in) {
-  Reader r(in);
+  ByteReader r(in);
   if (r.U8() != kShareFormat) return Unsupported("a realm share has an unknown format");
   RealmShare s;
   r.Into(s.version);
@@ -126,7 +93,7 @@ Result<RealmShare> RealmShare::Parse(ByteView in) {
   r.Into(s.encryption_share);
   ByteView wrapped = r.Take(r.U16());
   r.Into(s.share_mac);
-  if (!r.ok()) return Corrupted("a realm share has a bad length");
+  if (!r.consumed_exactly()) return Corrupted("a realm share has a bad length");
   CV_ASSIGN_OR_RETURN(s.ksf, opaque::KsfParams::Parse(ksf));
   s.wrapped_key.assign(wrapped.begin(), wrapped.end());
   if (s.threshold < 1 || s.realms < s.threshold || s.realms > kMaxRealms || s.index < 1 ||
