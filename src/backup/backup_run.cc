@@ -14,6 +14,7 @@
 #include "backup/chunk_codec.h"
 #include "backup/chunk_uploader.h"
 #include "backup/crash_point.h"
+#include "backup/database_backup.h"
 #include "backup/file_reader.h"
 #include "backup/layout.h"
 #include "backup/source_files.h"
@@ -118,7 +119,12 @@ class BackupRun {
       return Unsupported("the backup numbers at " + survey_.location + " are used up");
     }
     manifest_.sequence = next;
-    CV_ASSIGN_OR_RETURN(auto listed, provider_.List(kChunkPrefix));
+    // Chunks, and the database's packs and page hash lists: what is there is not uploaded again.
+    std::vector<storage::ObjectInfo> listed;
+    for (std::string_view prefix : {kChunkPrefix, kPackPrefix, kPageHashesPrefix}) {
+      CV_ASSIGN_OR_RETURN(auto objects, provider_.List(prefix));
+      listed.insert(listed.end(), objects.begin(), objects.end());
+    }
     stored_.emplace(listed);
     if (const PointerEntry* newest = survey_.NewestOurs()) {
       auto current = LoadManifest(provider_, key_, *newest);
@@ -191,15 +197,18 @@ class BackupRun {
     return OkStatus();
   }
 
-  // 2. Chunks: this thread reads; the uploader's workers id, encrypt and upload what is new.
+  // 2. Chunks: this thread reads; the uploader's workers id, encrypt and upload what is new. The
+  // database goes first, page by page when SQLite's header describes it.
   Status Upload() {
     progress_ = Progress{"upload", 0, 0, 0, sources_.size()};
     for (const auto& s : sources_) progress_.bytes_total += static_cast<uint64_t>(s.st.st_size);
     Report();
+    CV_RETURN_IF_ERROR(UploadDatabase());
     {
       ChunkUploader uploader(provider_, codec_, *stored_, options_.threads,
                              [this](const ChunkUploader::Stored& s) { Record(s); });
       for (const SourceFile& src : sources_) {
+        if (src.rel == kDatabaseName && database_paged_) continue;
         Status s = UploadFile(src, uploader);
         if (!s.ok()) {
           (void)uploader.Finish();
@@ -213,6 +222,38 @@ class BackupRun {
       manifest_.files.erase(manifest_.files.begin() + static_cast<ptrdiff_t>(*it));
     }
     for (const auto& s : summary_.skipped) manifest_.skipped.push_back(s.path);
+    return OkStatus();
+  }
+
+  // The database page by page (database_backup.h): what changed since the current backup goes
+  // into packs, and the plan folds packs back into base chunks.
+  Status UploadDatabase() {
+    if (!has_database_) return OkStatus();  // a private copy without msgstore.db: media only
+    const SourceFile& db = sources_.front();
+    FileEntry entry;
+    entry.path = db.rel;
+    entry.mode = db.st.st_mode & 07777;
+    entry.mtime_ns = MtimeNs(db.st);
+    const FileEntry* current = nullptr;
+    if (current_ && !current_->files.empty() && current_->files.front().path == kDatabaseName) {
+      current = &current_->files.front();
+    }
+    uint64_t media_bytes = 0;
+    for (size_t i = 1; i < sources_.size(); ++i) media_bytes += sources_[i].st.st_size;
+    database_.emplace(provider_, key_, codec_, *stored_, options_,
+                      std::filesystem::path(snapshot_.path).parent_path().string());
+    CV_ASSIGN_OR_RETURN(database_paged_, database_->Run(db.read_from, current, media_bytes, entry,
+                                                        [this](uint64_t done) {
+                                                          progress_.bytes_done = done;
+                                                          Report();
+                                                        }));
+    if (!database_paged_) return OkStatus();
+    const DatabaseBackupSummary& db_summary = database_->summary();
+    summary_.database = db_summary;
+    summary_.bytes_uploaded += db_summary.bytes_uploaded;
+    summary_.new_chunks += db_summary.chunks_written;
+    manifest_.files.push_back(std::move(entry));
+    FileDone();
     return OkStatus();
   }
 
@@ -353,7 +394,9 @@ class BackupRun {
     if (std::find(invalid.begin(), invalid.end(), seq) != invalid.end()) {
       CV_RETURN_IF_ERROR(provider_.Delete(ManifestName(seq)));
     }
-    return CommitBackup(provider_, key_, manifest_);
+    CV_RETURN_IF_ERROR(CommitBackup(provider_, key_, manifest_));
+    if (database_paged_) database_->Committed();
+    return OkStatus();
   }
 
   // 5. Only now may what the kept backups do not need go. A failure here does not fail the
@@ -398,6 +441,8 @@ class BackupRun {
   // After snapshot_: waits for the check to finish before the snapshot file is deleted.
   std::future<DatabaseFacts> database_facts_;
   std::vector<SourceFile> sources_;
+  std::optional<DatabaseBackup> database_;
+  bool database_paged_ = false;
   std::vector<size_t> skipped_entries_;  // manifest_.files indexes of files that failed midway
   Manifest manifest_;
   BackupSummary summary_;

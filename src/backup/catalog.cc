@@ -76,6 +76,24 @@ Result<ManifestState> ClassifyManifest(storage::Provider& provider, const key::B
                                                      : ManifestState::kInvalid;
 }
 
+// Every object a backup needs: its files' chunks, and for a database backed up page by page its
+// packs and the page hash lists of its base chunks and packs (those lists are what lets the next
+// backup compare without the device's cache).
+void AddLiveObjects(const Manifest& manifest, std::unordered_set<std::string>& live) {
+  for (const auto& f : manifest.files) {
+    for (const auto& c : f.chunks) {
+      if (c.id.empty()) continue;
+      live.insert(ChunkName(c.id));
+      if (f.pages) live.insert(PageHashesName(c.id));
+    }
+    if (!f.pages) continue;
+    for (const PackRef& p : f.pages->packs) {
+      live.insert(PackName(p.id));
+      live.insert(PageHashesName(p.id));
+    }
+  }
+}
+
 }  // namespace
 
 const PointerEntry* LocationSurvey::NewestOurs() const {
@@ -280,9 +298,7 @@ Result<Cleanup> CollectGarbage(storage::Provider& provider, const key::BackupKey
                     " cannot be read (" + fetched.status().message() + "), so no chunk was removed";
       continue;
     }
-    for (const auto& f : manifest->files) {
-      for (const auto& c : f.chunks) live.insert(ChunkName(c.id));
-    }
+    AddLiveObjects(*manifest, live);
   }
 
   auto remove = [&](const std::string& name) -> Status {
@@ -301,9 +317,11 @@ Result<Cleanup> CollectGarbage(storage::Provider& provider, const key::BackupKey
   }
   for (uint64_t m : survey.invalid_manifests) CV_RETURN_IF_ERROR(remove(ManifestName(m)));
   if (chunks_known) {
-    CV_ASSIGN_OR_RETURN(auto chunks, provider.List(kChunkPrefix));
-    for (const auto& o : chunks) {
-      if (!live.contains(o.name)) CV_RETURN_IF_ERROR(remove(o.name));
+    for (std::string_view prefix : {kChunkPrefix, kPackPrefix, kPageHashesPrefix}) {
+      CV_ASSIGN_OR_RETURN(auto objects, provider.List(prefix));
+      for (const auto& o : objects) {
+        if (!live.contains(o.name)) CV_RETURN_IF_ERROR(remove(o.name));
+      }
     }
   }
   // Every write of this backup has finished; older leftovers belong to crashed runs.

@@ -74,12 +74,12 @@ struct Cleanup {
 
 // After `current` committed: keeps the `keep` newest backups of this key (current among them)
 // and deletes every other pointer below current (older backups of this key, every backup of
-// another key, invalid pointers), then every manifest no kept backup uses, then every chunk no
-// kept backup uses. In that order, so that at every moment each remaining pointer's backup is
-// complete or the pointer is gone; current's pointer, the newest valid one, is never deleted.
-// When a valid pointer newer than current appears, nothing is deleted. Chunks are only deleted
-// when every kept manifest could be read. Then removes what writes interrupted before `started`
-// left on the provider. `loaded` holds manifests the caller already has, by sequence.
+// another key, invalid pointers), then every manifest no kept backup uses, then every chunk, pack
+// and page hash list no kept backup uses. In that order, so that at every moment each remaining
+// pointer's backup is complete or the pointer is gone; current's pointer, the newest valid one, is
+// never deleted. When a valid pointer newer than current appears, nothing is deleted. Chunks are
+// only deleted when every kept manifest could be read. Then removes what writes interrupted before
+// `started` left on the provider. `loaded` holds manifests the caller already has, by sequence.
 Result<Cleanup> CollectGarbage(storage::Provider& provider, const key::BackupKey& key,
                                const Manifest& current, int keep,
                                const std::map<uint64_t, const Manifest*>& loaded,

@@ -21,6 +21,11 @@ bool StoredChunks::Insert(const std::string& name) {
   return names_.insert(name).second;
 }
 
+bool StoredChunks::Contains(const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return names_.contains(name);
+}
+
 bool StoredChunks::ContainsAll(const std::vector<ChunkRef>& chunks) const {
   std::lock_guard<std::mutex> lock(mu_);
   for (const ChunkRef& c : chunks) {
@@ -39,15 +44,18 @@ ChunkUploader::ChunkUploader(storage::Provider& provider, const ChunkCodec& code
       pool_(std::max(1, threads)) {}
 
 Status ChunkUploader::Submit(size_t file, Bytes data) {
-  while (!in_flight_.empty() && (in_flight_.size() >= window_ ||
-                                 bytes_in_flight_ + data.size() > kMaxBytesInFlight)) {
-    TakeOldest();
-  }
   const uint64_t size = data.size();
   auto shared = std::make_shared<Bytes>(std::move(data));
-  bytes_in_flight_ += size;
-  in_flight_.push_back(
-      {file, size, pool_.Submit([this, file, shared] { return Store(file, *shared); })});
+  return Enqueue(size, [this, file, shared] { return Store(file, *shared); });
+}
+
+Status ChunkUploader::Enqueue(uint64_t bytes, Job job) {
+  while (!in_flight_.empty() &&
+         (in_flight_.size() >= window_ || bytes_in_flight_ + bytes > kMaxBytesInFlight)) {
+    TakeOldest();
+  }
+  bytes_in_flight_ += bytes;
+  in_flight_.push_back({bytes, pool_.Submit(std::move(job))});
   return failure_;
 }
 

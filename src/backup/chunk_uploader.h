@@ -20,14 +20,16 @@
 
 namespace chatvault::backup {
 
-// The chunk objects the provider holds, as listed at the start of a backup plus those this backup
-// stored since. Read by the planning thread while the workers add to it.
+// The chunk objects the provider holds (and a database's packs and page hash lists), as listed at
+// the start of a backup plus those this backup stored since. Read by the planning thread while
+// the workers add to it.
 class StoredChunks {
  public:
   explicit StoredChunks(const std::vector<storage::ObjectInfo>& listed);
   // True when `name` was not there yet (and now counts as stored).
   bool Insert(const std::string& name);
   bool ContainsAll(const std::vector<ChunkRef>& chunks) const;
+  bool Contains(const std::string& name) const;
 
  private:
   mutable std::mutex mu_;
@@ -51,15 +53,20 @@ class ChunkUploader {
 
   // A buffer to read the next chunk into (one the workers handed back, when there is one).
   Bytes TakeBuffer() { return buffers_.Take(); }
+  // For jobs that read into TakeBuffer() buffers themselves.
+  void GiveBuffer(Bytes buffer) { buffers_.Give(std::move(buffer)); }
   // Queues a chunk of `file`, first waiting for earlier ones while the window is full. Returns
   // the first failure of any chunk so far; stop submitting then.
   Status Submit(size_t file, Bytes data);
+  // Queues any job that stores objects (database pages, for instance) in the same window, `bytes`
+  // being the plaintext it holds; its result comes back through OnStored in order too.
+  using Job = std::function<Result<Stored>()>;
+  Status Enqueue(uint64_t bytes, Job job);
   // Waits for every queued chunk; returns the first failure, if any.
   Status Finish();
 
  private:
   struct InFlight {
-    size_t file;
     uint64_t bytes;
     std::future<Result<Stored>> done;
   };

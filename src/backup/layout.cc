@@ -11,11 +11,16 @@ std::string Padded(uint64_t sequence) {
   return buf;
 }
 
+// "<prefix>ab/ab12...": a two-hex-digit fan-out keeps directories small on local disks.
+std::string FannedOut(std::string_view prefix, std::string_view id_hex) {
+  return std::string(prefix) + std::string(id_hex.substr(0, 2)) + "/" + std::string(id_hex);
+}
+
 }  // namespace
 
-std::string ChunkName(std::string_view id_hex) {
-  return std::string(kChunkPrefix) + std::string(id_hex.substr(0, 2)) + "/" + std::string(id_hex);
-}
+std::string ChunkName(std::string_view id_hex) { return FannedOut(kChunkPrefix, id_hex); }
+std::string PackName(std::string_view id_hex) { return FannedOut(kPackPrefix, id_hex); }
+std::string PageHashesName(std::string_view id_hex) { return FannedOut(kPageHashesPrefix, id_hex); }
 
 std::string ManifestName(uint64_t sequence) { return std::string(kManifestPrefix) + Padded(sequence); }
 std::string PointerName(uint64_t sequence) { return std::string(kPointerPrefix) + Padded(sequence); }

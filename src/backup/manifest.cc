@@ -3,12 +3,17 @@
 #include <nlohmann/json.hpp>
 #include <unordered_set>
 
+#include "backup/page_map.h"
 #include "chatvault/backup/engine.h"
 
 namespace chatvault::backup {
 namespace {
 
+// Version 2 adds databases backed up page by page: a reader that does not know page maps would
+// take a paged database's base chunks for the whole file, so it must refuse such a manifest.
+// Manifests without one stay version 1.
 constexpr int kManifestVersion = 1;
+constexpr int kPagedManifestVersion = 2;
 
 bool IsHexId(const std::string& s) {
   if (s.size() != 64) return false;
@@ -16,6 +21,44 @@ bool IsHexId(const std::string& s) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
+}
+
+nlohmann::json PageMapToJson(const PageMap& map) {
+  nlohmann::json packs = nlohmann::json::array();
+  for (const PackRef& p : map.packs) {
+    packs.push_back(
+        {{"id", p.id}, {"size", p.size}, {"stored", p.stored}, {"live", ToGaps(p.live)}});
+  }
+  return {{"page_size", map.page_size},
+          {"page_count", map.page_count},
+          {"digest", map.digest},
+          {"packs", std::move(packs)}};
+}
+
+Result<PageMap> PageMapFromJson(const nlohmann::json& doc) {
+  PageMap map;
+  map.page_size = doc.at("page_size").get<uint32_t>();
+  map.page_count = doc.at("page_count").get<uint64_t>();
+  map.digest = doc.at("digest").get<std::string>();
+  if (!IsHexId(map.digest)) return Corrupted("the manifest holds a malformed page digest");
+  for (const auto& jp : doc.at("packs")) {
+    PackRef p;
+    p.id = jp.at("id").get<std::string>();
+    if (!IsHexId(p.id)) return Corrupted("the manifest holds a malformed pack id");
+    p.size = jp.at("size").get<uint64_t>();
+    p.stored = jp.at("stored").get<uint32_t>();
+    CV_ASSIGN_OR_RETURN(p.live, FromGaps(jp.at("live").get<std::vector<uint64_t>>()));
+    map.packs.push_back(std::move(p));
+  }
+  return map;
+}
+
+// A chunk list entry: [id, size], or null for a region of a paged database without a base chunk.
+Result<ChunkRef> ChunkFromJson(const nlohmann::json& jc, bool paged) {
+  if (jc.is_null() && paged) return ChunkRef{};
+  ChunkRef c{jc.at(0).get<std::string>(), jc.at(1).get<uint64_t>()};
+  if (!IsHexId(c.id)) return Corrupted("the manifest holds a malformed chunk id");
+  return c;
 }
 
 }  // namespace
@@ -35,7 +78,9 @@ uint64_t Manifest::MediaFileCount() const {
 uint64_t Manifest::ChunkCount() const {
   std::unordered_set<std::string> ids;
   for (const auto& f : files) {
-    for (const auto& c : f.chunks) ids.insert(c.id);
+    for (const auto& c : f.chunks) {
+      if (!c.id.empty()) ids.insert(c.id);
+    }
   }
   return ids.size();
 }
@@ -56,16 +101,24 @@ bool IsSafeRelativePath(std::string_view path) {
 
 Bytes SerializeManifest(const Manifest& manifest) {
   nlohmann::json files = nlohmann::json::array();
+  bool paged = false;
   for (const auto& f : manifest.files) {
     nlohmann::json chunks = nlohmann::json::array();
-    for (const auto& c : f.chunks) chunks.push_back({c.id, c.size});
-    files.push_back({{"path", f.path},
-                     {"size", f.size},
-                     {"mode", f.mode},
-                     {"mtime_ns", f.mtime_ns},
-                     {"chunks", std::move(chunks)}});
+    for (const auto& c : f.chunks) {
+      chunks.push_back(c.id.empty() ? nlohmann::json() : nlohmann::json({c.id, c.size}));
+    }
+    nlohmann::json entry = {{"path", f.path},
+                            {"size", f.size},
+                            {"mode", f.mode},
+                            {"mtime_ns", f.mtime_ns},
+                            {"chunks", std::move(chunks)}};
+    if (f.pages) {
+      paged = true;
+      entry["pages"] = PageMapToJson(*f.pages);
+    }
+    files.push_back(std::move(entry));
   }
-  nlohmann::json doc = {{"version", kManifestVersion},
+  nlohmann::json doc = {{"version", paged ? kPagedManifestVersion : kManifestVersion},
                         {"sequence", manifest.sequence},
                         {"created_unix", manifest.created_unix},
                         {"file_count", manifest.files.size()},
@@ -80,7 +133,8 @@ Result<Manifest> ParseManifest(ByteView bytes) {
   nlohmann::json doc = nlohmann::json::parse(AsChars(bytes), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) return Corrupted("the manifest is not valid JSON");
   try {
-    if (doc.at("version").get<int>() != kManifestVersion) {
+    const int version = doc.at("version").get<int>();
+    if (version != kManifestVersion && version != kPagedManifestVersion) {
       return Unsupported("the backup manifest has a version this build does not know");
     }
     Manifest m;
@@ -92,17 +146,26 @@ Result<Manifest> ParseManifest(ByteView bytes) {
       f.size = jf.at("size").get<uint64_t>();
       f.mode = jf.at("mode").get<uint32_t>();
       f.mtime_ns = jf.at("mtime_ns").get<int64_t>();
+      const bool paged = version == kPagedManifestVersion && jf.contains("pages");
       uint64_t sum = 0;
       for (const auto& jc : jf.at("chunks")) {
-        ChunkRef c{jc.at(0).get<std::string>(), jc.at(1).get<uint64_t>()};
-        if (!IsHexId(c.id)) return Corrupted("the manifest holds a malformed chunk id");
+        CV_ASSIGN_OR_RETURN(ChunkRef c, ChunkFromJson(jc, paged));
         sum += c.size;
         f.chunks.push_back(std::move(c));
       }
       if (!IsSafeRelativePath(f.path)) {
         return Corrupted("the manifest names an unsafe path '" + f.path + "'");
       }
-      if (sum != f.size) return Corrupted("the manifest's chunk sizes do not add up for " + f.path);
+      if (paged) {
+        // Only the database is paged, and it comes first.
+        if (!m.files.empty() || f.path != kDatabaseName) {
+          return Corrupted("the manifest holds a page map for " + f.path);
+        }
+        CV_ASSIGN_OR_RETURN(f.pages, PageMapFromJson(jf.at("pages")));
+        CV_RETURN_IF_ERROR(CheckPageMap(*f.pages, f.chunks, f.size).Annotate(f.path));
+      } else if (sum != f.size) {
+        return Corrupted("the manifest's chunk sizes do not add up for " + f.path);
+      }
       m.files.push_back(std::move(f));
     }
     if (doc.contains("messages")) m.messages = doc.at("messages").get<uint64_t>();

@@ -18,12 +18,32 @@ struct ChunkRef {
   uint64_t size = 0;
 };
 
+// A pack of database pages as the manifest lists it (page_map.h). Page numbers count from 0: page
+// n sits at n * page_size.
+struct PackRef {
+  std::string id;              // 64 hex digits: HMAC-SHA256 of the plaintext under the pack-id key
+  uint64_t size = 0;           // plaintext bytes
+  uint32_t stored = 0;         // pages the pack object holds
+  std::vector<uint32_t> live;  // the pages restore takes from it, ascending
+};
+
+// How a database backed up page by page is laid out (docs/BACKUP.md).
+struct PageMap {
+  uint32_t page_size = 0;
+  uint64_t page_count = 0;
+  std::string digest;          // hex SHA-256 of the keyed page hashes in page order
+  std::vector<PackRef> packs;  // oldest first
+};
+
 struct FileEntry {
   std::string path;  // relative to the data directory, '/'-separated
   uint64_t size = 0;
   uint32_t mode = 0600;
   int64_t mtime_ns = 0;
+  // The file's bytes in order; for a paged database, its base chunks, one per region (an empty
+  // id for a region that has none).
   std::vector<ChunkRef> chunks;
+  std::optional<PageMap> pages;  // set for a database backed up page by page
 };
 
 struct Manifest {

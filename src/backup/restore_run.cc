@@ -15,6 +15,7 @@
 #include "backup/catalog.h"
 #include "backup/chunk_codec.h"
 #include "backup/crash_point.h"
+#include "backup/database_restore.h"
 #include "backup/layout.h"
 #include "backup/restore_target.h"
 #include "backup/sqlite_snapshot.h"
@@ -163,9 +164,12 @@ Result<RestoreSummary> Run(storage::Provider& provider, const key::BackupKey& ke
     target->Published(out.final_path(), out.replaces());
     return OkStatus();
   };
+  // A database backed up page by page (at most one) is written from its base chunks and packs.
+  std::unique_ptr<PagedDatabaseRestore> paged;
   auto publish = [&](size_t index) -> Status {
     const FileEntry& file = manifest.files[index];
     ++progress.files_done;
+    if (file.pages) CV_RETURN_IF_ERROR(Damaged(paged->Check(), file.path));
     if (!writing) return OkStatus();
     StagedFile& out = *staged[index];
     CV_RETURN_IF_ERROR(out.Close(file.mode, file.mtime_ns));
@@ -196,6 +200,22 @@ Result<RestoreSummary> Run(storage::Provider& provider, const key::BackupKey& ke
   // Returning early with jobs in flight is safe: `pool` is declared last, so it is destroyed
   // first and finishes its queued jobs while the files and the codec they use still exist.
   WorkPool pool(threads);
+  // A paged database: one job per base chunk or pack, all writing into the same staged file.
+  auto submit_pages = [&](const FileEntry& file, size_t index, const StagedFile* out) -> Status {
+    paged = std::make_unique<PagedDatabaseRestore>(file, key);
+    PagedDatabaseRestore::WriteFn write;
+    if (out) write = [out](ByteView data, uint64_t offset) { return out->WriteAt(data, offset); };
+    const size_t pieces = paged->PieceCount();
+    if (pieces == 0) return Internal("a page map without objects passed the manifest's checks");
+    for (size_t i = 0; i < pieces; ++i) {
+      while (in_flight.size() >= window) CV_RETURN_IF_ERROR(finish_one());
+      PagedDatabaseRestore* db = paged.get();
+      in_flight.push_back({index, i + 1 == pieces, pool.Submit([db, i, &provider, write] {
+                             return db->Fetch(i, provider, write);
+                           })});
+    }
+    return OkStatus();
+  };
   Status failure;
   for (size_t index = 0; index < manifest.files.size() && failure.ok(); ++index) {
     const FileEntry& file = manifest.files[index];
@@ -205,6 +225,10 @@ Result<RestoreSummary> Run(storage::Provider& provider, const key::BackupKey& ke
       staged[index] = std::make_unique<StagedFile>();
       failure = staged[index]->Open(target->PathOf(file.path));
       if (!failure.ok()) break;
+    }
+    if (file.pages) {
+      failure = submit_pages(file, index, writing ? staged[index].get() : nullptr);
+      continue;
     }
     if (file.chunks.empty()) {
       // Everything before this file is published first, so files appear in manifest order.

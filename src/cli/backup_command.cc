@@ -68,9 +68,10 @@ bool IsConfiguredLocation(const BackupOptions& o, const DeviceConfig& config) {
   return o.location.empty() || NormalizeLocation(o.location) == config.location;
 }
 
-// The engine's options: snapshots are staged in <home>/tmp, progress drawn on a terminal; at the
-// configured location, this device's record of its last backup is the floor (rollback) and its
-// agreement at setup to replace another key's backup stands.
+// The engine's options: snapshots are staged in <home>/tmp, the database's page hashes cached in
+// <home>/cache, progress drawn on a terminal; at the configured location, this device's record of
+// its last backup is the floor (rollback) and its agreement at setup to replace another key's
+// backup stands.
 backup::BackupOptions EngineOptions(const Globals& g, const BackupOptions& o,
                                     const DeviceConfig& config, ProgressBar& bar) {
   const std::string temp_dir = g.home + "/tmp";
@@ -80,6 +81,9 @@ backup::BackupOptions EngineOptions(const Globals& g, const BackupOptions& o,
   const bool configured = IsConfiguredLocation(o, config);
   backup::BackupOptions options;
   options.temp_dir = ec ? "" : temp_dir;
+  const std::string cache_dir = g.home + "/cache";
+  std::filesystem::create_directories(cache_dir, ec);
+  options.cache_dir = ec ? "" : cache_dir;
   options.reread_all = o.reread;
   options.keep = o.keep;
   options.allow_shrink = o.allow_shrink;
@@ -181,6 +185,21 @@ Result<BackupReport> RunBackup(const Globals& g, const BackupOptions& o) {
   return r;
 }
 
+nlohmann::json DatabaseJson(const backup::DatabaseBackupSummary& d) {
+  return {{"paged", d.paged},
+          {"page_size", d.page_size},
+          {"pages", d.pages},
+          {"pages_changed", d.pages_changed},
+          {"pages_packed", d.pages_packed},
+          {"chunks_written", d.chunks_written},
+          {"packs", d.packs},
+          {"packs_written", d.packs_written},
+          {"bytes_uploaded", d.bytes_uploaded},
+          {"unused_pages", d.unused_pages},
+          {"compared_with", d.compared_with},
+          {"forced", d.forced}};
+}
+
 nlohmann::json ToJson(const BackupReport& r) {
   const backup::BackupSummary& s = r.summary;
   nlohmann::json skipped = nlohmann::json::array();
@@ -202,7 +221,8 @@ nlohmann::json ToJson(const BackupReport& r) {
           {"completed_with_skipped_files", s.CompletedWithSkippedFiles()},
           {"warnings", r.warnings},
           {"seconds", s.seconds},
-          {"warning", s.cleanup_warning}};
+          {"warning", s.cleanup_warning},
+          {"database", DatabaseJson(s.database)}};
 }
 
 void PrintText(const BackupReport& r) {
@@ -210,6 +230,11 @@ void PrintText(const BackupReport& r) {
   std::cout << "Backup " << s.sequence << " done: " << s.files << " files, " << HumanBytes(s.bytes)
             << ", " << HumanBytes(s.bytes_uploaded) << " uploaded (" << s.new_chunks << " new of "
             << s.chunks << " chunks) in " << SecondsText(s.seconds) << ".\n";
+  if (const backup::DatabaseBackupSummary& d = s.database; d.paged) {
+    std::cout << "Database: " << d.pages_changed << " of " << d.pages << " pages changed, "
+              << HumanBytes(d.bytes_uploaded) << " of it uploaded"
+              << (d.forced.empty() ? "" : " (folded more than usual: " + d.forced + ")") << ".\n";
+  }
   if (!s.cleanup_warning.empty()) std::cerr << "warning: " << s.cleanup_warning << "\n";
   for (const backup::SkippedFile& f : s.skipped) {
     std::cerr << "warning: skipped " << f.path << ": " << f.reason << "\n";

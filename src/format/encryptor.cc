@@ -98,6 +98,10 @@ class ContainerEncryptor : public Encryptor {
       if (!cctx_) return Internal("out of memory creating a zstd compressor");
       size_t rc = ZSTD_CCtx_setParameter(cctx_.get(), ZSTD_c_compressionLevel, options_.zstd_level);
       if (ZSTD_isError(rc)) return ZstdError(rc);
+      if (options_.zstd_window_log != 0) {
+        rc = ZSTD_CCtx_setParameter(cctx_.get(), ZSTD_c_windowLog, options_.zstd_window_log);
+        if (ZSTD_isError(rc)) return ZstdError(rc);
+      }
       zbuf_.resize(ZSTD_CStreamOutSize());
     }
     return OkStatus();
@@ -174,6 +178,11 @@ Result<std::unique_ptr<Encryptor>> CreateEncryptor(const key::BackupKey& key,
   if (options.compression != Compression::kNone &&
       (options.zstd_level < kMinZstdLevel || options.zstd_level > kMaxZstdLevel)) {
     return InvalidArgument("zstd level must be between 1 and 19");
+  }
+  // Readers refuse windows above 2^23 (docs/FORMAT.md); zstd's own minimum is 2^10.
+  if (options.zstd_window_log != 0 &&
+      (options.zstd_window_log < 10 || options.zstd_window_log > 23)) {
+    return InvalidArgument("the zstd window must be between 2^10 and 2^23 bytes");
   }
   Bytes salt;
   if (internals.salt) {

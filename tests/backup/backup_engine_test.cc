@@ -76,12 +76,15 @@ TEST_F(BackupEngine, IncrementalUploadsOnlyWhatChangedAndCollectsGarbage) {
   EXPECT_EQ(ObjectNames("manifests/"), std::vector<std::string>{"manifests/0000000004"});
   options_.keep = 2;
 
-  // A few new messages touch only the database's last chunk(s).
+  // A few new messages: the pages they changed go into one pack; no chunk is written.
   ASSERT_TRUE(chatvault::testing::AddMessages(data_ + "/msgstore.db", 20));
   auto fourth = Backup();
   ASSERT_THAT(fourth, IsOk());
-  EXPECT_GE(fourth->new_chunks, 1u);
-  EXPECT_LT(fourth->new_chunks, fourth->chunks);
+  EXPECT_EQ(fourth->new_chunks, 0u);
+  EXPECT_EQ(fourth->database.packs_written, 1u);
+  EXPECT_GE(fourth->database.pages_changed, 1u);
+  EXPECT_LT(fourth->database.pages_changed, 10u);
+  EXPECT_EQ(ObjectNames("packs/").size(), 1u);
 
   const std::string out = dir_.Sub("restored");
   ASSERT_TRUE(RunRestore(*provider_, key_, out, {}).ok());

@@ -13,8 +13,13 @@ TEST(Manifest, RoundTrips) {
   Manifest m;
   m.sequence = 42;
   m.created_unix = 1700000000;
-  m.files.push_back({"msgstore.db", 10, 0600, 123456789, {{std::string(64, 'a'), 4}, {std::string(64, 'b'), 6}}});
-  m.files.push_back({"Media/x.jpg", 0, 0644, 1, {}});
+  m.files.push_back({"msgstore.db",
+                     10,
+                     0600,
+                     123456789,
+                     {{std::string(64, 'a'), 4}, {std::string(64, 'b'), 6}},
+                     {}});
+  m.files.push_back({"Media/x.jpg", 0, 0644, 1, {}, {}});
   auto parsed = ParseManifest(SerializeManifest(m));
   ASSERT_THAT(parsed, IsOk());
   EXPECT_EQ(parsed->sequence, 42u);
@@ -27,9 +32,9 @@ TEST(Manifest, RoundTrips) {
 
 TEST(Manifest, RejectsUnsafePathsAndInconsistentSizes) {
   Manifest m;
-  m.files.push_back({"../etc/passwd", 0, 0600, 0, {}});
+  m.files.push_back({"../etc/passwd", 0, 0600, 0, {}, {}});
   EXPECT_EQ(ParseManifest(SerializeManifest(m)).status().code(), Code::kCorrupted);
-  m.files[0] = {"ok", 5, 0600, 0, {{std::string(64, 'c'), 4}}};
+  m.files[0] = {"ok", 5, 0600, 0, {{std::string(64, 'c'), 4}}, {}};
   EXPECT_EQ(ParseManifest(SerializeManifest(m)).status().code(), Code::kCorrupted);
   EXPECT_EQ(ParseManifest(ToBytes("{\"version\":1}")).status().code(), Code::kCorrupted);
   EXPECT_EQ(ParseManifest(ToBytes("not json")).status().code(), Code::kCorrupted);

@@ -195,7 +195,12 @@ TEST_F(CliContract, JsonOfEachBackupCommand) {
                             "new_chunks:int files_unchanged:int bytes_uploaded:int "
                             "objects_deleted:int backups_kept:int messages:int skipped:array "
                             "completed_with_skipped_files:bool warnings:array seconds:number "
-                            "warning:text"));
+                            "warning:text database:object"));
+  EXPECT_TRUE(HasShape(backup.Json()["database"],
+                       Fields("paged:bool page_size:int pages:int pages_changed:int "
+                              "pages_packed:int chunks_written:int packs:int packs_written:int "
+                              "bytes_uploaded:int unused_pages:int compared_with:text "
+                              "forced:text")));
   status = cli_.Run({"status", "--json"});
   EXPECT_TRUE(IsSuccessWith(status.out, config + "current:object"));
   EXPECT_TRUE(HasShape(status.Json()["current"],

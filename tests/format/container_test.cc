@@ -135,8 +135,27 @@ TEST(Container, RejectsBadOptions) {
   EXPECT_EQ(Encryptor::Create(TestKey(), o, &sink).status().code(), Code::kInvalidArgument);
   o.zstd_level = 22;
   EXPECT_EQ(Encryptor::Create(TestKey(), o, &sink).status().code(), Code::kInvalidArgument);
+  o.zstd_level = 6;
+  o.zstd_window_log = 24;  // readers refuse windows above 2^23
+  EXPECT_EQ(Encryptor::Create(TestKey(), o, &sink).status().code(), Code::kInvalidArgument);
+  o.zstd_window_log = 9;
+  EXPECT_EQ(Encryptor::Create(TestKey(), o, &sink).status().code(), Code::kInvalidArgument);
   EXPECT_EQ(Encryptor::Create(TestKey(), {}, nullptr).status().code(), Code::kInvalidArgument);
   EXPECT_EQ(Decryptor::Create(TestKey(), "x y", &sink).status().code(), Code::kInvalidArgument);
+}
+
+// A smaller zstd window than the level's default round-trips.
+TEST(Container, ASmallerZstdWindowRoundTrips) {
+  EncryptOptions o;
+  o.compression = Compression::kZstd;
+  o.zstd_level = 6;
+  o.zstd_window_log = 12;
+  const Bytes plain = TextData(300000);
+  auto sealed = EncryptBytes(TestKey(), o, plain);
+  ASSERT_TRUE(sealed.ok()) << sealed.status().ToString();
+  auto opened = DecryptBytes(TestKey(), o.purpose, *sealed);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_EQ(*opened, plain);
 }
 
 // The longest purpose (80 characters: "chunk-" and a 64-digit id fit) round-trips.

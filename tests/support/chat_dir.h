@@ -43,6 +43,28 @@ inline int64_t QueryInt(const std::string& db_path, const std::string& sql) {
   return v;
 }
 
+// A consistent copy of a (possibly live) database made with SQLite's backup API, as the backup
+// engine makes its snapshot: page for page, so a restore must give back exactly these bytes.
+inline std::vector<uint8_t> DatabaseCopy(const std::string& db_path, const std::string& copy_path) {
+  sqlite3* src = nullptr;
+  sqlite3* dst = nullptr;
+  std::vector<uint8_t> bytes;
+  std::filesystem::remove(copy_path);
+  if (sqlite3_open_v2(db_path.c_str(), &src, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK &&
+      sqlite3_open(copy_path.c_str(), &dst) == SQLITE_OK) {
+    if (sqlite3_backup* b = sqlite3_backup_init(dst, "main", src, "main")) {
+      sqlite3_backup_step(b, -1);
+      sqlite3_backup_finish(b);
+    }
+  }
+  sqlite3_close(src);
+  sqlite3_close(dst);
+  std::ifstream in(copy_path, std::ios::binary);
+  bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  std::filesystem::remove(copy_path);
+  return bytes;
+}
+
 inline std::vector<uint8_t> PseudoRandom(size_t n, uint64_t seed) {
   std::vector<uint8_t> out(n);
   uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;

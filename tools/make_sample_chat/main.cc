@@ -37,13 +37,15 @@ int main(int argc, char** argv) {
       "The directory gets msgstore.db, a SQLite database shaped like a messaging app's (contacts,\n"
       "chats, groups, messages of varied length, media references, thumbnails, indices; WAL mode,\n"
       "4 KiB pages) and media files under Media/ (WhatsApp Images, Video, Voice Notes, Documents,\n"
-      "Stickers). Photos, videos and voice notes are incompressible like real codec output, with a\n"
+      "Stickers). Photos, videos and voice notes are incompressible like real codec output, with "
+      "a\n"
       "real file header; documents are plain text and compress well. The same --seed gives the\n"
       "same store, byte for byte in the media and row for row in the database.\n"
       "\n"
       "Modes:\n"
       "  make-sample-chat --out DIR --messages N --media-count M      create a new store\n"
       "  make-sample-chat --out DIR --mutate PERCENT                  change ~PERCENT of it\n"
+      "  make-sample-chat --out DIR --day [--day-messages N]          one day of use\n"
       "  make-sample-chat --out DIR --keep-writing SECONDS            insert messages until\n"
       "                                                               the time is up or killed",
       "make-sample-chat"};
@@ -75,12 +77,23 @@ int main(int argc, char** argv) {
       "--keep-writing", keep_writing_seconds,
       "Insert text messages into DIR/msgstore.db in small transactions for SECONDS (0: until\n"
       "SIGINT/SIGTERM). Prints 'ready' on stdout after the first commit, and a summary on exit.");
+  uint64_t day_messages = 300;
+  uint64_t day_media = 3;
+  bool one_day = false;
+  auto* day = app.add_flag(
+      "--day", one_day,
+      "Add one day of use to an existing store: --day-messages new messages in transactions of\n"
+      "1 to 20, --day-media of them with a media file, 5% as many older messages edited and 2%\n"
+      "deleted (with their media). Each run on the same store makes a new day.");
+  app.add_option("--day-messages", day_messages, "--day: new messages (default 300)");
+  app.add_option("--day-media", day_media, "--day: new media files (default 3)");
   app.add_option("--batch", batch, "--keep-writing: up to this many messages per transaction "
                                    "(default 20)");
   app.add_option("--interval-ms", interval_ms,
                  "--keep-writing: pause between transactions in milliseconds (default 5)");
   app.add_flag("-q,--quiet", quiet, "No progress or summary output (errors still go to stderr)");
   mutate->excludes(keep);
+  day->excludes(keep)->excludes(mutate);
   CLI11_PARSE(app, argc, argv);
 
   auto media_min = ParseSize(media_min_text);
@@ -105,6 +118,26 @@ int main(int argc, char** argv) {
       std::cout << "inserted " << summary->inserted_messages << " messages in "
                 << summary->transactions << " transactions; " << summary->messages
                 << " messages now" << std::endl;
+    }
+    return 0;
+  }
+
+  if (*day) {
+    chatvault::sample::DayOptions options;
+    options.dir = out;
+    options.messages = day_messages;
+    options.media = day_media;
+    options.media_min = *media_min;
+    options.media_max = *media_max;
+    options.seed = seed;
+    auto summary = chatvault::sample::Day(options);
+    if (!summary.ok()) return Fail(summary.status());
+    if (!quiet) {
+      std::cout << "a day in " << out << ": " << summary->inserted_messages << " messages in "
+                << summary->transactions << " transactions, " << summary->changed_messages
+                << " edited, " << summary->deleted_media << " media files deleted, "
+                << FormatSize(summary->media_bytes) << " of new media; now " << summary->messages
+                << " messages" << std::endl;
     }
     return 0;
   }

@@ -5,8 +5,8 @@
 #include <system_error>
 #include <vector>
 
+#include "make_sample_chat/changes.h"
 #include "make_sample_chat/chat_store.h"
-#include "make_sample_chat/chat_text.h"
 #include "make_sample_chat/sample_chat.h"
 
 namespace chatvault::sample {
@@ -67,38 +67,16 @@ Result<Summary> Mutate(const MutateOptions& options) {
   const uint64_t media_adds = media_changes - media_deletes;
 
   Summary summary;
-  // Edits: a fixed text, a starred message, a reaction - the row changes in place.
-  CV_ASSIGN_OR_RETURN(Statement edit,
-                      db.Prepare("UPDATE message SET text_data = ?, message_add_on_flags = 1, "
-                                 "starred = ? WHERE _id = ? AND message_type = 0"));
-  for (uint64_t i = 0, attempts = 0; max_id > 0 && i < edits && attempts < edits * 20;
-       ++attempts) {
-    edit.BindText(1, MakeMessageText(rng));
-    edit.BindInt(2, rng.Chance(0.2) ? 1 : 0);
-    edit.BindInt(3, static_cast<int64_t>(rng.Uniform(1, static_cast<uint64_t>(max_id))));
-    CV_RETURN_IF_ERROR(edit.Run());
-    CV_ASSIGN_OR_RETURN(int64_t changed, db.QueryInt("SELECT changes()"));
-    if (changed > 0) {
-      ++i;
-      ++summary.changed_messages;
-    }
-  }
+  CV_ASSIGN_OR_RETURN(summary.changed_messages, EditRandomMessages(db, rng, edits, max_id));
 
   // Deleted media: the user clears some photos and videos, and their messages go with them.
   std::vector<std::string> files_to_delete;
-  CV_ASSIGN_OR_RETURN(Statement delete_media,
-                      db.Prepare("DELETE FROM message_media WHERE message_row_id = ?1"));
-  CV_ASSIGN_OR_RETURN(Statement delete_thumbnail,
-                      db.Prepare("DELETE FROM message_thumbnail WHERE message_row_id = ?1"));
-  CV_ASSIGN_OR_RETURN(Statement delete_message, db.Prepare("DELETE FROM message WHERE _id = ?1"));
+  CV_ASSIGN_OR_RETURN(MessageDeleter deleter, MessageDeleter::Prepare(db));
   for (uint64_t i = 0; i < media_deletes; ++i) {
     const size_t pick = static_cast<size_t>(rng.Uniform(i, media.size() - 1));
     std::swap(media[i], media[pick]);
-    for (Statement* stmt : {&delete_media, &delete_thumbnail, &delete_message}) {
-      stmt->BindInt(1, media[i].message_id);
-      CV_RETURN_IF_ERROR(stmt->Run());
-    }
-    files_to_delete.push_back(media[i].path);
+    CV_ASSIGN_OR_RETURN(auto files, deleter.Delete(media[i].message_id));
+    files_to_delete.insert(files_to_delete.end(), files.begin(), files.end());
   }
 
   // New messages and media after the newest one, minutes apart.
@@ -114,22 +92,7 @@ Result<Summary> Mutate(const MutateOptions& options) {
   }
   CV_RETURN_IF_ERROR(db.Exec("COMMIT"));
 
-  // Files go only after the database no longer points at them.
-  for (const std::string& path : files_to_delete) {
-    std::filesystem::remove(options.dir / path, ec);
-    if (ec) return IoError("cannot delete " + (options.dir / path).string() + ": " + ec.message());
-  }
-  CV_RETURN_IF_ERROR(db.Exec("PRAGMA wal_checkpoint(TRUNCATE)"));
-  CV_ASSIGN_OR_RETURN(int64_t messages_now, db.QueryInt("SELECT count(*) FROM message"));
-  CV_ASSIGN_OR_RETURN(int64_t media_now, db.QueryInt("SELECT count(*) FROM message_media"));
-  CV_RETURN_IF_ERROR(db.Close());
-
-  summary.messages = static_cast<uint64_t>(messages_now);
-  summary.media_files = static_cast<uint64_t>(media_now);
-  summary.media_bytes = writer.media_bytes();
-  summary.inserted_messages = writer.messages_added();
-  summary.deleted_media = files_to_delete.size();
-  summary.database_bytes = std::filesystem::file_size(db_path, ec);
+  CV_RETURN_IF_ERROR(FinishChange(db, options.dir, files_to_delete, writer, summary));
   return summary;
 }
 

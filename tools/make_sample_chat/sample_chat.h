@@ -53,6 +53,21 @@ struct MutateOptions {
 };
 Result<Summary> Mutate(const MutateOptions& options);
 
+// One day of use: `messages` new messages in transactions of 1 to 20 (`media` of them with a media
+// file), then edits of `edit_share` and deletions of `delete_share` of that many older messages
+// (with their media). Deterministic for the store and seed; each day on the same store differs.
+struct DayOptions {
+  std::filesystem::path dir;
+  uint64_t messages = 300;
+  uint64_t media = 3;
+  double edit_share = 0.05;
+  double delete_share = 0.02;
+  uint64_t media_min = 50 << 10;
+  uint64_t media_max = 5 << 20;
+  uint64_t seed = 1;
+};
+Result<Summary> Day(const DayOptions& options);
+
 // Inserts messages in small transactions into dir/msgstore.db until `seconds` pass (0: forever) or
 // `stop` becomes true. `on_first_commit` runs once, after the first transaction is durable.
 struct KeepWritingOptions {

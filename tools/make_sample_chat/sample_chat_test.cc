@@ -276,6 +276,38 @@ TEST(SampleChatMutateTest, NeedsAnExistingStoreAndASanePercentage) {
   EXPECT_EQ(Mutate(mutate).status().code(), Code::kInvalidArgument);
 }
 
+TEST(SampleChatDayTest, AddsADayInSmallTransactionsAndEditsAndDeletesOlderMessages) {
+  TempDir dir;
+  GenerateOptions options = SmallStore(dir.path(), 5);
+  options.messages = 2000;
+  options.media_count = 30;
+  ASSERT_TRUE(Generate(options).ok());
+  DayOptions day;
+  day.dir = dir.path();
+  day.messages = 200;
+  day.media = 3;
+  day.media_min = 4 << 10;
+  day.media_max = 48 << 10;
+  auto summary = Day(day);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_EQ(summary->inserted_messages, 200u);
+  EXPECT_GE(summary->transactions, 10u);  // 1 to 20 messages each
+  EXPECT_EQ(summary->changed_messages, 10u);
+  EXPECT_EQ(summary->messages, 2000u + 200u - 4u);
+  EXPECT_EQ(QueryText(dir.path(), "PRAGMA integrity_check"), "ok");
+  // Every media row has its file, the three new ones included, and nothing else is left.
+  EXPECT_EQ(static_cast<size_t>(QueryInt(dir.path(), "SELECT count(*) FROM message_media")),
+            MediaHashes(dir.path()).size());
+  EXPECT_EQ(static_cast<int64_t>(MediaHashes(dir.path()).size()),
+            30 + 3 - static_cast<int64_t>(summary->deleted_media));
+  // The next day differs.
+  const std::string after_first = DumpTable(dir.path(), "message");
+  ASSERT_TRUE(Day(day).ok());
+  EXPECT_NE(DumpTable(dir.path(), "message"), after_first);
+  day.media = 201;
+  EXPECT_EQ(Day(day).status().code(), Code::kInvalidArgument);
+}
+
 TEST(SampleChatKeepWritingTest, InsertsWhileAnotherConnectionReads) {
   TempDir dir;
   ASSERT_TRUE(Generate(SmallStore(dir.path(), 5)).ok());

@@ -33,6 +33,11 @@ struct BackupOptions {
   // Where the database snapshot is staged before it is chunked (it is deleted afterwards).
   // Empty means the system temp directory.
   std::string temp_dir;
+  // Where the device keeps the page hashes of its last backup's database, so the next backup
+  // finds the changed pages without reading anything back from the location. Empty: no cache
+  // (each backup reads the page hash lists stored at the location instead). One backup at a
+  // time per cache directory.
+  std::string cache_dir;
   // Worker threads that id, encrypt and upload chunks. More than the cores: uploads mostly wait
   // (fsync, network), and waits in parallel keep the disk or the link busy.
   int threads = 8;
@@ -80,6 +85,25 @@ struct SkippedFile {
   std::string reason;  // one sentence, e.g. "cannot open ...: Permission denied"
 };
 
+// How msgstore.db was backed up (docs/BACKUP.md, "The database, page by page").
+struct DatabaseBackupSummary {
+  bool paged = false;  // page by page; false for a file SQLite's header does not describe
+  uint32_t page_size = 0;
+  uint64_t pages = 0;
+  uint64_t pages_changed = 0;   // since the current backup (every page for a fresh base)
+  uint64_t pages_packed = 0;    // pages written into new packs: changed ones and moved ones
+  uint64_t chunks_written = 0;  // base chunks written: re-based regions (every region when fresh)
+  uint64_t packs = 0;           // packs the new backup lists
+  uint64_t packs_written = 0;
+  uint64_t bytes_uploaded = 0;  // encrypted bytes of those chunks and packs and their page hashes
+  uint64_t unused_pages = 0;    // pages a restore reads and throws away (bounded, see BACKUP.md)
+  // What the pages were compared with: "cache" (the device's), "location" (the page hash lists
+  // stored there), or "fresh base: <why>" when every region was written anew.
+  std::string compared_with;
+  // Set when a limit made the backup fold packs back into the base beyond its usual allowance.
+  std::string forced;
+};
+
 struct BackupSummary {
   uint64_t sequence = 0;        // this backup's number; each backup gets the next one
   uint64_t files = 0;
@@ -90,6 +114,7 @@ struct BackupSummary {
   uint64_t bytes_uploaded = 0;  // encrypted bytes written for those
   uint64_t objects_deleted = 0; // older backups' objects removed after the commit
   uint64_t backups_kept = 0;    // this key's backups at the location after the cleanup
+  DatabaseBackupSummary database;
   std::optional<uint64_t> messages;  // rows of the database's message table, when it has one
   // Media files left out because they could not be read: the backup completed without them.
   std::vector<SkippedFile> skipped;

@@ -51,6 +51,11 @@ struct EncryptOptions {
   std::string purpose = "chunk";
   Compression compression = Compression::kAuto;
   int zstd_level = 3;
+  // The zstd window (log2 of its bytes) when not 0, else the level's default. A reader allocates
+  // the window for each container it opens: levels 3 and up default to 2 MiB, level 1 to 512 KiB,
+  // and a smaller window costs little on objects of a few MiB (19 makes a day's database pages
+  // 0.6% larger at level 6). At most 23, what readers accept.
+  int zstd_window_log = 0;
 };
 
 class Encryptor {
