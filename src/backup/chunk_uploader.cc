@@ -40,8 +40,13 @@ ChunkUploader::ChunkUploader(storage::Provider& provider, const ChunkCodec& code
       codec_(codec),
       stored_(stored),
       on_stored_(std::move(on_stored)),
-      window_(static_cast<size_t>(std::max(1, threads)) * 2),
-      pool_(std::max(1, threads)) {}
+      window_(threads, {OrderedWindow<Result<Stored>>::TwoPerWorker(threads).max_jobs,
+                        kMaxBytesInFlight},
+              [this](std::monostate&, Result<Stored> stored) -> Status {
+                if (!stored.ok()) return stored.status();
+                on_stored_(*stored);
+                return OkStatus();
+              }) {}
 
 Status ChunkUploader::Submit(size_t file, Bytes data) {
   const uint64_t size = data.size();
@@ -50,31 +55,10 @@ Status ChunkUploader::Submit(size_t file, Bytes data) {
 }
 
 Status ChunkUploader::Enqueue(uint64_t bytes, Job job) {
-  while (!in_flight_.empty() &&
-         (in_flight_.size() >= window_ || bytes_in_flight_ + bytes > kMaxBytesInFlight)) {
-    TakeOldest();
-  }
-  bytes_in_flight_ += bytes;
-  in_flight_.push_back({bytes, pool_.Submit(std::move(job))});
-  return failure_;
+  return window_.Submit({}, bytes, std::move(job));
 }
 
-Status ChunkUploader::Finish() {
-  while (!in_flight_.empty()) TakeOldest();
-  return failure_;
-}
-
-void ChunkUploader::TakeOldest() {
-  InFlight job = std::move(in_flight_.front());
-  in_flight_.pop_front();
-  bytes_in_flight_ -= job.bytes;
-  auto r = job.done.get();
-  if (!r.ok()) {
-    if (failure_.ok()) failure_ = r.status();
-    return;
-  }
-  if (failure_.ok()) on_stored_(*r);
-}
+Status ChunkUploader::Finish() { return window_.Drain(); }
 
 Result<ChunkUploader::Stored> ChunkUploader::Store(size_t file, Bytes& data) {
   Stored out;

@@ -4,9 +4,7 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
-#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -14,6 +12,7 @@
 
 #include "backup/chunk_codec.h"
 #include "backup/manifest.h"
+#include "backup/ordered_window.h"
 #include "backup/work_pool.h"
 #include "chatvault/common/thread_annotations.h"
 #include "chatvault/storage/provider.h"
@@ -66,24 +65,15 @@ class ChunkUploader {
   Status Finish();
 
  private:
-  struct InFlight {
-    uint64_t bytes;
-    std::future<Result<Stored>> done;
-  };
-  void TakeOldest();
   Result<Stored> Store(size_t file, Bytes& data);
 
   storage::Provider& provider_;
   const ChunkCodec& codec_;
   StoredChunks& stored_;
   OnStored on_stored_;
-  size_t window_;
   BufferRecycler buffers_;
-  std::deque<InFlight> in_flight_;
-  uint64_t bytes_in_flight_ = 0;
-  Status failure_;
   // Last: destroyed first, so queued jobs finish while everything they use still exists.
-  WorkPool pool_;
+  OrderedWindow<Result<Stored>> window_;
 };
 
 }  // namespace chatvault::backup

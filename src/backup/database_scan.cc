@@ -3,12 +3,10 @@
 #include <sys/stat.h>
 
 #include <cstring>
-#include <deque>
-#include <future>
 
 #include "backup/file_reader.h"
 #include "backup/page_map.h"
-#include "backup/work_pool.h"
+#include "backup/ordered_window.h"
 #include "chatvault/crypto/hash.h"
 
 namespace chatvault::backup {
@@ -44,8 +42,8 @@ class Scanner {
         old_(old),
         out_(out),
         options_(options),
-        window_(static_cast<size_t>(std::max(1, options.threads)) * 2),
-        pool_(std::max(1, options.threads)) {}
+        window_(options.threads, Window::TwoPerWorker(options.threads),
+                [this](Region& region, Bytes hashes) { return Compare(region, std::move(hashes)); }) {}
 
   Result<ScanResult> Run(const std::string& snapshot) {
     CV_ASSIGN_OR_RETURN(FileReader reader, FileReader::Open(snapshot));
@@ -58,33 +56,29 @@ class Scanner {
       if (data.size() != expected) return IoError("the database snapshot changed while read");
       read_ += data.size();
       if (options_.progress) options_.progress(read_);
-      while (in_flight_.size() >= window_) CV_RETURN_IF_ERROR(Finish());
       auto shared = std::make_shared<Bytes>(std::move(data));
       const uint32_t page_size = shape_.page_size;
       const PageHasher& hasher = hasher_;
-      in_flight_.push_back({r, shared, pool_.Submit([shared, page_size, &hasher] {
-                              return hasher.Hash(*shared, page_size);
-                            })});
+      CV_RETURN_IF_ERROR(window_.Submit({r, shared}, [shared, page_size, &hasher] {
+        return hasher.Hash(*shared, page_size);
+      }));
     }
-    while (!in_flight_.empty()) CV_RETURN_IF_ERROR(Finish());
+    CV_RETURN_IF_ERROR(window_.Drain());
     CV_RETURN_IF_ERROR(out_.Flush());
     result_.digest = HexEncode(digest_.Finish());
     return std::move(result_);
   }
 
  private:
-  struct InFlight {
-    uint64_t region;
+  struct Region {
+    uint64_t index;
     std::shared_ptr<Bytes> data;
-    std::future<Bytes> hashes;
   };
+  using Window = OrderedWindow<Bytes, Region>;
 
-  // Compares the oldest region's hashes with the old ones and hands it on.
-  Status Finish() {
-    InFlight job = std::move(in_flight_.front());
-    in_flight_.pop_front();
-    Bytes hashes = job.hashes.get();
-    const uint64_t first = job.region * PagesPerRegion(shape_.page_size);
+  // Compares a region's hashes (in order) with the old ones and hands the region on.
+  Status Compare(Region& job, Bytes hashes) {
+    const uint64_t first = job.index * PagesPerRegion(shape_.page_size);
     const size_t pages = hashes.size() / kPageHashSize;
     const uint64_t old_pages = old_ ? old_->page_count() : 0;
     const size_t comparable =
@@ -99,7 +93,7 @@ class Scanner {
     }
     digest_.Update(hashes);
     CV_RETURN_IF_ERROR(out_.Append(hashes));
-    if (options_.sink) return options_.sink(job.region, std::move(*job.data), std::move(hashes));
+    if (options_.sink) return options_.sink(job.index, std::move(*job.data), std::move(hashes));
     if (options_.give_buffer) options_.give_buffer(std::move(*job.data));
     return OkStatus();
   }
@@ -113,10 +107,8 @@ class Scanner {
   ScanResult result_;
   Bytes old_hashes_;
   uint64_t read_ = 0;
-  std::deque<InFlight> in_flight_;
-  const size_t window_;
   // Last: destroyed first, so queued jobs finish while what they use still exists.
-  WorkPool pool_;
+  Window window_;
 };
 
 }  // namespace

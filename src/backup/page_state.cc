@@ -1,14 +1,12 @@
 #include "backup/page_state.h"
 
 #include <algorithm>
-#include <deque>
-#include <future>
 #include <optional>
 
 #include "backup/layout.h"
 #include "backup/page_map.h"
 #include "backup/page_pack.h"
-#include "backup/work_pool.h"
+#include "backup/ordered_window.h"
 
 namespace chatvault::backup {
 namespace {
@@ -80,7 +78,8 @@ class Rebuild {
         current_(current),
         map_(*current.pages),
         file_(file),
-        pool_(std::max(1, src.threads)) {}
+        window_(src.threads, OrderedWindow<Status, std::string>::TwoPerWorker(src.threads),
+                [this](std::string& id, Status fetched) { return Settle(id, fetched); }) {}
 
   Result<std::unordered_set<std::string>> Run() {
     const uint32_t per = PagesPerRegion(map_.page_size);
@@ -94,51 +93,35 @@ class Rebuild {
       const uint32_t pages = std::min(BasePages(ref.size, map_.page_size),
                                       PagesInRegion(r, map_.page_count, map_.page_size));
       const uint64_t first = uint64_t{r} * per;
-      CV_RETURN_IF_ERROR(Submit(ref.id, [this, ref, pages, first]() -> Status {
+      CV_RETURN_IF_ERROR(window_.Submit(ref.id, [this, ref, pages, first]() -> Status {
         CV_ASSIGN_OR_RETURN(PageHashList list, HashesOfBase(src_, ref, map_.page_size));
         return file_.WriteAt(first, ByteView(list.hashes).first(pages * kPageHashSize));
       }));
     }
     // The packs' pages go over their base chunks' hashes, so those must all be written first.
-    while (!in_flight_.empty()) CV_RETURN_IF_ERROR(FinishOldest());
+    CV_RETURN_IF_ERROR(window_.Drain());
     for (const PackRef& pack : map_.packs) {
       if (!src_.stored.Contains(PackName(pack.id))) {
         damaged_.insert(pack.id);
         continue;
       }
-      CV_RETURN_IF_ERROR(Submit(pack.id, [this, &pack]() -> Status {
+      CV_RETURN_IF_ERROR(window_.Submit(pack.id, [this, &pack]() -> Status {
         CV_ASSIGN_OR_RETURN(PageHashList list, HashesOfPack(src_, pack, map_.page_size));
         return WriteLivePages(file_, pack, list);
       }));
     }
-    while (!in_flight_.empty()) CV_RETURN_IF_ERROR(FinishOldest());
+    CV_RETURN_IF_ERROR(window_.Drain());
     return damaged_;
   }
 
  private:
-  struct InFlight {
-    std::string id;
-    std::future<Status> done;
-  };
-
-  Status Submit(const std::string& id, std::function<Status()> job) {
-    while (in_flight_.size() >= static_cast<size_t>(std::max(1, src_.threads)) * 2) {
-      CV_RETURN_IF_ERROR(FinishOldest());
-    }
-    in_flight_.push_back({id, pool_.Submit(std::move(job))});
-    return OkStatus();
-  }
-
   // A damaged object is remembered (the backup replaces it); anything else fails the rebuild.
-  Status FinishOldest() {
-    InFlight job = std::move(in_flight_.front());
-    in_flight_.pop_front();
-    Status s = job.done.get();
-    if (IsDamage(s)) {
-      damaged_.insert(job.id);
+  Status Settle(const std::string& id, const Status& fetched) {
+    if (IsDamage(fetched)) {
+      damaged_.insert(id);
       return OkStatus();
     }
-    return s;
+    return fetched;
   }
 
   const PageStateSource& src_;
@@ -146,8 +129,7 @@ class Rebuild {
   const PageMap& map_;
   const PageHashFile& file_;
   std::unordered_set<std::string> damaged_;
-  std::deque<InFlight> in_flight_;
-  WorkPool pool_;  // last: its jobs finish before anything they use goes
+  OrderedWindow<Status, std::string> window_;  // last: its jobs finish before anything they use goes
 };
 
 // The cache counts only when it holds exactly the current backup's page hashes.

@@ -7,7 +7,6 @@
 
 #include <cerrno>
 #include <chrono>
-#include <deque>
 #include <filesystem>
 #include <future>
 #include <optional>
@@ -17,9 +16,9 @@
 #include "backup/crash_point.h"
 #include "backup/database_restore.h"
 #include "backup/layout.h"
+#include "backup/ordered_window.h"
 #include "backup/restore_target.h"
 #include "backup/sqlite_snapshot.h"
-#include "backup/work_pool.h"
 #include "chatvault/backup/engine.h"
 #include "chatvault/common/file.h"
 
@@ -120,7 +119,7 @@ Result<RestoreSummary> Run(storage::Provider& provider, const key::BackupKey& ke
                            const std::string* target_dir, const RestoreOptions& options) {
   const auto started = std::chrono::steady_clock::now();
   const bool writing = target_dir != nullptr;
-  // Declared before the staged files and the pool: if the restore fails, it removes what was put
+  // Declared before the staged files and the window: if the restore fails, it removes what was put
   // in place only after every temp file is gone and every worker has stopped.
   std::optional<RestoreTarget> target;
   if (writing) {
@@ -146,17 +145,13 @@ Result<RestoreSummary> Run(storage::Provider& provider, const key::BackupKey& ke
   // publishes each file once its last chunk is in. The database's check runs beside the rest of
   // the restore, and the database is put in place only once it passed.
   ChunkCodec codec(key);
-  const int threads = std::max(1, options.threads);
-  const size_t window = static_cast<size_t>(threads) * 2;
   std::vector<std::unique_ptr<StagedFile>> staged(manifest.files.size());
   std::future<Status> database_check;
   size_t database_index = manifest.files.size();
-  struct InFlight {
+  struct Piece {  // a chunk of a file, or a base chunk or pack of a paged database
     size_t file;
-    bool last;
-    std::future<Result<uint64_t>> done;
+    bool last;  // the file is complete once it is in
   };
-  std::deque<InFlight> in_flight;
   bool first_chunk_written = false;
 
   auto put_in_place = [&](StagedFile& out) -> Status {
@@ -182,24 +177,22 @@ Result<RestoreSummary> Run(storage::Provider& provider, const key::BackupKey& ke
     staged[index].reset();
     return OkStatus();
   };
-  auto finish_one = [&]() -> Status {
-    InFlight job = std::move(in_flight.front());
-    in_flight.pop_front();
-    auto written = job.done.get();
-    if (!written.ok()) return Damaged(written.status(), manifest.files[job.file].path);
+  auto take_piece = [&](Piece& piece, Result<uint64_t> written) -> Status {
+    if (!written.ok()) return Damaged(written.status(), manifest.files[piece.file].path);
     if (writing && !first_chunk_written) {
       first_chunk_written = true;
       CrashPoint("restore-chunk");
     }
     progress.bytes_done += *written;
-    if (job.last) CV_RETURN_IF_ERROR(publish(job.file));
+    if (piece.last) CV_RETURN_IF_ERROR(publish(piece.file));
     report();
     return OkStatus();
   };
 
-  // Returning early with jobs in flight is safe: `pool` is declared last, so it is destroyed
+  // Returning early with jobs in flight is safe: `window` is declared last, so it is destroyed
   // first and finishes its queued jobs while the files and the codec they use still exist.
-  WorkPool pool(threads);
+  using Window = OrderedWindow<Result<uint64_t>, Piece>;
+  Window window(options.threads, Window::TwoPerWorker(options.threads), take_piece);
   // A paged database: one job per base chunk or pack, all writing into the same staged file.
   auto submit_pages = [&](const FileEntry& file, size_t index, const StagedFile* out) -> Status {
     paged = std::make_unique<PagedDatabaseRestore>(file, key);
@@ -208,11 +201,10 @@ Result<RestoreSummary> Run(storage::Provider& provider, const key::BackupKey& ke
     const size_t pieces = paged->PieceCount();
     if (pieces == 0) return Internal("a page map without objects passed the manifest's checks");
     for (size_t i = 0; i < pieces; ++i) {
-      while (in_flight.size() >= window) CV_RETURN_IF_ERROR(finish_one());
       PagedDatabaseRestore* db = paged.get();
-      in_flight.push_back({index, i + 1 == pieces, pool.Submit([db, i, &provider, write] {
-                             return db->Fetch(i, provider, write);
-                           })});
+      CV_RETURN_IF_ERROR(window.Submit({index, i + 1 == pieces}, [db, i, &provider, write] {
+        return db->Fetch(i, provider, write);
+      }));
     }
     return OkStatus();
   };
@@ -232,25 +224,25 @@ Result<RestoreSummary> Run(storage::Provider& provider, const key::BackupKey& ke
     }
     if (file.chunks.empty()) {
       // Everything before this file is published first, so files appear in manifest order.
-      while (!in_flight.empty() && failure.ok()) failure = finish_one();
+      failure = window.Drain();
       if (failure.ok()) failure = publish(index);
       continue;
     }
     uint64_t offset = 0;
     for (size_t i = 0; i < file.chunks.size() && failure.ok(); ++i) {
-      while (in_flight.size() >= window && failure.ok()) failure = finish_one();
       const ChunkRef ref = file.chunks[i];
       const StagedFile* out = writing ? staged[index].get() : nullptr;
-      in_flight.push_back({index, i + 1 == file.chunks.size(),
-                           pool.Submit([&codec, &provider, ref, out, offset]() -> Result<uint64_t> {
-                             CV_ASSIGN_OR_RETURN(Bytes plain, codec.Load(provider, ref.id, ref.size));
-                             if (out) CV_RETURN_IF_ERROR(out->WriteAt(plain, offset));
-                             return static_cast<uint64_t>(plain.size());
-                           })});
+      failure = window.Submit(
+          {index, i + 1 == file.chunks.size()},
+          [&codec, &provider, ref, out, offset]() -> Result<uint64_t> {
+            CV_ASSIGN_OR_RETURN(Bytes plain, codec.Load(provider, ref.id, ref.size));
+            if (out) CV_RETURN_IF_ERROR(out->WriteAt(plain, offset));
+            return static_cast<uint64_t>(plain.size());
+          });
       offset += ref.size;
     }
   }
-  while (!in_flight.empty() && failure.ok()) failure = finish_one();
+  if (failure.ok()) failure = window.Drain();
   if (database_check.valid()) {
     Status checked = database_check.get();
     if (failure.ok()) failure = Damaged(checked, kDatabaseName);
