@@ -40,8 +40,8 @@ ChunkUploader::ChunkUploader(storage::Provider& provider, const ChunkCodec& code
       codec_(codec),
       stored_(stored),
       on_stored_(std::move(on_stored)),
-      window_(threads, {OrderedWindow<Result<Stored>>::TwoPerWorker(threads).max_jobs,
-                        kMaxBytesInFlight},
+      window_(threads,
+              {OrderedWindow<Result<Stored>>::TwoPerWorker(threads).max_jobs, kMaxBytesInFlight},
               [this](std::monostate&, Result<Stored> stored) -> Status {
                 if (!stored.ok()) return stored.status();
                 on_stored_(*stored);

@@ -5,8 +5,8 @@
 #include <cstring>
 
 #include "backup/file_reader.h"
-#include "backup/page_map.h"
 #include "backup/ordered_window.h"
+#include "backup/page_map.h"
 #include "chatvault/crypto/hash.h"
 
 namespace chatvault::backup {
@@ -42,8 +42,9 @@ class Scanner {
         old_(old),
         out_(out),
         options_(options),
-        window_(options.threads, Window::TwoPerWorker(options.threads),
-                [this](Region& region, Bytes hashes) { return Compare(region, std::move(hashes)); }) {}
+        window_(
+            options.threads, Window::TwoPerWorker(options.threads),
+            [this](Region& region, Bytes hashes) { return Compare(region, std::move(hashes)); }) {}
 
   Result<ScanResult> Run(const std::string& snapshot) {
     CV_ASSIGN_OR_RETURN(FileReader reader, FileReader::Open(snapshot));
@@ -59,9 +60,8 @@ class Scanner {
       auto shared = std::make_shared<Bytes>(std::move(data));
       const uint32_t page_size = shape_.page_size;
       const PageHasher& hasher = hasher_;
-      CV_RETURN_IF_ERROR(window_.Submit({r, shared}, [shared, page_size, &hasher] {
-        return hasher.Hash(*shared, page_size);
-      }));
+      CV_RETURN_IF_ERROR(window_.Submit(
+          {r, shared}, [shared, page_size, &hasher] { return hasher.Hash(*shared, page_size); }));
     }
     CV_RETURN_IF_ERROR(window_.Drain());
     CV_RETURN_IF_ERROR(out_.Flush());

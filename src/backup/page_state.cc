@@ -4,9 +4,9 @@
 #include <optional>
 
 #include "backup/layout.h"
+#include "backup/ordered_window.h"
 #include "backup/page_map.h"
 #include "backup/page_pack.h"
-#include "backup/ordered_window.h"
 
 namespace chatvault::backup {
 namespace {
@@ -129,7 +129,8 @@ class Rebuild {
   const PageMap& map_;
   const PageHashFile& file_;
   std::unordered_set<std::string> damaged_;
-  OrderedWindow<Status, std::string> window_;  // last: its jobs finish before anything they use goes
+  OrderedWindow<Status, std::string>
+      window_;  // last: its jobs finish before anything they use goes
 };
 
 // The cache counts only when it holds exactly the current backup's page hashes.

@@ -232,13 +232,13 @@ Result<RestoreSummary> Run(storage::Provider& provider, const key::BackupKey& ke
     for (size_t i = 0; i < file.chunks.size() && failure.ok(); ++i) {
       const ChunkRef ref = file.chunks[i];
       const StagedFile* out = writing ? staged[index].get() : nullptr;
-      failure = window.Submit(
-          {index, i + 1 == file.chunks.size()},
-          [&codec, &provider, ref, out, offset]() -> Result<uint64_t> {
-            CV_ASSIGN_OR_RETURN(Bytes plain, codec.Load(provider, ref.id, ref.size));
-            if (out) CV_RETURN_IF_ERROR(out->WriteAt(plain, offset));
-            return static_cast<uint64_t>(plain.size());
-          });
+      failure =
+          window.Submit({index, i + 1 == file.chunks.size()},
+                        [&codec, &provider, ref, out, offset]() -> Result<uint64_t> {
+                          CV_ASSIGN_OR_RETURN(Bytes plain, codec.Load(provider, ref.id, ref.size));
+                          if (out) CV_RETURN_IF_ERROR(out->WriteAt(plain, offset));
+                          return static_cast<uint64_t>(plain.size());
+                        });
       offset += ref.size;
     }
   }
