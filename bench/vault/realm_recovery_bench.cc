@@ -52,7 +52,8 @@ struct Setup {
     const key::BackupKey key = key::BackupKey::Generate();
     ClientOptions weak;
     weak.allow_weak_ksf = true;
-    if (!VaultClient::Connect({vault.url(), vault.ca_file()}, weak).value()
+    if (!VaultClient::Connect({vault.url(), vault.ca_file()}, weak)
+             .value()
              ->Register("bench", vault.Token("bench"), kPassword, key)
              .ok() ||
         !Realms()->Register("bench", Tokens(), kPassword, key).ok()) {
@@ -113,8 +114,8 @@ void BM_RealmRecovery2of3(benchmark::State& state) {
   }
   double busiest = 0, total = 0;
   for (size_t i = 0; i < setup.realms.size(); ++i) {
-    const double cpu = (ProcessCpuMicros(*setup.realms[i]) - before[i]) /
-                       static_cast<double>(state.iterations());
+    const double cpu =
+        (ProcessCpuMicros(*setup.realms[i]) - before[i]) / static_cast<double>(state.iterations());
     busiest = std::max(busiest, cpu);
     total += cpu;
   }

@@ -201,7 +201,8 @@ Status CopyQuiescentDatabase(const std::string& source, const std::string& dest,
   for (const char* side : kContentSideFiles) {
     const FileState state = StateOf(source + side);
     if (state.exists && state.size > 0) {
-      return InvalidArgument(source + " has a pending " + side + " file beside it, so its bytes "
+      return InvalidArgument(source + " has a pending " + side +
+                             " file beside it, so its bytes "
                              "alone are not the whole database; open it with SQLite once (or "
                              "checkpoint it) first");
     }

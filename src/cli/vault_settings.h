@@ -15,9 +15,9 @@
 namespace chatvault::cli {
 
 struct VaultSettings {
-  std::string url;              // https://host:port (empty with realms)
-  std::string account;          // the chat account id
-  std::string ca_file;          // pinned certificate or CA (absolute path); empty: system CAs
+  std::string url;      // https://host:port (empty with realms)
+  std::string account;  // the chat account id
+  std::string ca_file;  // pinned certificate or CA (absolute path); empty: system CAs
   // Threshold recovery (docs/REALMS.md): K is kept by these vaults, `threshold` of which must
   // help, instead of by one vault at `url`.
   std::vector<vaultclient::VaultAddress> realms;

@@ -152,8 +152,7 @@ nlohmann::json ToJson(const DecryptReport& r) {
 void PrintText(const DecryptReport& r) {
   const whatsapp::DecryptSummary& s = r.summary;
   const bool zip = s.payload == whatsapp::Payload::kZip;
-  std::cout << "Decrypted " << FormatName(s.format) << " backup " << r.in << " -> " << r.out
-            << " ("
+  std::cout << "Decrypted " << FormatName(s.format) << " backup " << r.in << " -> " << r.out << " ("
             << (zip ? "ZIP archive of a multi-file backup" : "SQLite database, integrity checked")
             << ", " << s.output_bytes << " bytes; authenticated" << (s.had_md5 ? ", MD5 ok" : "")
             << ").\n";
@@ -189,7 +188,8 @@ void AddDecrypt(CLI::App* wa, CommandRunner& runner) {
   auto o = std::make_shared<ConvertOptions>();
   CLI::App* cmd = wa->add_subcommand(
       "decrypt",
-      "Decrypt a .crypt15 (or .crypt14, .crypt12) backup into a SQLite database, or into a ZIP for\n"
+      "Decrypt a .crypt15 (or .crypt14, .crypt12) backup into a SQLite database, or into a ZIP "
+      "for\n"
       "multi-file backups (stickers, wallpapers). The output appears only once the file\n"
       "authenticated, its checksum matched and the database passed SQLite's integrity check.\n"
       "Errors: wrong key (exit 4), truncated or damaged file: bad tag, bad MD5 (exit 5),\n"

@@ -61,7 +61,8 @@ Result<Composites> ComputeComposites(const Element& b, std::span<const Element> 
 Result<crypto::Secret> Challenge(const Element& b, const Composites& comp, const Element& t2,
                                  const Element& t3, OprfMode mode) {
   Bytes transcript;
-  for (const Element* part : {&b, &comp.m, &comp.z, &t2, &t3}) AppendLengthPrefixed(transcript, *part);
+  for (const Element* part : {&b, &comp.m, &comp.z, &t2, &t3})
+    AppendLengthPrefixed(transcript, *part);
   Append(transcript, AsBytes("Challenge"));
   return HashToScalar(transcript, ModeDst("HashToScalar-", mode));
 }

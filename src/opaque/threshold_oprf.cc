@@ -51,8 +51,8 @@ Result<crypto::Secret> LagrangeAtZero(const std::vector<uint8_t>& indexes, size_
     if (j == i) continue;
     const crypto::Secret xj = IndexScalar(indexes[j]);
     numerator = internal::ScalarMul(numerator.view(), xj.view());
-    denominator = internal::ScalarMul(denominator.view(),
-                                      internal::ScalarSub(xj.view(), xi.view()).view());
+    denominator =
+        internal::ScalarMul(denominator.view(), internal::ScalarSub(xj.view(), xi.view()).view());
   }
   CV_ASSIGN_OR_RETURN(crypto::Secret inverse, internal::ScalarInvert(denominator.view()));
   return internal::ScalarMul(numerator.view(), inverse.view());
@@ -116,9 +116,9 @@ Result<EvaluatedShare> EvaluateShare(const ScalarShare& share, const Element& bl
   CV_ASSIGN_OR_RETURN(out.evaluated, internal::OprfBlindEvaluate(share.value.view(), blinded));
   const std::array<Element, 1> c{blinded}, d{out.evaluated};
   const crypto::Secret r = internal::RandomScalar();
-  CV_ASSIGN_OR_RETURN(out.proof, internal::GenerateProof(share.value.view(), internal::Generator(),
-                                                         public_key, c, d, r.view(),
-                                                         OprfMode::kVoprf));
+  CV_ASSIGN_OR_RETURN(
+      out.proof, internal::GenerateProof(share.value.view(), internal::Generator(), public_key, c,
+                                         d, r.view(), OprfMode::kVoprf));
   return out;
 }
 

@@ -178,7 +178,9 @@ ApiReply ApiRoutes::TransportError(int status) {
 }
 
 ApiReply ApiRoutes::Handle(const ApiRequest& request) {
-  auto post = [this, &request](const Handler& handler) { return RunPost(request, metrics_, handler); };
+  auto post = [this, &request](const Handler& handler) {
+    return RunPost(request, metrics_, handler);
+  };
   const std::string& path = request.path;
   const std::string id = RequestId(request.request_id);
   if (request.method == "GET") {
@@ -287,7 +289,9 @@ ApiReply ApiRoutes::Handle(const ApiRequest& request) {
 // The realms protocol (docs/REALMS.md, docs/API.md "Realms").
 ApiReply ApiRoutes::HandleRealm(const ApiRequest& request, const std::string& id) {
   if (!realm_) return TransportError(404);
-  auto post = [this, &request](const Handler& handler) { return RunPost(request, metrics_, handler); };
+  auto post = [this, &request](const Handler& handler) {
+    return RunPost(request, metrics_, handler);
+  };
   const std::string& path = request.path;
   if (path == "/v1/realm/challenge") {
     return post([this, &id](const Fields& f) -> Result<json> {

@@ -7,8 +7,9 @@ Status LockedOutStatus() {
 }
 
 Status NoAttemptsLeft() {
-  return LockedOut("this account has no attempts left; its vault record is destroyed once the "
-                   "logins already counted are over");
+  return LockedOut(
+      "this account has no attempts left; its vault record is destroyed once the "
+      "logins already counted are over");
 }
 
 }  // namespace chatvault::vault

@@ -54,9 +54,8 @@ Status DestroyRecord(VaultCore& core, const std::string& key, const Loaded<Recor
 // of another registration is kConflict and counts nothing.
 template <typename Record>
 Result<std::optional<CountedGuessOutcome<Record>>> CountGuessOnce(
-    VaultCore& core, const std::string& key, const RequestDigest& digest,
-    std::string_view account, std::string_view request_id,
-    const std::array<uint8_t, 16>* expected_registration = nullptr) {
+    VaultCore& core, const std::string& key, const RequestDigest& digest, std::string_view account,
+    std::string_view request_id, const std::array<uint8_t, 16>* expected_registration = nullptr) {
   using Outcome = CountedGuessOutcome<Record>;
   CV_ASSIGN_OR_RETURN(std::optional<Loaded<Record>> loaded, core.Load<Record>(key));
   if (!loaded || loaded->record.state == Record::State::kDeleted) return std::optional(Outcome{});
@@ -95,9 +94,11 @@ Result<std::optional<CountedGuessOutcome<Record>>> CountGuessOnce(
 // earlier one, once; a wrong one closes the guess, and destroys the record when it was the last
 // open guess at the limit (kLockedOut).
 template <typename Record, typename Valid>
-Result<std::optional<SettledGuessOutcome<Record>>> SettleGuessOnce(
-    VaultCore& core, const std::string& key, const LoginSession& session, Valid is_valid,
-    std::string_view request_id) {
+Result<std::optional<SettledGuessOutcome<Record>>> SettleGuessOnce(VaultCore& core,
+                                                                   const std::string& key,
+                                                                   const LoginSession& session,
+                                                                   Valid is_valid,
+                                                                   std::string_view request_id) {
   using Outcome = SettledGuessOutcome<Record>;
   CV_ASSIGN_OR_RETURN(std::optional<Loaded<Record>> loaded, core.Load<Record>(key));
   if (loaded && loaded->record.state == Record::State::kTombstone) return LockedOutStatus();
@@ -114,9 +115,11 @@ Result<std::optional<SettledGuessOutcome<Record>>> SettleGuessOnce(
     changed = guesses.Settle(session.serial);
   } else {
     changed = guesses.Close(session.serial);
-    if (guesses.failed() >= options.max_guesses && !guesses.HasOpenGuess(core.Now(), options.login_ttl)) {
-      CV_RETURN_IF_ERROR(core.Audit(AuditEvent(AuditEventKind::kWrongPassword, session.account,
-                                               request_id).Guess(session.serial, 0)));
+    if (guesses.failed() >= options.max_guesses &&
+        !guesses.HasOpenGuess(core.Now(), options.login_ttl)) {
+      CV_RETURN_IF_ERROR(
+          core.Audit(AuditEvent(AuditEventKind::kWrongPassword, session.account, request_id)
+                         .Guess(session.serial, 0)));
       Status s = DestroyRecord(core, key, *loaded, session.account, request_id);
       if (s.code() == Code::kConflict) return std::optional<Outcome>();
       CV_RETURN_IF_ERROR(s);

@@ -183,8 +183,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Create(VaultService& service, Re
   CV_ASSIGN_OR_RETURN(auto tls, TlsContextHolder::Load(options.cert_file, options.key_file));
   CV_ASSIGN_OR_RETURN(MetricsAccess access,
                       MetricsAccess::Load(options.metrics_token_file, options.metrics_port >= 0));
-  auto server = std::make_unique<BeastHttpsServer>(service, realm, metrics, options,
-                                                   std::move(tls), std::move(access));
+  auto server = std::make_unique<BeastHttpsServer>(service, realm, metrics, options, std::move(tls),
+                                                   std::move(access));
   CV_RETURN_IF_ERROR(server->Bind());
   return std::unique_ptr<HttpServer>(std::move(server));
 }

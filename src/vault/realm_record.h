@@ -19,7 +19,7 @@ struct RealmRecord {
   GuessCounter guesses;
   crypto::VerifyKey device_key{};
   std::array<uint8_t, 32> registration_id{};  // SHA-256 of the registration request's payload
-  vaultproto::realm::RealmShare share;         // active records only
+  vaultproto::realm::RealmShare share;        // active records only
 
   bool active() const { return state == State::kActive; }
   const vaultproto::realm::Version& registration() const { return version; }

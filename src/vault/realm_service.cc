@@ -97,8 +97,7 @@ Status RealmService::Register(const SignedRequest& request, const RealmShare& sh
   const bool owned = Owned(existing);
   if (!core_->SignedBy(owned ? existing->record.device_key : device_key, request,
                        Action::kRealmRegister, payload)) {
-    return owned ? ShareExists()
-                 : PermissionDenied("the proof of the backup key does not verify");
+    return owned ? ShareExists() : PermissionDenied("the proof of the backup key does not verify");
   }
   RealmRecord record;
   record.version = share.version;
@@ -117,7 +116,8 @@ Status RealmService::Register(const SignedRequest& request, const RealmShare& sh
 
 Result<RealmVersionReply> RealmService::Version(std::string_view account) {
   CV_RETURN_IF_ERROR(CheckAccountId(account));
-  CV_ASSIGN_OR_RETURN(std::optional<Realm> loaded, core_->Load<RealmRecord>(RealmStoreKey(account)));
+  CV_ASSIGN_OR_RETURN(std::optional<Realm> loaded,
+                      core_->Load<RealmRecord>(RealmStoreKey(account)));
   if (!Owned(loaded)) return NotFound("this realm holds no share for this account");
   if (!loaded->record.active()) return LockedOutStatus();
   const RealmShare& share = loaded->record.share;
@@ -133,8 +133,8 @@ Result<RealmEvaluateReply> RealmService::Evaluate(std::string_view account,
   const std::string key = RealmStoreKey(account);
   const RequestDigest digest = DigestOfRequest(blinded);
   CV_ASSIGN_OR_RETURN(Outcome outcome, (RetryOnConflict<Outcome>([&] {
-                        return CountGuessOnce<RealmRecord>(*core_, key, digest, account,
-                                                           request_id, &version);
+                        return CountGuessOnce<RealmRecord>(*core_, key, digest, account, request_id,
+                                                           &version);
                       })));
   if (outcome.kind == Outcome::Kind::kNoRecord) {
     return NotFound("this realm holds no share for this account");
@@ -166,9 +166,8 @@ Result<RealmEvaluateReply> RealmService::Evaluate(std::string_view account,
 Result<RealmUnlockReply> RealmService::Unlock(std::string_view session_text,
                                               const vaultproto::realm::Tag& proof,
                                               std::string_view request_id) {
-  CV_ASSIGN_OR_RETURN(LoginSession session,
-                      core_->sessions().Open(SessionPurpose::kRealmUnlock, session_text,
-                                             core_->Now()));
+  CV_ASSIGN_OR_RETURN(LoginSession session, core_->sessions().Open(SessionPurpose::kRealmUnlock,
+                                                                   session_text, core_->Now()));
   auto proves_password = [&](const RealmRecord& record) {
     const vaultproto::realm::Tag expected =
         vaultproto::realm::UnlockProof(record.share.unlock_tag, session_text);

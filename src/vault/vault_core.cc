@@ -90,9 +90,9 @@ Result<uint64_t> VaultCore::CheckChallenge(const SignedRequest& request,
                                            const std::string& store_key) {
   auto version = challenges_.Check(store_key, request.challenge, Now());
   if (!version.ok()) {
-    AuditRejection(AuditEventKind::kProofRejected, request.account, request.request_id,
-                   version.status().code() == Code::kConflict ? "challenge expired"
-                                                              : "challenge not ours");
+    AuditRejection(
+        AuditEventKind::kProofRejected, request.account, request.request_id,
+        version.status().code() == Code::kConflict ? "challenge expired" : "challenge not ours");
   }
   return version;
 }

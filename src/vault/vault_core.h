@@ -71,8 +71,8 @@ class VaultCore {
   template <typename Record>
   Result<uint64_t> Store(const std::string& store_key, uint64_t version, const Record& record);
 
-  Status CheckToken(std::string_view account, std::string_view token,
-                    std::string_view request_id, std::string_view what);
+  Status CheckToken(std::string_view account, std::string_view token, std::string_view request_id,
+                    std::string_view what);
   // A challenge for the record under `store_key` as it is now (version 0: absent).
   Result<Bytes> IssueChallenge(const std::string& store_key, uint64_t version);
   // The /challenge route of either service: account and token checked, then a challenge for the

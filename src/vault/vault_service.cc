@@ -131,7 +131,8 @@ Status VaultService::RegisterFinish(const SignedRequest& request, const Register
   record.opaque_record = upload.record;
   record.ksf = upload.ksf;
   record.wrapped_key = upload.wrapped_key;
-  auto written = core_->Store(AccountStoreKey(request.account), existing ? existing->version : 0, record);
+  auto written =
+      core_->Store(AccountStoreKey(request.account), existing ? existing->version : 0, record);
   if (!written.ok()) {
     if (written.status().code() == Code::kConflict) return StaleChallenge();
     return written.status().Annotate("saving the vault record");
@@ -155,7 +156,8 @@ Result<RecoverStartReply> VaultService::StartReply(std::string_view account,
   session.serial = serial;
   session.server_state = login.SerializeState();
   RecoverStartReply reply;
-  CV_ASSIGN_OR_RETURN(reply.session, core_->sessions().Seal(SessionPurpose::kOpaqueLogin, session, core_->Now()));
+  CV_ASSIGN_OR_RETURN(reply.session,
+                      core_->sessions().Seal(SessionPurpose::kOpaqueLogin, session, core_->Now()));
   reply.ke2 = login.ke2();
   reply.ksf = record.ksf;
   reply.attempts_remaining = record.guesses.AttemptsIfWrong(serial, options().max_guesses);
@@ -171,7 +173,8 @@ Result<RecoverStartReply> VaultService::FakeStart(std::string_view account, cons
   session.account = std::string(account);
   session.server_state = login.SerializeState();
   RecoverStartReply reply;
-  CV_ASSIGN_OR_RETURN(reply.session, core_->sessions().Seal(SessionPurpose::kOpaqueLogin, session, core_->Now()));
+  CV_ASSIGN_OR_RETURN(reply.session,
+                      core_->sessions().Seal(SessionPurpose::kOpaqueLogin, session, core_->Now()));
   reply.ke2 = login.ke2();
   reply.ksf = options().ksf;
   reply.attempts_remaining = options().max_guesses - 1;
@@ -184,10 +187,10 @@ Result<std::optional<RecoverStartReply>> VaultService::CountGuess(std::string_vi
                                                                   const opaque::KE1& ke1,
                                                                   std::string_view request_id) {
   using Outcome = CountedGuessOutcome<AccountRecord>;
-  CV_ASSIGN_OR_RETURN(std::optional<Outcome> outcome,
-                      CountGuessOnce<AccountRecord>(*core_, AccountStoreKey(account),
-                                                    DigestOfRequest(ke1.Serialize()), account,
-                                                    request_id));
+  CV_ASSIGN_OR_RETURN(
+      std::optional<Outcome> outcome,
+      CountGuessOnce<AccountRecord>(*core_, AccountStoreKey(account),
+                                    DigestOfRequest(ke1.Serialize()), account, request_id));
   if (!outcome) return std::optional<RecoverStartReply>();
   if (outcome->kind == Outcome::Kind::kNoRecord) {
     CV_ASSIGN_OR_RETURN(RecoverStartReply fake, FakeStart(account, ke1));
@@ -214,7 +217,8 @@ Result<RecoverStartReply> VaultService::RecoverStart(std::string_view account,
 Result<RecoverFinishReply> VaultService::RecoverFinish(std::string_view session_text,
                                                        const opaque::KE3& ke3,
                                                        std::string_view request_id) {
-  CV_ASSIGN_OR_RETURN(LoginSession session, core_->sessions().Open(SessionPurpose::kOpaqueLogin, session_text, core_->Now()));
+  CV_ASSIGN_OR_RETURN(LoginSession session, core_->sessions().Open(SessionPurpose::kOpaqueLogin,
+                                                                   session_text, core_->Now()));
   CV_ASSIGN_OR_RETURN(opaque::ServerLogin login,
                       opaque::ServerLogin::ParseState(session.server_state.view()));
   const bool valid = std::move(login).Finish(ke3).ok() && !session.fake;
@@ -233,8 +237,7 @@ Result<RecoverFinishReply> VaultService::RecoverFinish(std::string_view session_
   // A guess settled already (a retried KE3, or an older login finishing after a newer one) gets
   // the key again but settles nothing a second time.
   if (!valid) return RecoverFinishReply{false, {}, left, {}};
-  return RecoverFinishReply{true, settled.record.wrapped_key, left,
-                            settled.record.backup_sequence};
+  return RecoverFinishReply{true, settled.record.wrapped_key, left, settled.record.backup_sequence};
 }
 
 Status VaultService::Delete(const SignedRequest& request) {
@@ -267,7 +270,8 @@ Status VaultService::SetBackupSequence(std::string_view account, const BackupSeq
     CV_ASSIGN_OR_RETURN(std::optional<Account> loaded, core_->Load<AccountRecord>(key));
     if (!loaded || !loaded->record.active()) return NotFound("this account has no vault record");
     if (!crypto::VerifySignature(loaded->record.device_key, message, sequence.signature)) {
-      core_->AuditRejection(AuditEventKind::kProofRejected, account, request_id, "sequence signature");
+      core_->AuditRejection(AuditEventKind::kProofRejected, account, request_id,
+                            "sequence signature");
       return PermissionDenied("the backup sequence is not signed by this account's device key");
     }
     if (sequence.sequence <= loaded->record.backup_sequence.sequence) return std::optional(true);

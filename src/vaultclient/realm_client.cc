@@ -298,11 +298,11 @@ Status RegisterAtRealm(VaultHttp& http, const std::string& account, const std::s
   Append(payload, device.verify_key());
   Status last;
   for (int i = 0; i < kRestarts; ++i) {
-    CV_ASSIGN_OR_RETURN(json reply, http.Post("/v1/realm/challenge",
-                                              json{{"account", account}, {"token", token}}));
+    CV_ASSIGN_OR_RETURN(
+        json reply, http.Post("/v1/realm/challenge", json{{"account", account}, {"token", token}}));
     CV_ASSIGN_OR_RETURN(Bytes challenge, HexField(reply, "challenge"));
-    const Bytes message = vaultproto::RequestMessage(vaultproto::Action::kRealmRegister, account,
-                                                     challenge, payload);
+    const Bytes message =
+        vaultproto::RequestMessage(vaultproto::Action::kRealmRegister, account, challenge, payload);
     json body{{"account", account},
               {"token", token},
               {"challenge", HexEncode(challenge)},
@@ -318,8 +318,8 @@ Status RegisterAtRealm(VaultHttp& http, const std::string& account, const std::s
 Status DeleteAtRealm(VaultHttp& http, const std::string& account, const std::string& token,
                      const crypto::SigningKey& device) {
   for (int i = 0; i < kRestarts; ++i) {
-    CV_ASSIGN_OR_RETURN(json reply, http.Post("/v1/realm/challenge",
-                                              json{{"account", account}, {"token", token}}));
+    CV_ASSIGN_OR_RETURN(
+        json reply, http.Post("/v1/realm/challenge", json{{"account", account}, {"token", token}}));
     CV_ASSIGN_OR_RETURN(Bytes challenge, HexField(reply, "challenge"));
     const Bytes message =
         vaultproto::RequestMessage(vaultproto::Action::kRealmDelete, account, challenge, {});
@@ -346,12 +346,13 @@ Result<std::vector<realm::RealmShare>> RealmClientImpl::MakeShares(
   const crypto::Secret oprf_key = opaque::RandomScalar();
   CV_ASSIGN_OR_RETURN(auto oprf_shares, opaque::SplitScalar(oprf_key, threshold_, n));
   const crypto::Secret encryption_scalar = opaque::RandomScalar();
-  CV_ASSIGN_OR_RETURN(auto encryption_shares, opaque::SplitScalar(encryption_scalar, threshold_, n));
+  CV_ASSIGN_OR_RETURN(auto encryption_shares,
+                      opaque::SplitScalar(encryption_scalar, threshold_, n));
   CV_ASSIGN_OR_RETURN(crypto::Secret output,
                       opaque::EvaluateDirectly(oprf_key, stretched.access_key.view()));
   const realm::UnlockSecrets unlock = realm::DeriveUnlock(output);
-  const Bytes wrapped = realm::WrapKey(stretched.encryption_seed, encryption_scalar, account,
-                                       version, key);
+  const Bytes wrapped =
+      realm::WrapKey(stretched.encryption_seed, encryption_scalar, account, version, key);
   // Thrown away when this function returns: nobody can sign another share for this version.
   const crypto::SigningKey signing = crypto::SigningKey::FromSeed(crypto::RandomSecret(32));
   std::vector<realm::RealmShare> shares(n);
@@ -365,8 +366,8 @@ Result<std::vector<realm::RealmShare>> RealmClientImpl::MakeShares(
     std::copy_n(oprf_shares[i].value.data(), 32, s.oprf_share.begin());
     CV_ASSIGN_OR_RETURN(s.public_key, opaque::PublicKeyOf(oprf_shares[i].value));
     s.verifying_key = signing.verify_key();
-    s.share_signature = signing.Sign(
-        realm::ShareStatement(version, s.threshold, s.realms, s.index, s.public_key));
+    s.share_signature =
+        signing.Sign(realm::ShareStatement(version, s.threshold, s.realms, s.index, s.public_key));
     s.commitment = unlock.commitment;
     s.unlock_tag = realm::UnlockTag(unlock.unlock_key, version, s.index);
     std::copy_n(encryption_shares[i].value.data(), 32, s.encryption_share.begin());
@@ -392,21 +393,22 @@ Status RealmClientImpl::Register(std::string_view account, const std::vector<std
   CV_ASSIGN_OR_RETURN(std::vector<realm::RealmShare> shares, MakeShares(account, password, key));
   auto device = std::make_shared<crypto::SigningKey>(vaultproto::DeviceKey(key, account));
   auto shared_shares = std::make_shared<std::vector<realm::RealmShare>>(std::move(shares));
-  Fanout<bool> fanout(stragglers_, realms_.size(), [realms = realms_, shared_shares, device,
-                                       account = std::string(account),
-                                       token_of](size_t i) -> Result<bool> {
-    CV_RETURN_IF_ERROR(
-        RegisterAtRealm(*realms[i].http, account, token_of[i], (*shared_shares)[i], *device));
-    return true;
-  });
+  Fanout<bool> fanout(stragglers_, realms_.size(),
+                      [realms = realms_, shared_shares, device, account = std::string(account),
+                       token_of](size_t i) -> Result<bool> {
+                        CV_RETURN_IF_ERROR(RegisterAtRealm(*realms[i].http, account, token_of[i],
+                                                           (*shared_shares)[i], *device));
+                        return true;
+                      });
   const auto answers = fanout.WaitAll();
   const std::vector<std::string> failed = Failures<bool>(answers, {});
   if (failed.empty()) return OkStatus();
   for (const auto& a : answers) {
     if (a && !a->ok() && a->status().code() == Code::kAlreadyExists) return a->status();
   }
-  return Unavailable("the new registration reached " + std::to_string(realms_.size() - failed.size()) +
-                     " of " + std::to_string(realms_.size()) + " realms (" + Joined(failed) +
+  return Unavailable("the new registration reached " +
+                     std::to_string(realms_.size() - failed.size()) + " of " +
+                     std::to_string(realms_.size()) + " realms (" + Joined(failed) +
                      "); run the same command again to finish it");
 }
 
@@ -414,22 +416,23 @@ Status RealmClientImpl::CheckKsf(const opaque::KsfParams& ksf) const {
   const opaque::KsfParams floor = opaque::KsfParams::Default();
   if (!options_.client.allow_weak_ksf &&
       (ksf.memory_kib < floor.memory_kib || ksf.iterations < floor.iterations)) {
-    return PermissionDenied("the realms hold a registration with weaker password stretching than "
-                            "chatvault allows");
+    return PermissionDenied(
+        "the realms hold a registration with weaker password stretching than "
+        "chatvault allows");
   }
   return OkStatus();
 }
 
 Result<std::vector<std::pair<size_t, HeldVersion>>> RealmClientImpl::ChooseVersion(
     std::string_view account, std::vector<std::string>& complaints) {
-  Fanout<HeldVersion> fanout(stragglers_, realms_.size(), [realms = realms_,
-                                              account = std::string(account)](size_t i) {
-    return [&]() -> Result<HeldVersion> {
-      CV_ASSIGN_OR_RETURN(json reply,
-                          realms[i].http->Post("/v1/realm/version", json{{"account", account}}));
-      return ParseVersion(reply);
-    }();
-  });
+  Fanout<HeldVersion> fanout(
+      stragglers_, realms_.size(), [realms = realms_, account = std::string(account)](size_t i) {
+        return [&]() -> Result<HeldVersion> {
+          CV_ASSIGN_OR_RETURN(
+              json reply, realms[i].http->Post("/v1/realm/version", json{{"account", account}}));
+          return ParseVersion(reply);
+        }();
+      });
   const auto answers = fanout.WaitAll();
   std::map<realm::Version, std::vector<std::pair<size_t, HeldVersion>>> holders;
   size_t locked = 0;
@@ -469,25 +472,25 @@ Result<RealmRecovery> RealmClientImpl::Recover(std::string_view account,
   CV_ASSIGN_OR_RETURN(opaque::VoprfClient voprf,
                       opaque::VoprfClient::Blind(stretched.access_key.view()));
   const opaque::Element blinded = voprf.blinded();
-  Fanout<Evaluation> evaluations(stragglers_, holders.size(), [realms = realms_, holders,
-                                                  account = std::string(account),
-                                                  blinded](size_t k) -> Result<Evaluation> {
-    const auto& [realm_index, mine] = holders[k];
-    const RealmLink& link = realms[realm_index];
-    json body{{"account", account},
-              {"version", HexEncode(mine.version)},
-              {"blinded", HexEncode(blinded)}};
-    CV_ASSIGN_OR_RETURN(json reply, link.http->Post("/v1/realm/evaluate", body));
-    auto checked = CheckEvaluation(reply, mine, blinded);
-    if (!checked.ok()) {
-      return Status(checked.status().code(), link.name + " " + checked.status().message());
-    }
-    checked->realm = realm_index;
-    return checked;
-  });
-  const auto evaluated = evaluations.Wait([t](const Fanout<Evaluation>::Answers& a) {
-    return GroupOfT(a, t).has_value();
-  });
+  Fanout<Evaluation> evaluations(
+      stragglers_, holders.size(),
+      [realms = realms_, holders, account = std::string(account),
+       blinded](size_t k) -> Result<Evaluation> {
+        const auto& [realm_index, mine] = holders[k];
+        const RealmLink& link = realms[realm_index];
+        json body{{"account", account},
+                  {"version", HexEncode(mine.version)},
+                  {"blinded", HexEncode(blinded)}};
+        CV_ASSIGN_OR_RETURN(json reply, link.http->Post("/v1/realm/evaluate", body));
+        auto checked = CheckEvaluation(reply, mine, blinded);
+        if (!checked.ok()) {
+          return Status(checked.status().code(), link.name + " " + checked.status().message());
+        }
+        checked->realm = realm_index;
+        return checked;
+      });
+  const auto evaluated = evaluations.Wait(
+      [t](const Fanout<Evaluation>::Answers& a) { return GroupOfT(a, t).has_value(); });
   for (const std::string& f : Failures<Evaluation>(evaluated, holder_realms)) {
     out.complaints.push_back(f);
   }
@@ -496,7 +499,8 @@ Result<RealmRecovery> RealmClientImpl::Recover(std::string_view account,
     for (const auto& a : evaluated) {
       if (a && !a->ok() && a->status().code() == Code::kLockedOut) return a->status();
     }
-    return Unavailable("too few realms answered correctly to recover (" + Joined(out.complaints) + ")");
+    return Unavailable("too few realms answered correctly to recover (" + Joined(out.complaints) +
+                       ")");
   }
   std::vector<opaque::EvaluatedShare> shares;
   uint32_t fewest = UINT32_MAX;
@@ -511,32 +515,34 @@ Result<RealmRecovery> RealmClientImpl::Recover(std::string_view account,
   if (options_.after_evaluate) options_.after_evaluate();
   auto unlock_key = std::make_shared<crypto::Secret>(unlock.unlock_key.Clone());
   auto group_ptr = std::make_shared<std::vector<Evaluation>>(*group);
-  Fanout<Unlocked> unlocks(stragglers_, group_ptr->size(), [realms = realms_, group_ptr, unlock_key,
-                                               version = held.version](size_t k) -> Result<Unlocked> {
-    const Evaluation& e = (*group_ptr)[k];
-    const RealmLink& link = realms[e.realm];
-    const realm::Tag tag = realm::UnlockTag(*unlock_key, version, e.share.index);
-    json body{{"session", e.session}, {"proof", HexEncode(realm::UnlockProof(tag, e.session))}};
-    CV_ASSIGN_OR_RETURN(json reply, link.http->Post("/v1/realm/unlock", body));
-    Unlocked u;
-    u.index = e.share.index;
-    CV_ASSIGN_OR_RETURN(u.encryption_share, FixedField<32>(reply, "encryption_share"));
-    CV_ASSIGN_OR_RETURN(u.wrapped_key, HexField(reply, "wrapped_key"));
-    CV_ASSIGN_OR_RETURN(auto mac, FixedField<realm::kTagSize>(reply, "share_mac"));
-    u.attempts_remaining = Attempts(reply);
-    const realm::Tag expected =
-        realm::ShareMac(*unlock_key, version, u.index, u.encryption_share, u.wrapped_key);
-    if (!crypto::ConstantTimeEqual(expected, mac)) {
-      return Corrupted(link.name + " released a share the registration did not give it");
-    }
-    return u;
-  });
+  Fanout<Unlocked> unlocks(
+      stragglers_, group_ptr->size(),
+      [realms = realms_, group_ptr, unlock_key,
+       version = held.version](size_t k) -> Result<Unlocked> {
+        const Evaluation& e = (*group_ptr)[k];
+        const RealmLink& link = realms[e.realm];
+        const realm::Tag tag = realm::UnlockTag(*unlock_key, version, e.share.index);
+        json body{{"session", e.session}, {"proof", HexEncode(realm::UnlockProof(tag, e.session))}};
+        CV_ASSIGN_OR_RETURN(json reply, link.http->Post("/v1/realm/unlock", body));
+        Unlocked u;
+        u.index = e.share.index;
+        CV_ASSIGN_OR_RETURN(u.encryption_share, FixedField<32>(reply, "encryption_share"));
+        CV_ASSIGN_OR_RETURN(u.wrapped_key, HexField(reply, "wrapped_key"));
+        CV_ASSIGN_OR_RETURN(auto mac, FixedField<realm::kTagSize>(reply, "share_mac"));
+        u.attempts_remaining = Attempts(reply);
+        const realm::Tag expected =
+            realm::ShareMac(*unlock_key, version, u.index, u.encryption_share, u.wrapped_key);
+        if (!crypto::ConstantTimeEqual(expected, mac)) {
+          return Corrupted(link.name + " released a share the registration did not give it");
+        }
+        return u;
+      });
   std::vector<size_t> group_realms;
   for (const Evaluation& e : *group) group_realms.push_back(e.realm);
-  const auto unlocked = unlocks.Wait([t](const Fanout<Unlocked>::Answers& a) {
-    return UnlockedOfT(a, t).has_value();
-  });
-  for (const std::string& f : Failures<Unlocked>(unlocked, group_realms)) out.complaints.push_back(f);
+  const auto unlocked = unlocks.Wait(
+      [t](const Fanout<Unlocked>::Answers& a) { return UnlockedOfT(a, t).has_value(); });
+  for (const std::string& f : Failures<Unlocked>(unlocked, group_realms))
+    out.complaints.push_back(f);
   std::optional<std::vector<Unlocked>> opened = UnlockedOfT(unlocked, t);
   if (!opened) {
     return Unavailable("too few realms released their share (" + Joined(out.complaints) + ")");
@@ -547,7 +553,8 @@ Result<RealmRecovery> RealmClientImpl::Recover(std::string_view account,
     const Unlocked& u = (*opened)[i];
     encryption.push_back({u.index, crypto::Secret::FromBytes(u.encryption_share)});
   }
-  for (const Unlocked& u : *opened) out.attempts_remaining = std::min(out.attempts_remaining, u.attempts_remaining);
+  for (const Unlocked& u : *opened)
+    out.attempts_remaining = std::min(out.attempts_remaining, u.attempts_remaining);
   CV_ASSIGN_OR_RETURN(crypto::Secret scalar, opaque::CombineScalars(encryption));
   CV_ASSIGN_OR_RETURN(out.key, realm::UnwrapKey(stretched.encryption_seed, scalar, account,
                                                 held.version, opened->front().wrapped_key));
@@ -558,11 +565,13 @@ Status RealmClientImpl::Delete(std::string_view account, const std::vector<std::
                                const key::BackupKey& key) {
   CV_ASSIGN_OR_RETURN(std::vector<std::string> token_of, TokensFor(tokens, realms_.size()));
   auto device = std::make_shared<crypto::SigningKey>(vaultproto::DeviceKey(key, account));
-  Fanout<bool> fanout(stragglers_, realms_.size(), [realms = realms_, device, account = std::string(account),
-                                       token_of](size_t i) -> Result<bool> {
-    CV_RETURN_IF_ERROR(DeleteAtRealm(*realms[i].http, account, token_of[i], *device));
-    return true;
-  });
+  Fanout<bool> fanout(
+      stragglers_, realms_.size(),
+      [realms = realms_, device, account = std::string(account),
+       token_of](size_t i) -> Result<bool> {
+        CV_RETURN_IF_ERROR(DeleteAtRealm(*realms[i].http, account, token_of[i], *device));
+        return true;
+      });
   const std::vector<std::string> failed = Failures<bool>(fanout.WaitAll(), {});
   if (failed.empty()) return OkStatus();
   return Unavailable("the shares could not be deleted at every realm (" + Joined(failed) +

@@ -79,8 +79,8 @@ Result<VaultTransport::Reply> VaultHttp::SendWithRetry(const std::string& path,
     if (reply.ok() && !busy) return reply;
     if (!reply.ok() && reply.status().code() != Code::kUnavailable) return reply;
     if (std::chrono::steady_clock::now() >= give_up) return reply;
-    const auto wake = std::chrono::steady_clock::now() +
-                      cloud::BackoffDelay(RetryShape(), attempt + 1);
+    const auto wake =
+        std::chrono::steady_clock::now() + cloud::BackoffDelay(RetryShape(), attempt + 1);
     while (std::chrono::steady_clock::now() < wake) {
       if (stop_retrying_) return Cancelled("stopped retrying " + transport_->Describe());
       std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -39,7 +39,8 @@ crypto::Secret WrapSecret(const crypto::Secret& encryption_seed,
                           const crypto::Secret& encryption_scalar) {
   crypto::Secret ikm(encryption_seed.size() + encryption_scalar.size());
   std::copy_n(encryption_seed.data(), encryption_seed.size(), ikm.data());
-  std::copy_n(encryption_scalar.data(), encryption_scalar.size(), ikm.data() + encryption_seed.size());
+  std::copy_n(encryption_scalar.data(), encryption_scalar.size(),
+              ikm.data() + encryption_seed.size());
   return crypto::DeriveSubkey(ikm, {}, "realm-key-wrap");
 }
 
@@ -120,7 +121,8 @@ Result<StretchedPassword> StretchPassword(std::string_view password, std::string
 UnlockSecrets DeriveUnlock(const crypto::Secret& oprf_output) {
   UnlockSecrets out;
   out.unlock_key = crypto::DeriveSubkey(oprf_output, {}, "realm-unlock-key");
-  const crypto::Secret commitment = crypto::DeriveSubkey(oprf_output, {}, "realm-unlock-commitment");
+  const crypto::Secret commitment =
+      crypto::DeriveSubkey(oprf_output, {}, "realm-unlock-commitment");
   std::copy_n(commitment.data(), kTagSize, out.commitment.begin());
   return out;
 }

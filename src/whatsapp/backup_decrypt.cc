@@ -25,8 +25,9 @@ constexpr size_t kTail = 32;  // tag || MD5, or last ciphertext bytes || tag
 Status CheckKeyMatchesBackup(const ParsedHeader& header, const WhatsAppKey& key) {
   const BackupPrefix& prefix = header.prefix;
   if (header.format == BackupFormat::kCrypt12 && key.kind() != KeyKind::kCrypt14) {
-    return WrongKey("this is a crypt12 backup, which opens with the phone's \"key\" file; the "
-                    "key given is a crypt15 key");
+    return WrongKey(
+        "this is a crypt12 backup, which opens with the phone's \"key\" file; the "
+        "key given is a crypt15 key");
   }
   if (prefix.key_type == KeyType::kHsmControlled && key.kind() != KeyKind::kCrypt15) {
     return WrongKey("this is a crypt15 (end-to-end) backup, which opens with the 64-digit key or "

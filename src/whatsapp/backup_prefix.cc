@@ -135,8 +135,8 @@ Result<ParsedHeader> ParseCrypt12(ByteView head) {
   ParsedHeader parsed;
   parsed.format = BackupFormat::kCrypt12;
   parsed.prefix.key_type = KeyType::kWaProvided;
-  parsed.prefix.c14 = C14Cipher{field(0, 2), field(2, 1), field(3, 32), field(35, 16),
-                                field(51, kIvSize)};
+  parsed.prefix.c14 =
+      C14Cipher{field(0, 2), field(2, 1), field(3, 32), field(35, 16), field(51, kIvSize)};
   parsed.body_offset = kCrypt12HeaderSize;
   parsed.trailer_size = kCrypt12TrailerSize;
   return parsed;
@@ -205,8 +205,9 @@ Status CheckAppVersion(std::string_view version) {
     const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
                     c == '.' || c == '-' || c == '_';
     if (!ok) {
-      return InvalidArgument("the app version may only hold digits, letters, '.', '-' and '_' "
-                             "(like 2.24.24.78)");
+      return InvalidArgument(
+          "the app version may only hold digits, letters, '.', '-' and '_' "
+          "(like 2.24.24.78)");
     }
   }
   return OkStatus();
@@ -217,8 +218,9 @@ Status CheckJidSuffix(std::string_view suffix) {
   const bool ok =
       suffix.size() == kJidSuffixLength && std::all_of(suffix.begin(), suffix.end(), is_digit);
   if (!ok) {
-    return InvalidArgument("the JID suffix must be the last two digits of the phone number, like "
-                           "07");
+    return InvalidArgument(
+        "the JID suffix must be the last two digits of the phone number, like "
+        "07");
   }
   return OkStatus();
 }

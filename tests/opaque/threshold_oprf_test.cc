@@ -104,10 +104,12 @@ TEST(ThresholdOprfShares, AWrongAnswerIsCaughtByItsProof) {
   auto honest = EvaluateShare((*shares)[0], client->blinded());
   ASSERT_THAT(honest, IsOk());
   auto stale = EvaluateShare((*other)[0], client->blinded());
-  EXPECT_THAT(VerifyShare(public_key, client->blinded(), *stale), StatusIs(Code::kPermissionDenied));
+  EXPECT_THAT(VerifyShare(public_key, client->blinded(), *stale),
+              StatusIs(Code::kPermissionDenied));
   EvaluatedShare forged = *honest;
   forged.evaluated = (*EvaluateShare((*shares)[1], client->blinded())).evaluated;
-  EXPECT_THAT(VerifyShare(public_key, client->blinded(), forged), StatusIs(Code::kPermissionDenied));
+  EXPECT_THAT(VerifyShare(public_key, client->blinded(), forged),
+              StatusIs(Code::kPermissionDenied));
   auto another_client = VoprfClient::Blind(AsBytes("access key"));
   EXPECT_THAT(VerifyShare(public_key, another_client->blinded(), *honest),
               StatusIs(Code::kPermissionDenied));

@@ -19,7 +19,8 @@ using ::chatvault::testing::StatusIs;
 
 const nlohmann::json& VoprfSuite() {
   static const nlohmann::json kSuite = [] {
-    for (const auto& suite : chatvault::testing::LoadOpaqueVectors("upstream-voprf-allVectors.json")) {
+    for (const auto& suite :
+         chatvault::testing::LoadOpaqueVectors("upstream-voprf-allVectors.json")) {
       if (suite.at("identifier") == "ristretto255-SHA512" && suite.at("mode") == 1) return suite;
     }
     return nlohmann::json();
@@ -97,8 +98,8 @@ TEST(Dleq, AWrongEvaluationOrKeyOrProofFails) {
   const Element blinded = *OprfBlind(AsBytes("pw"), RandomScalar().view(), OprfMode::kVoprf);
   const Element evaluated = *OprfBlindEvaluate(k.view(), blinded);
   const std::vector<Element> c{blinded}, d{evaluated};
-  auto proof = GenerateProof(k.view(), Generator(), pk, c, d, RandomScalar().view(),
-                             OprfMode::kVoprf);
+  auto proof =
+      GenerateProof(k.view(), Generator(), pk, c, d, RandomScalar().view(), OprfMode::kVoprf);
   ASSERT_THAT(proof, IsOk());
   EXPECT_THAT(VerifyProof(Generator(), pk, c, d, *proof, OprfMode::kVoprf), IsOk());
   // Another key's evaluation, another public key, a flipped proof byte, the other mode.
@@ -106,9 +107,9 @@ TEST(Dleq, AWrongEvaluationOrKeyOrProofFails) {
   const std::vector<Element> wrong{*OprfBlindEvaluate(other.view(), blinded)};
   EXPECT_THAT(VerifyProof(Generator(), pk, c, wrong, *proof, OprfMode::kVoprf),
               StatusIs(Code::kPermissionDenied));
-  EXPECT_THAT(VerifyProof(Generator(), *ScalarMultBase(other.view()), c, d, *proof,
-                          OprfMode::kVoprf),
-              StatusIs(Code::kPermissionDenied));
+  EXPECT_THAT(
+      VerifyProof(Generator(), *ScalarMultBase(other.view()), c, d, *proof, OprfMode::kVoprf),
+      StatusIs(Code::kPermissionDenied));
   Proof flipped = *proof;
   flipped[40] ^= 1;
   EXPECT_THAT(VerifyProof(Generator(), pk, c, d, flipped, OprfMode::kVoprf),

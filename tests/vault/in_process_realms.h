@@ -49,9 +49,7 @@ class InProcessRealms {
   size_t size() const { return realms_.size(); }
   void Advance(int64_t seconds) { now_ += seconds; }
   int64_t now() const { return now_; }
-  std::string Token(const std::string& account) {
-    return *token_keys_.Issue(account, now_ + 3600);
-  }
+  std::string Token(const std::string& account) { return *token_keys_.Issue(account, now_ + 3600); }
 
   std::unique_ptr<vaultclient::RealmClient> Client(int threshold,
                                                    vaultclient::RealmOptions options = {}) {
@@ -59,10 +57,11 @@ class InProcessRealms {
     options.client.retry_for = std::chrono::milliseconds(300);
     options.ksf = opaque::KsfParams{opaque::KsfAlgorithm::kArgon2id, 64, 1, 1};
     std::vector<std::unique_ptr<vaultclient::VaultTransport>> transports;
-    for (auto& r : realms_) transports.push_back(std::make_unique<Transport>(*r, transports.size()));
-    return std::move(vaultclient::RealmClient::Over(std::move(transports), threshold,
-                                                    std::move(options))
-                         .value());
+    for (auto& r : realms_)
+      transports.push_back(std::make_unique<Transport>(*r, transports.size()));
+    return std::move(
+        vaultclient::RealmClient::Over(std::move(transports), threshold, std::move(options))
+            .value());
   }
 
   // A request as an attacker sends it, straight to realm `i`.

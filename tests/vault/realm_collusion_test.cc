@@ -60,7 +60,8 @@ std::map<std::string, bool> OfflineChecks(const std::vector<RealmRecord>& record
   checks["commitment"] = unlock.commitment == any.commitment;
   bool tags = true, macs = true;
   for (const RealmRecord& r : records) {
-    tags &= realm::UnlockTag(unlock.unlock_key, r.share.version, r.share.index) == r.share.unlock_tag;
+    tags &=
+        realm::UnlockTag(unlock.unlock_key, r.share.version, r.share.index) == r.share.unlock_tag;
     macs &= realm::ShareMac(unlock.unlock_key, r.share.version, r.share.index,
                             r.share.encryption_share, r.share.wrapped_key) == r.share.share_mac;
   }
@@ -105,8 +106,7 @@ TEST_P(Collusion, FewerThanTRealmsCannotTellTheRightPassword) {
   EXPECT_FALSE(wrong_t.at("commitment"));
 }
 
-INSTANTIATE_TEST_SUITE_P(Sharings, Collusion,
-                         ::testing::Values(std::pair{2, 3}, std::pair{3, 5}));
+INSTANTIATE_TEST_SUITE_P(Sharings, Collusion, ::testing::Values(std::pair{2, 3}, std::pair{3, 5}));
 
 }  // namespace
 }  // namespace chatvault::vault

@@ -65,8 +65,7 @@ class RealmsCliTest : public ::testing::Test {
   }
 
   std::vector<std::string> RealmArgs(std::vector<std::string> args, bool token = true) {
-    args.insert(args.end(),
-                {"--realms", realms_file_, "--account", "alice", "--allow-weak-ksf"});
+    args.insert(args.end(), {"--realms", realms_file_, "--account", "alice", "--allow-weak-ksf"});
     if (token) args.insert(args.end(), {"--token", Tokens("alice")});
     return args;
   }
@@ -81,10 +80,10 @@ class RealmsCliTest : public ::testing::Test {
   CliResult RestoreOnNewDevice(const std::string& password, const std::string& to) {
     TempDir other;
     Cli fresh(other);
-    return fresh.Run(RealmArgs({"--json", "restore", "--password", "--from", dir_.Sub("backups"),
-                                "--to", to},
-                               /*token=*/false),
-                     {{"CHATVAULT_PASSWORD", password}});
+    return fresh.Run(
+        RealmArgs({"--json", "restore", "--password", "--from", dir_.Sub("backups"), "--to", to},
+                  /*token=*/false),
+        {{"CHATVAULT_PASSWORD", password}});
   }
 
   uint64_t RealmMetricTotal(const std::string& name) {
@@ -185,10 +184,9 @@ TEST_F(RealmsCliTest, MistakesInTheRealmsFileAreRefusedBeforeAnythingIsSent) {
   EXPECT_FALSE(fs::exists(device_.home() + "/config.json"));
 
   realms_file_ = WriteRealmsFile("realms.json", 2);
-  CliResult both = device_.Run(
-      RealmArgs({"init", "--password", "--vault", realms_[0]->url(), "--data", dir_.Sub("chat"),
-                 "--to", dir_.Sub("backups")}),
-      {{"CHATVAULT_PASSWORD", "garden 77"}});
+  CliResult both = device_.Run(RealmArgs({"init", "--password", "--vault", realms_[0]->url(),
+                                          "--data", dir_.Sub("chat"), "--to", dir_.Sub("backups")}),
+                               {{"CHATVAULT_PASSWORD", "garden 77"}});
   EXPECT_EQ(both.rc, kExitInvalidArgument) << both.err;
   EXPECT_NE(both.err.find("one of --vault and --realms"), std::string::npos) << both.err;
 }

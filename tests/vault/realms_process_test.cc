@@ -15,19 +15,21 @@
 namespace chatvault::vaultclient {
 namespace {
 
-using nlohmann::json;
 using ::chatvault::testing::IsOk;
 using ::chatvault::testing::KeyvaultdProcess;
 using ::chatvault::testing::StatusIs;
+using nlohmann::json;
 
 constexpr const char* kPassword = "correct horse 42";
 // 7 guesses per realm: 2-of-3 gives an attacker floor(3 * 7 / 2) = 10 in total.
-constexpr const char* kRealmFlags = "--ksf-memory-kib 64 --ksf-iterations 1 --max-guesses 7 --login-ttl 10";
+constexpr const char* kRealmFlags =
+    "--ksf-memory-kib 64 --ksf-iterations 1 --max-guesses 7 --login-ttl 10";
 
 class Realms {
  public:
   explicit Realms(int n) {
-    for (int i = 0; i < n; ++i) processes_.push_back(std::make_unique<KeyvaultdProcess>(kRealmFlags));
+    for (int i = 0; i < n; ++i)
+      processes_.push_back(std::make_unique<KeyvaultdProcess>(kRealmFlags));
   }
   std::string Start() {
     for (auto& p : processes_) {
@@ -110,7 +112,8 @@ TEST(RealmsProcess, AWrongEvaluationFromARealRealmIsNamed) {
   class Tampering final : public VaultTransport {
    public:
     explicit Tampering(std::unique_ptr<VaultTransport> inner) : inner_(std::move(inner)) {}
-    Result<Reply> Send(const std::string& m, const std::string& path, const std::string& body) override {
+    Result<Reply> Send(const std::string& m, const std::string& path,
+                       const std::string& body) override {
       auto reply = inner_->Send(m, path, body);
       if (reply.ok() && path == "/v1/realm/evaluate" && reply->status == 200) {
         json j = json::parse(reply->body);
@@ -175,7 +178,8 @@ TEST(RealmsProcess, GuessersGetTheConfiguredTotalAndThenEveryShareIsGone) {
   }
   const json dave = realms.Send(0, "/v1/realm/version", {{"account", "dave"}}).second;
   int sequential = 0;
-  for (int g = 0; g < 30; ++g) sequential += Guess(realms, dave, "dave", g % 3, "g" + std::to_string(g));
+  for (int g = 0; g < 30; ++g)
+    sequential += Guess(realms, dave, "dave", g % 3, "g" + std::to_string(g));
   EXPECT_EQ(sequential, 10);
 
   const json erin = realms.Send(0, "/v1/realm/version", {{"account", "erin"}}).second;

@@ -13,10 +13,10 @@
 namespace chatvault::vaultclient {
 namespace {
 
-using nlohmann::json;
 using ::chatvault::testing::InProcessRealms;
 using ::chatvault::testing::IsOk;
 using ::chatvault::testing::StatusIs;
+using nlohmann::json;
 using ::testing::HasSubstr;
 
 constexpr const char* kPassword = "correct horse 42";
@@ -35,7 +35,8 @@ class RealmsTest : public ::testing::TestWithParam<std::pair<int, int>> {
   int t() const { return GetParam().first; }
   key::BackupKey Register() {
     key::BackupKey k = key::BackupKey::Generate();
-    EXPECT_THAT(realms_.Client(t())->Register("alice", {realms_.Token("alice")}, kPassword, k), IsOk());
+    EXPECT_THAT(realms_.Client(t())->Register("alice", {realms_.Token("alice")}, kPassword, k),
+                IsOk());
     return k;
   }
   InProcessRealms realms_;
@@ -119,10 +120,11 @@ TEST(RealmsLimit, TheTotalIsFloorOfNTimesGOverT) {
   // Once the counted guesses can no longer be settled, every share is gone.
   realms.Advance(601);
   for (size_t i = 0; i < 3; ++i) {
-    (void)realms.Send(i, "/v1/realm/evaluate", {{"account", "alice"},
-                                                 {"version", version["version"]},
-                                                 {"blinded", HexEncode(opaque::VoprfClient::Blind(
-                                                                AsBytes("late"))->blinded())}});
+    (void)realms.Send(
+        i, "/v1/realm/evaluate",
+        {{"account", "alice"},
+         {"version", version["version"]},
+         {"blinded", HexEncode(opaque::VoprfClient::Blind(AsBytes("late"))->blinded())}});
     EXPECT_EQ(realms.Send(i, "/v1/realm/version", {{"account", "alice"}}).status, 423) << i;
     EXPECT_EQ(realms.realm(i).metrics.lockouts.load(), 1u);
   }
@@ -142,7 +144,8 @@ TEST(RealmsChanges, APartialChangeIsFinishedByRunningItAgain) {
   EXPECT_THAT(realms.Client(2)->Recover("alice", "new pass 2"), IsOk());
   realms.realm(2).down = false;
   realms.Advance(1);
-  ASSERT_THAT(realms.Client(2)->Register("alice", {realms.Token("alice")}, "new pass 2", k), IsOk());
+  ASSERT_THAT(realms.Client(2)->Register("alice", {realms.Token("alice")}, "new pass 2", k),
+              IsOk());
   realms.realm(0).down = true;
   auto got = realms.Client(2)->Recover("alice", "new pass 2");
   ASSERT_THAT(got, IsOk());
@@ -156,7 +159,8 @@ TEST(RealmsChanges, AnotherKeyCannotReplaceAndDeletionRemovesEveryShare) {
   EXPECT_THAT(realms.Client(2)->Register("alice", {realms.Token("alice")}, "thief pass 1",
                                          key::BackupKey::Generate()),
               StatusIs(Code::kAlreadyExists));
-  EXPECT_FALSE(realms.Client(2)->Delete("alice", {realms.Token("alice")}, key::BackupKey::Generate()).ok());
+  EXPECT_FALSE(
+      realms.Client(2)->Delete("alice", {realms.Token("alice")}, key::BackupKey::Generate()).ok());
   ASSERT_THAT(realms.Client(2)->Delete("alice", {realms.Token("alice")}, k), IsOk());
   EXPECT_THAT(realms.Client(2)->Recover("alice", kPassword), StatusIs(Code::kNotFound));
   for (size_t i = 0; i < 3; ++i) {
@@ -175,14 +179,14 @@ TEST(RealmsReplay, AnUnlockProofIsGoodForItsOwnSessionOnly) {
   json version = json::parse(realms.Send(0, "/v1/realm/version", {{"account", "alice"}}).body);
   // A fresh evaluation (counted), then an unlock with a made-up proof: wrong, and counted.
   auto blinded = opaque::VoprfClient::Blind(AsBytes("x"));
-  json evaluated = json::parse(realms.Send(0, "/v1/realm/evaluate",
-                                           {{"account", "alice"},
-                                            {"version", version["version"]},
-                                            {"blinded", HexEncode(blinded->blinded())}})
+  json evaluated = json::parse(realms
+                                   .Send(0, "/v1/realm/evaluate",
+                                         {{"account", "alice"},
+                                          {"version", version["version"]},
+                                          {"blinded", HexEncode(blinded->blinded())}})
                                    .body);
-  vault::ApiReply unlock = realms.Send(0, "/v1/realm/unlock",
-                                       {{"session", evaluated["session"]},
-                                        {"proof", std::string(64, 'a')}});
+  vault::ApiReply unlock = realms.Send(
+      0, "/v1/realm/unlock", {{"session", evaluated["session"]}, {"proof", std::string(64, 'a')}});
   EXPECT_EQ(unlock.status, 401);
   EXPECT_EQ(json::parse(unlock.body)["attempts_remaining"], 3);
 }

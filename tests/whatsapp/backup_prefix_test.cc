@@ -149,13 +149,22 @@ TEST(BackupPrefix, HostileLengthsAreRefused) {
     const char* hex;
     Code code;
   } cases[] = {
-      {"7f01" "0801" "1a12", Code::kTruncated},        // 127 announced, 4 present
-      {"0501" "ffffffffff", Code::kCorrupted},         // 5 bytes of garbage
-      {"0201" "0801", Code::kCorrupted},               // crypt15 without IV
-      {"0101" "00", Code::kCorrupted},                 // field 0
-      {"818004", Code::kCorrupted},                    // 65537 bytes: over the limit
-      {"ffffffffffffffff7f", Code::kCorrupted},        // 2^63-ish
-      {"0002", Code::kCorrupted},                      // zero length, not crypt12's 00 01
+      {"7f01"
+       "0801"
+       "1a12",
+       Code::kTruncated},  // 127 announced, 4 present
+      {"0501"
+       "ffffffffff",
+       Code::kCorrupted},  // 5 bytes of garbage
+      {"0201"
+       "0801",
+       Code::kCorrupted},  // crypt15 without IV
+      {"0101"
+       "00",
+       Code::kCorrupted},                        // field 0
+      {"818004", Code::kCorrupted},              // 65537 bytes: over the limit
+      {"ffffffffffffffff7f", Code::kCorrupted},  // 2^63-ish
+      {"0002", Code::kCorrupted},                // zero length, not crypt12's 00 01
   };
   for (const Case& c : cases) {
     auto parsed = ParseHeader(Hex(c.hex));
@@ -166,7 +175,9 @@ TEST(BackupPrefix, HostileLengthsAreRefused) {
 
 // crypt12's fixed header: cipher version 00 01, key version, salt, Google id, IV.
 TEST(BackupPrefix, Crypt12FixedHeader) {
-  Bytes head = Hex("0001" "01");
+  Bytes head =
+      Hex("0001"
+          "01");
   Append(head, Bytes(32, 7));
   Append(head, Bytes(16, 8));
   Append(head, Bytes(16, 9));
@@ -198,9 +209,9 @@ TEST(BackupPrefix, EncryptLimitsKeepTheHeaderWithin255Bytes) {
   EXPECT_THAT(CheckAppVersion(std::string(kMaxAppVersionLength, '9')), IsOk());
   EXPECT_THAT(CheckAppVersion("2.24.24.78"), IsOk());
   EXPECT_THAT(CheckAppVersion("2.24.1-beta_2"), IsOk());
-  for (std::string bad : {std::string(), std::string(kMaxAppVersionLength + 1, '1'),
-                          std::string(70000, '1'), std::string("2.24 .1"), std::string("2.\n4"),
-                          std::string("2.4\0", 4)}) {
+  for (std::string bad :
+       {std::string(), std::string(kMaxAppVersionLength + 1, '1'), std::string(70000, '1'),
+        std::string("2.24 .1"), std::string("2.\n4"), std::string("2.4\0", 4)}) {
     EXPECT_EQ(CheckAppVersion(bad).code(), Code::kInvalidArgument) << bad.size();
   }
   EXPECT_NE(CheckAppVersion(std::string(200, '1')).message().find("255"), std::string::npos);

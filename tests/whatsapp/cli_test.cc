@@ -67,7 +67,8 @@ TEST_F(WhatsAppCli, ImportThenRestore) {
 }
 
 TEST_F(WhatsAppCli, EncryptRefusesHeaderFieldsReadersCannotTake) {
-  const std::string enc = std::string("whatsapp encrypt --key ") + kKey + " msgstore.db -o x.crypt15";
+  const std::string enc =
+      std::string("whatsapp encrypt --key ") + kKey + " msgstore.db -o x.crypt15";
   EXPECT_EQ(Run(enc + " --app-version " + std::string(200, '9')), 2) << Log();
   EXPECT_NE(Log().find("255"), std::string::npos) << Log();
   EXPECT_EQ(Run(enc + " --jid-suffix 123"), 2) << Log();

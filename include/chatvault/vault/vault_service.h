@@ -95,8 +95,8 @@ class VaultService {
   // `master_secret` is the key the HSM unwraps; every other key is derived from it. `audit` may
   // be null (no audit log); every security event is recorded there before it is answered.
   VaultService(vaultstore::RecordStore& store, opaque::ServerSetup setup,
-               const crypto::Secret& master_secret, TokenKeys token_keys,
-               VaultOptions options, Metrics& metrics, AuditLog* audit = nullptr);
+               const crypto::Secret& master_secret, TokenKeys token_keys, VaultOptions options,
+               Metrics& metrics, AuditLog* audit = nullptr);
 
   // The key of the account hashes in the audit log (derived from the master secret).
   static crypto::Secret AuditAccountKey(const crypto::Secret& master_secret);

@@ -47,7 +47,8 @@ class RealmClient {
                                                       RealmOptions options = {});
   // Over transports of the caller's (tests: realms in process). One transport per realm.
   static Result<std::unique_ptr<RealmClient>> Over(
-      std::vector<std::unique_ptr<VaultTransport>> realms, int threshold, RealmOptions options = {});
+      std::vector<std::unique_ptr<VaultTransport>> realms, int threshold,
+      RealmOptions options = {});
   virtual ~RealmClient() = default;
 
   // `tokens`: the account token each realm accepts, in the realms' order (realms run by

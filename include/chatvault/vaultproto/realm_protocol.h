@@ -36,15 +36,15 @@ struct RealmShare {
   uint8_t realms = 0;
   uint8_t index = 0;
   opaque::KsfParams ksf;
-  std::array<uint8_t, 32> oprf_share{};       // k_i (secret)
-  opaque::Element public_key{};               // k_i * G
-  crypto::VerifyKey verifying_key{};          // the registration signing key's public half
-  crypto::Signature share_signature{};        // over ShareStatement(...)
-  Tag commitment{};                           // KDF(r, "unlock-commitment")
-  Tag unlock_tag{};                           // HMAC(unlock_key, "unlock-tag" || v || i)
+  std::array<uint8_t, 32> oprf_share{};        // k_i (secret)
+  opaque::Element public_key{};                // k_i * G
+  crypto::VerifyKey verifying_key{};           // the registration signing key's public half
+  crypto::Signature share_signature{};         // over ShareStatement(...)
+  Tag commitment{};                            // KDF(r, "unlock-commitment")
+  Tag unlock_tag{};                            // HMAC(unlock_key, "unlock-tag" || v || i)
   std::array<uint8_t, 32> encryption_share{};  // e_i (secret)
-  Bytes wrapped_key;                          // K under the wrap key
-  Tag share_mac{};                            // HMAC(unlock_key, "share" || v || i || e_i || wrapped K)
+  Bytes wrapped_key;                           // K under the wrap key
+  Tag share_mac{};  // HMAC(unlock_key, "share" || v || i || e_i || wrapped K)
 
   Bytes Serialize() const;
   static Result<RealmShare> Parse(ByteView in);

@@ -77,8 +77,9 @@ struct ParsedHeader {
 // Parses the header at the start of `head` (which may hold more of the file after it). Accepts
 // the protobuf varint length, a one-byte length followed by a 01 byte (a valid message never
 // starts with 01: it would be field 0), and the fixed crypt12 header (starting 00 01).
-// kTruncated if `head` ends inside the header, kCorrupted if the protobuf is malformed, kUnsupported
-// for an unknown key type, kCorrupted if the IV for the key type is missing or not 16 bytes.
+// kTruncated if `head` ends inside the header, kCorrupted if the protobuf is malformed,
+// kUnsupported for an unknown key type, kCorrupted if the IV for the key type is missing or not 16
+// bytes.
 Result<ParsedHeader> ParseHeader(ByteView head);
 
 // kInvalidArgument unless `version` is 1..kMaxAppVersionLength characters of digits, letters,
