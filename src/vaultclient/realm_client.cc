@@ -433,11 +433,22 @@ Result<std::vector<std::pair<size_t, HeldVersion>>> RealmClientImpl::ChooseVersi
           return ParseVersion(reply);
         }();
       });
-  const auto answers = fanout.WaitAll();
+  // A realm that is down is retried for as long as the client is patient; once some version is
+  // held by enough of the realms that answered, the others get the grace period only.
+  const auto answers = fanout.Wait([](const Fanout<HeldVersion>::Answers& so_far) {
+    std::map<realm::Version, size_t> held;
+    for (const auto& answer : so_far) {
+      if (!answer || !answer->ok()) continue;
+      if (++held[(*answer)->version] >= (*answer)->threshold) return true;
+    }
+    return false;
+  });
   std::map<realm::Version, std::vector<std::pair<size_t, HeldVersion>>> holders;
   size_t locked = 0;
   for (size_t i = 0; i < answers.size(); ++i) {
-    if (answers[i]->ok()) {
+    if (!answers[i]) {
+      complaints.push_back(realms_[i].name + ": no answer in time");
+    } else if (answers[i]->ok()) {
       holders[(*answers[i])->version].emplace_back(i, **answers[i]);
     } else if (answers[i]->status().code() == Code::kLockedOut) {
       ++locked;

@@ -217,10 +217,8 @@ TEST_F(RealmsCli3Of5Test, RestoresWithTwoRealmsDown) {
   realms_[3]->Stop(/*kill9=*/true);
   CliResult ok = RestoreOnNewDevice("garden 77", dir_.Sub("r"));
   ASSERT_EQ(ok.rc, 0) << ok.err << ok.out;
-  realms_[4]->Stop(/*kill9=*/true);  // two left: fewer than the threshold
-  CliResult short_of_t = RestoreOnNewDevice("garden 77", dir_.Sub("r2"));
-  EXPECT_NE(short_of_t.rc, 0) << short_of_t.out;
-  EXPECT_FALSE(fs::exists(dir_.Sub("r2/msgstore.db")));
+  // Fewer than t realms up fails only once the CLI stops retrying them (30 s): that case is
+  // RealmsTest.RecoveryNeedsOnlyTRealmsAndNamesTheOthers, in process.
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 // attacker gets is floor(n*g/t); a partial change is finished by running it again.
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include <nlohmann/json.hpp>
 
 #include "chatvault/opaque/threshold_oprf.h"
@@ -62,6 +64,22 @@ TEST_P(RealmsTest, RecoveryNeedsOnlyTRealmsAndNamesTheOthers) {
   if (n > t()) EXPECT_TRUE(ComplaintNames(*got, "realm 1")) << got->complaints.front();
   realms_.realm(n - t()).down = true;  // one more: too few
   EXPECT_FALSE(realms_.Client(t())->Recover("alice", kPassword).ok());
+}
+
+// A realm that is down is retried for as long as the client is patient, but recovery does not
+// wait for that once t realms have answered (the CLI is patient for 30 s).
+TEST_P(RealmsTest, ADownRealmDoesNotHoldRecoveryForTheRetryWindow) {
+  if (GetParam().second == t()) GTEST_SKIP() << "every realm is needed";
+  key::BackupKey k = Register();
+  realms_.realm(0).down = true;
+  vaultclient::RealmOptions patient;
+  patient.client.retry_for = std::chrono::minutes(2);
+  const auto started = std::chrono::steady_clock::now();
+  auto got = realms_.Client(t(), patient)->Recover("alice", kPassword);
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(got->key.Hex(), k.Hex());
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(60))
+      << "recovery waited for the down realm's retries";
 }
 
 TEST_P(RealmsTest, AWrongEvaluationIsDetectedNamedAndNotCombined) {
