@@ -6,6 +6,7 @@
 #include "chatvault/common/bytes.h"
 #include "chatvault/common/file.h"
 #include "chatvault/crypto/hash.h"
+#include "vault/setting_lines.h"
 
 namespace chatvault::vault {
 namespace {
@@ -36,13 +37,6 @@ bool ValidKeyId(std::string_view id) {
                      [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '-'; });
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
-
 Status Malformed() { return PermissionDenied("the account token is malformed"); }
 
 // "<digits>" as an expiry; false when it is not a plain decimal number of at most 18 digits.
@@ -60,21 +54,16 @@ bool ParseExpiry(std::string_view text, int64_t& expiry) {
 
 Result<TokenKeys> TokenKeys::Parse(std::string_view text, std::string_view source) {
   TokenKeys keys;
-  size_t line_number = 0;
   bool legacy = false;
-  while (!text.empty()) {
-    const size_t end = text.find('\n');
-    std::string_view line = Trim(text.substr(0, end));
-    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
-    ++line_number;
-    if (line.empty() || line.front() == '#') continue;
-    const std::string where = std::string(source) + " line " + std::to_string(line_number);
+  for (const SettingLine& setting : SettingLines(text, source)) {
+    const std::string_view line = setting.text;
+    const std::string& where = setting.where;
     const size_t space = line.find_first_of(" \t");
     Key key;
     std::string_view secret = line;
     if (space != std::string_view::npos) {
       key.id = std::string(line.substr(0, space));
-      secret = Trim(line.substr(space));
+      secret = TrimBlanks(line.substr(space));
       if (!ValidKeyId(key.id)) {
         return InvalidArgument(where + ": a key id is 1 to 16 letters, digits, '_' or '-'");
       }

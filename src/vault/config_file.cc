@@ -2,15 +2,10 @@
 
 #include <algorithm>
 
+#include "vault/setting_lines.h"
+
 namespace chatvault::vault {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
 
 bool ValidName(std::string_view name) {
   return !name.empty() && name.front() >= 'a' && name.front() <= 'z' &&
@@ -32,7 +27,7 @@ Result<std::string> Quoted(std::string_view text, const std::string& where) {
     value += text[i];
   }
   if (i == text.size()) return InvalidArgument(where + ": the quoted value does not end");
-  std::string_view rest = Trim(text.substr(i + 1));
+  std::string_view rest = TrimBlanks(text.substr(i + 1));
   if (!rest.empty() && rest.front() != '#') {
     return InvalidArgument(where + ": unexpected text after the quoted value");
   }
@@ -43,33 +38,28 @@ Result<std::string> Quoted(std::string_view text, const std::string& where) {
 
 Result<std::vector<ConfigSetting>> ParseConfig(std::string_view text, std::string_view source) {
   std::vector<ConfigSetting> settings;
-  int line_number = 0;
-  while (!text.empty()) {
-    const size_t end = text.find('\n');
-    std::string_view line = Trim(text.substr(0, end));
-    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
-    ++line_number;
-    if (line.empty() || line.front() == '#') continue;
-    const std::string where = std::string(source) + " line " + std::to_string(line_number);
+  for (const SettingLine& numbered : SettingLines(text, source)) {
+    const std::string_view line = numbered.text;
+    const std::string& where = numbered.where;
     const size_t equals = line.find('=');
     if (equals == std::string_view::npos) {
       return InvalidArgument(where + ": expected 'name = value'");
     }
     ConfigSetting setting;
-    setting.name = std::string(Trim(line.substr(0, equals)));
-    setting.line = line_number;
+    setting.name = std::string(TrimBlanks(line.substr(0, equals)));
+    setting.line = numbered.number;
     if (!ValidName(setting.name)) {
       return InvalidArgument(where +
                              ": a setting's name is a serve flag without its dashes, "
                              "such as 'listen' or 'max-connections'");
     }
-    std::string_view value = Trim(line.substr(equals + 1));
+    std::string_view value = TrimBlanks(line.substr(equals + 1));
     if (!value.empty() && value.front() == '"') {
       CV_ASSIGN_OR_RETURN(setting.value, Quoted(value, where));
     } else {
       // A bare value ends at a comment; a '#' inside a value needs quotes.
       const size_t comment = value.find(" #");
-      setting.value = std::string(Trim(value.substr(0, comment)));
+      setting.value = std::string(TrimBlanks(value.substr(0, comment)));
       if (setting.value.empty())
         return InvalidArgument(where + ": '" + setting.name + "' has no value");
     }
