@@ -30,17 +30,6 @@ const char* Env(const char* name) {
   return v && *v ? v : nullptr;
 }
 
-}  // namespace
-
-void WipeString(std::string& s) {
-  crypto::Wipe({reinterpret_cast<uint8_t*>(s.data()), s.size()});
-  s.clear();
-}
-
-std::string VaultSettingsPath(const std::string& home) { return home + "/vault.json"; }
-
-namespace {
-
 nlohmann::json RealmsJson(const std::vector<vaultclient::VaultAddress>& realms) {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& realm : realms) list.push_back({{"url", realm.url}, {"ca_file", realm.ca_file}});
@@ -58,6 +47,13 @@ bool ParseSavedRealms(const nlohmann::json& list, std::vector<vaultclient::Vault
 }
 
 }  // namespace
+
+void WipeString(std::string& s) {
+  crypto::Wipe({reinterpret_cast<uint8_t*>(s.data()), s.size()});
+  s.clear();
+}
+
+std::string VaultSettingsPath(const std::string& home) { return home + "/vault.json"; }
 
 std::string VaultSettings::Describe() const {
   if (!uses_realms()) return url;

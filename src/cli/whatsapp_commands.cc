@@ -188,9 +188,8 @@ void AddDecrypt(CLI::App* wa, CommandRunner& runner) {
   auto o = std::make_shared<ConvertOptions>();
   CLI::App* cmd = wa->add_subcommand(
       "decrypt",
-      "Decrypt a .crypt15 (or .crypt14, .crypt12) backup into a SQLite database, or into a ZIP "
-      "for\n"
-      "multi-file backups (stickers, wallpapers). The output appears only once the file\n"
+      "Decrypt a .crypt15 (or .crypt14, .crypt12) backup into a SQLite database, or into a\n"
+      "ZIP for multi-file backups (stickers, wallpapers). The output appears only once the file\n"
       "authenticated, its checksum matched and the database passed SQLite's integrity check.\n"
       "Errors: wrong key (exit 4), truncated or damaged file: bad tag, bad MD5 (exit 5),\n"
       "unknown key type (exit 10).");
