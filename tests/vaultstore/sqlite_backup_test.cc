@@ -49,19 +49,36 @@ TEST(SqliteBackup, ABackupUnderWritesIsOneConsistentSnapshot) {
   const std::string db = dir.Sub("r.db");
   auto store = OpenSqliteStore(db);
   ASSERT_THAT(store->CompareAndSet("acct/a", 0, AsBytes("0")), IsOk());
-  std::atomic<bool> stop{false};
   std::atomic<int> writes{0};
-  std::thread writer([&] {
-    for (int n = 1; !stop; ++n) {
+  Status writer_failure;  // read only after join()
+  // A jthread, so that a failed ASSERT below still stops and joins the writer.
+  std::jthread writer([&](std::stop_token stop) {
+    for (int n = 1; !stop.stop_requested(); ++n) {
       auto got = store->Get("acct/a");
-      if (!got.ok() || !*got) return;
-      if (!store->CompareAndSet("acct/a", (*got)->version, AsBytes(std::to_string(n))).ok()) return;
+      if (!got.ok() || !*got) {
+        writer_failure = got.ok() ? Status(Code::kNotFound, "acct/a vanished") : got.status();
+        return;
+      }
+      auto written = store->CompareAndSet("acct/a", (*got)->version, AsBytes(std::to_string(n)));
+      if (!written.ok()) {
+        writer_failure = written.status();
+        return;
+      }
       ++writes;
     }
   });
-  while (writes < 20) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // Each backup waits for writes after the previous one (on a loaded machine the writer may not
+  // have run in between), so "the version moved on" is a fact of the run, not of its timing.
+  const auto wait_for_writes_beyond = [&](int count) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (writes <= count && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return writes > count;
+  };
+  ASSERT_TRUE(wait_for_writes_beyond(20)) << "the writer stopped early";
   uint64_t previous_version = 0;
   for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(wait_for_writes_beyond(writes)) << "the writer stopped after backup " << i;
     const std::string copy = dir.Sub("backup-" + std::to_string(i) + ".db");
     auto snapshot = BackupSqliteStore(db, copy);
     ASSERT_THAT(snapshot, IsOk());
@@ -76,8 +93,9 @@ TEST(SqliteBackup, ABackupUnderWritesIsOneConsistentSnapshot) {
     ASSERT_TRUE(record->has_value());
     EXPECT_EQ((*record)->version, snapshot->last_version);
   }
-  stop = true;
+  writer.request_stop();
   writer.join();
+  EXPECT_THAT(writer_failure, IsOk()) << "a write failed while backups ran";
   EXPECT_EQ(BackupSqliteStore(db, dir.Sub("backup-0.db")).status().code(), Code::kAlreadyExists);
   EXPECT_EQ(BackupSqliteStore(dir.Sub("nothing.db"), dir.Sub("b.db")).status().code(),
             Code::kNotFound);
