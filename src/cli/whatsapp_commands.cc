@@ -185,9 +185,8 @@ void AddConvertFlags(CLI::App* cmd, ConvertOptions& o, const char* input_help,
 }
 
 void AddDecrypt(CLI::App* wa, CommandRunner& runner) {
-  auto o = std::make_shared<ConvertOptions>();
-  CLI::App* cmd = wa->add_subcommand(
-      "decrypt",
+  auto [cmd, o] = runner.AddCommand<ConvertOptions>(
+      *wa, "decrypt", RunDecrypt,
       "Decrypt a .crypt15 (or .crypt14, .crypt12) backup into a SQLite database, or into a\n"
       "ZIP for multi-file backups (stickers, wallpapers). The output appears only once the file\n"
       "authenticated, its checksum matched and the database passed SQLite's integrity check.\n"
@@ -195,13 +194,11 @@ void AddDecrypt(CLI::App* wa, CommandRunner& runner) {
       "unknown key type (exit 10).");
   AddConvertFlags(cmd, *o, "The backup, e.g. msgstore.db.crypt15",
                   "Output file (default: the input without .crypt15)");
-  runner.OnRun(cmd, [o](const Globals& g) { return RunDecrypt(g, *o); });
 }
 
 void AddEncrypt(CLI::App* wa, CommandRunner& runner) {
-  auto o = std::make_shared<ConvertOptions>();
-  CLI::App* cmd = wa->add_subcommand(
-      "encrypt",
+  auto [cmd, o] = runner.AddCommand<ConvertOptions>(
+      *wa, "encrypt", RunEncrypt,
       "Encrypt a SQLite database (or a ZIP of a multi-file backup) into a .crypt15 that "
       "WhatsApp's\nformat readers accept: fresh random IV, zlib level 1, AES-256-GCM, MD5 "
       "trailer.");
@@ -217,7 +214,6 @@ void AddEncrypt(CLI::App* wa, CommandRunner& runner) {
                   "Last two digits of the phone number, recorded in the header (exactly two "
                   "digits; default 00)")
       ->each([o](const std::string&) { o->jid_suffix_given = true; });
-  runner.OnRun(cmd, [o](const Globals& g) { return RunEncrypt(g, *o); });
 }
 
 }  // namespace
