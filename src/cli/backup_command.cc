@@ -6,7 +6,6 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
-#include <memory>
 
 #include "chatvault/backup/engine.h"
 #include "chatvault/storage/provider.h"

@@ -1,7 +1,6 @@
 // chatvault backups: the backups a location holds (number, time, messages, files, size), so an
 // older one can be restored with `restore --backup N`.
 #include <iostream>
-#include <memory>
 
 #include "chatvault/backup/engine.h"
 #include "chatvault/storage/provider.h"
