@@ -6,7 +6,6 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
-#include <memory>
 
 #include "chatvault/backup/engine.h"
 #include "chatvault/storage/provider.h"
@@ -248,9 +247,8 @@ void PrintText(const BackupReport& r) {
 }  // namespace
 
 void AddBackupCommand(CLI::App& app, CommandRunner& runner) {
-  auto o = std::make_shared<BackupOptions>();
-  CLI::App* cmd = app.add_subcommand(
-      "backup",
+  auto [cmd, o] = runner.AddCommand<BackupOptions>(
+      app, "backup", RunBackup,
       "Back up the chat data directory now. Only chunks the location does not have yet are\n"
       "uploaded; the new backup becomes current only when complete, then older backups' data\n"
       "is removed. Safe to interrupt: run it again to finish.");
@@ -270,7 +268,6 @@ void AddBackupCommand(CLI::App& app, CommandRunner& runner) {
                 "its check, or more than half of the messages or media files are gone)");
   cmd->add_flag("--accept-rollback", o->accept_rollback,
                 "Back up even though the location is older than this device's last backup");
-  runner.OnRun(cmd, [o](const Globals& g) { return RunBackup(g, *o); });
 }
 
 }  // namespace chatvault::cli

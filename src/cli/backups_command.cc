@@ -1,7 +1,6 @@
 // chatvault backups: the backups a location holds (number, time, messages, files, size), so an
 // older one can be restored with `restore --backup N`.
 #include <iostream>
-#include <memory>
 
 #include "chatvault/backup/engine.h"
 #include "chatvault/storage/provider.h"
@@ -82,13 +81,11 @@ void PrintText(const BackupsReport& r) {
 }  // namespace
 
 void AddBackupsCommand(CLI::App& app, CommandRunner& runner) {
-  auto o = std::make_shared<BackupSource>();
-  CLI::App* cmd =
-      app.add_subcommand("backups",
-                         "List the backups at a location (number, time, messages, files, size).\n"
-                         "Defaults to this device's location and key.");
+  auto [cmd, o] = runner.AddCommand<BackupSource>(
+      app, "backups", RunBackups,
+      "List the backups at a location (number, time, messages, files, size).\n"
+      "Defaults to this device's location and key.");
   o->AddFlags(cmd, "Where the backups are (default: the configured location)");
-  runner.OnRun(cmd, [o](const Globals& g) { return RunBackups(g, *o); });
 }
 
 }  // namespace chatvault::cli

@@ -3,6 +3,9 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+#include <utility>
 
 #include "cli/globals.h"
 #include "cli/output.h"
@@ -19,6 +22,19 @@ class CommandRunner {
   template <typename Run>
   void OnRun(CLI::App* command, Run run) {
     command->callback([this, run] { Finish(run(globals_)); });
+  }
+
+  // Adds the subcommand `name` to `parent` with an Options value for its flags to fill, and runs
+  // `run(globals, options)` when the user chose it. The options live as long as the command does
+  // (its callback owns them), because CLI11 writes the flags into them during the parse. The
+  // help text comes last, as in CLI11's add_option(name, variable, description).
+  template <typename Options, typename Run>
+  std::pair<CLI::App*, Options*> AddCommand(CLI::App& parent, const std::string& name, Run run,
+                                            const std::string& description) {
+    auto options = std::make_shared<Options>();
+    CLI::App* command = parent.add_subcommand(name, description);
+    OnRun(command, [options, run](const Globals& g) { return run(g, *options); });
+    return {command, options.get()};
   }
 
   template <typename R>

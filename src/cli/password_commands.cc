@@ -161,15 +161,13 @@ void PrintText(const DisableReport& r) {
 
 void AddPasswordSubcommand(CLI::App* password, CommandRunner& runner, bool know_old,
                            const char* name, const char* description) {
-  auto o = std::make_shared<PasswordOptions>();
+  auto [cmd, o] = runner.AddCommand<PasswordOptions>(*password, name, RunPassword, description);
   o->know_old = know_old;
-  CLI::App* cmd = password->add_subcommand(name, description);
   o->vault.Add(cmd, /*with_token=*/true);
   if (know_old) {
     cmd->add_option("--old-password-file", o->old_password_file,
                     "Read the current password from this file (or set CHATVAULT_OLD_PASSWORD)");
   }
-  runner.OnRun(cmd, [o](const Globals& g) { return RunPassword(g, *o); });
 }
 
 }  // namespace
@@ -188,16 +186,14 @@ void AddPasswordCommand(CLI::App& app, CommandRunner& runner) {
 }
 
 void AddDisableCommand(CLI::App& app, CommandRunner& runner) {
-  auto o = std::make_shared<DisableOptions>();
-  CLI::App* cmd = app.add_subcommand(
-      "disable",
+  auto [cmd, o] = runner.AddCommand<DisableOptions>(
+      app, "disable", RunDisable,
       "Delete your backup key from the vault. Backups go on with the key on this device; it is\n"
       "shown as 64 digits, which you then need to restore elsewhere. On a terminal you type\n"
       "them back before anything is deleted; without one, pass --yes");
   cmd->add_flag("--yes", o->yes,
                 "Agree without typing the key back (for scripts; a terminal asks for the key)");
   o->vault.Add(cmd, /*with_token=*/true);
-  runner.OnRun(cmd, [o](const Globals& g) { return RunDisable(g, *o); });
 }
 
 }  // namespace chatvault::cli

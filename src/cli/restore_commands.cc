@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <functional>
 #include <iostream>
-#include <memory>
 
 #include "chatvault/backup/engine.h"
 #include "chatvault/storage/provider.h"
@@ -190,9 +189,8 @@ void PrintText(const VerifyReport& r) {
 }  // namespace
 
 void AddRestoreCommand(CLI::App& app, CommandRunner& runner) {
-  auto o = std::make_shared<RestoreOptions>();
-  CLI::App* cmd = app.add_subcommand(
-      "restore",
+  auto [cmd, o] = runner.AddCommand<RestoreOptions>(
+      app, "restore", RunRestore,
       "Restore the current backup from a location into an empty directory, checking every byte.\n"
       "Without --key-file, --key or --password, asks for the 64-digit key on the terminal.");
   cmd->add_option("--from", o->from, "Where the backup is (directory, file://, cloud)")->required();
@@ -204,18 +202,15 @@ void AddRestoreCommand(CLI::App& app, CommandRunner& runner) {
                 "Then back up the restored directory from this device, to the same location\n"
                 "with the same key (and the same vault record with --password)");
   o->key.AddFlags(cmd);
-  runner.OnRun(cmd, [o](const Globals& g) { return RunRestore(g, *o); });
 }
 
 void AddVerifyCommand(CLI::App& app, CommandRunner& runner) {
-  auto o = std::make_shared<VerifyOptions>();
-  CLI::App* cmd = app.add_subcommand(
-      "verify",
+  auto [cmd, o] = runner.AddCommand<VerifyOptions>(
+      app, "verify", RunVerify,
       "Download and authenticate the whole current backup without writing anything.\n"
       "Defaults to this device's location and key.");
   o->source.AddFlags(cmd, "Where the backup is (default: the configured location)");
   cmd->add_option("--backup", o->backup, "Verify this backup instead of the newest");
-  runner.OnRun(cmd, [o](const Globals& g) { return RunVerify(g, *o); });
 }
 
 }  // namespace chatvault::cli

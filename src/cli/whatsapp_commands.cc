@@ -8,8 +8,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <memory>
 #include <string>
+#include <utility>
 
 #include "chatvault/backup/engine.h"
 #include "chatvault/key/backup_key.h"
@@ -87,6 +87,21 @@ Status CheckOutput(const std::string& in, const std::string& out, bool force) {
   return OkStatus();
 }
 
+// Decrypts or encrypts r.in into r.out with `convert` (DecryptBackupFile or EncryptBackupFile)
+// and percent progress on stderr; the report gets the summary, a failure names the input. `verb`
+// is "decrypt" or "encrypt": the progress line says "decrypting", the error "cannot decrypt IN".
+template <typename R, typename Options, typename Convert>
+Result<R> ConvertWithProgress(const Globals& g, const std::string& verb, R r,
+                              const whatsapp::WhatsAppKey& key, Options options, Convert convert) {
+  PercentProgress progress(g, verb + "ing");
+  options.progress = [&progress](uint64_t d, uint64_t t) { progress(d, t); };
+  auto summary = convert(r.in, r.out, key, options);
+  progress.Done();
+  if (!summary.ok()) return summary.status().Annotate("cannot " + verb + " " + r.in);
+  r.summary = *summary;
+  return r;
+}
+
 Result<DecryptReport> RunDecrypt(const Globals& g, const ConvertOptions& o) {
   DecryptReport r;
   r.in = o.in;
@@ -98,14 +113,8 @@ Result<DecryptReport> RunDecrypt(const Globals& g, const ConvertOptions& o) {
   }
   CV_RETURN_IF_ERROR(CheckOutput(o.in, r.out, o.force));
   CV_ASSIGN_OR_RETURN(whatsapp::WhatsAppKey key, LoadWhatsAppKey(o.key));
-  PercentProgress progress(g, "decrypting");
-  whatsapp::DecryptOptions options;
-  options.progress = [&progress](uint64_t d, uint64_t t) { progress(d, t); };
-  auto summary = whatsapp::DecryptBackupFile(o.in, r.out, key, options);
-  progress.Done();
-  if (!summary.ok()) return summary.status().Annotate("cannot decrypt " + o.in);
-  r.summary = *summary;
-  return r;
+  return ConvertWithProgress(g, "decrypt", std::move(r), key, whatsapp::DecryptOptions{},
+                             whatsapp::DecryptBackupFile);
 }
 
 Result<EncryptReport> RunEncrypt(const Globals& g, const ConvertOptions& o) {
@@ -113,7 +122,6 @@ Result<EncryptReport> RunEncrypt(const Globals& g, const ConvertOptions& o) {
   r.in = o.in;
   r.out = o.out.empty() ? o.in + ".crypt15" : o.out;
   CV_RETURN_IF_ERROR(CheckOutput(o.in, r.out, o.force));
-  PercentProgress progress(g, "encrypting");
   whatsapp::EncryptOptions options;
   if (o.app_version_given) options.app_version = o.app_version;
   if (o.jid_suffix_given) options.jid_suffix = o.jid_suffix;
@@ -126,12 +134,8 @@ Result<EncryptReport> RunEncrypt(const Globals& g, const ConvertOptions& o) {
   }
   CV_ASSIGN_OR_RETURN(whatsapp::WhatsAppKey key, LoadWhatsAppKey(o.key));
   options.write_md5 = !o.no_md5;
-  options.progress = [&progress](uint64_t d, uint64_t t) { progress(d, t); };
-  auto summary = whatsapp::EncryptBackupFile(o.in, r.out, key, options);
-  progress.Done();
-  if (!summary.ok()) return summary.status().Annotate("cannot encrypt " + o.in);
-  r.summary = *summary;
-  return r;
+  return ConvertWithProgress(g, "encrypt", std::move(r), key, std::move(options),
+                             whatsapp::EncryptBackupFile);
 }
 
 const char* PayloadName(whatsapp::Payload payload) {
@@ -185,9 +189,8 @@ void AddConvertFlags(CLI::App* cmd, ConvertOptions& o, const char* input_help,
 }
 
 void AddDecrypt(CLI::App* wa, CommandRunner& runner) {
-  auto o = std::make_shared<ConvertOptions>();
-  CLI::App* cmd = wa->add_subcommand(
-      "decrypt",
+  auto [cmd, o] = runner.AddCommand<ConvertOptions>(
+      *wa, "decrypt", RunDecrypt,
       "Decrypt a .crypt15 (or .crypt14, .crypt12) backup into a SQLite database, or into a\n"
       "ZIP for multi-file backups (stickers, wallpapers). The output appears only once the file\n"
       "authenticated, its checksum matched and the database passed SQLite's integrity check.\n"
@@ -195,13 +198,11 @@ void AddDecrypt(CLI::App* wa, CommandRunner& runner) {
       "unknown key type (exit 10).");
   AddConvertFlags(cmd, *o, "The backup, e.g. msgstore.db.crypt15",
                   "Output file (default: the input without .crypt15)");
-  runner.OnRun(cmd, [o](const Globals& g) { return RunDecrypt(g, *o); });
 }
 
 void AddEncrypt(CLI::App* wa, CommandRunner& runner) {
-  auto o = std::make_shared<ConvertOptions>();
-  CLI::App* cmd = wa->add_subcommand(
-      "encrypt",
+  auto [cmd, o] = runner.AddCommand<ConvertOptions>(
+      *wa, "encrypt", RunEncrypt,
       "Encrypt a SQLite database (or a ZIP of a multi-file backup) into a .crypt15 that "
       "WhatsApp's\nformat readers accept: fresh random IV, zlib level 1, AES-256-GCM, MD5 "
       "trailer.");
@@ -217,7 +218,6 @@ void AddEncrypt(CLI::App* wa, CommandRunner& runner) {
                   "Last two digits of the phone number, recorded in the header (exactly two "
                   "digits; default 00)")
       ->each([o](const std::string&) { o->jid_suffix_given = true; });
-  runner.OnRun(cmd, [o](const Globals& g) { return RunEncrypt(g, *o); });
 }
 
 }  // namespace

@@ -4,7 +4,6 @@
 
 #include <filesystem>
 #include <iostream>
-#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -309,9 +308,8 @@ void PrintText(const ImportReport& r) {
 }  // namespace
 
 void AddWhatsAppImport(CLI::App* wa, CommandRunner& runner) {
-  auto o = std::make_shared<ImportOptions>();
-  CLI::App* cmd = wa->add_subcommand(
-      "import",
+  auto [cmd, o] = runner.AddCommand<ImportOptions>(
+      *wa, "import", RunImport,
       "Turn WhatsApp backups into one chatvault backup. INPUT is a WhatsApp folder (a copy of\n"
       "Android/media/com.whatsapp/WhatsApp: every .crypt15/.crypt14/.crypt12 in it, in Databases/\n"
       "and in Backups/, plus the Media/ tree), one backup file, or a decrypted database.\n"
@@ -329,7 +327,6 @@ void AddWhatsAppImport(CLI::App* wa, CommandRunner& runner) {
   cmd->add_option("--backup-key-file", o->backup_key_file,
                   "A file holding the chatvault 64-digit key (default: this device's key)");
   cmd->add_flag("--force", o->force, "Import even though the location already holds a backup");
-  runner.OnRun(cmd, [o](const Globals& g) { return RunImport(g, *o); });
 }
 
 }  // namespace chatvault::cli
