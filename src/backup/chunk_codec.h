@@ -4,8 +4,8 @@
 
 #include <string>
 
+#include "backup/sealed_object.h"
 #include "chatvault/common/bytes.h"
-#include "chatvault/crypto/secret.h"
 #include "chatvault/key/backup_key.h"
 #include "chatvault/storage/provider.h"
 
@@ -33,7 +33,7 @@ class ChunkCodec {
 
  private:
   const key::BackupKey& key_;
-  crypto::Secret id_key_;
+  KeyedId ids_;
 };
 
 }  // namespace chatvault::backup

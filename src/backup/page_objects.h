@@ -6,8 +6,8 @@
 
 #include <string>
 
+#include "backup/sealed_object.h"
 #include "chatvault/common/bytes.h"
-#include "chatvault/crypto/secret.h"
 #include "chatvault/key/backup_key.h"
 #include "chatvault/storage/provider.h"
 
@@ -41,7 +41,7 @@ class PageObjectCodec {
 
  private:
   const key::BackupKey& key_;
-  crypto::Secret pack_id_key_;
+  KeyedId pack_ids_;
 };
 
 }  // namespace chatvault::backup

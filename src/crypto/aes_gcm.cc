@@ -29,11 +29,6 @@ void Check(int rc) {
   if (rc != 1) std::abort();
 }
 
-void SetNonce(EVP_CIPHER_CTX* ctx, ByteView nonce, int encrypt) {
-  Check(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(nonce.size()), nullptr));
-  Check(EVP_CipherInit_ex(ctx, nullptr, nullptr, nullptr, nonce.data(), encrypt));
-}
-
 // EVP takes int lengths; feed large buffers in pieces.
 template <typename Fn>
 void Chunked(ByteView in, uint8_t* out, Fn&& fn) {
@@ -42,6 +37,21 @@ void Chunked(ByteView in, uint8_t* out, Fn&& fn) {
     const size_t n = std::min(kMax, in.size() - off);
     fn(in.data() + off, out + off, static_cast<int>(n));
   }
+}
+
+// What GCM does alike when sealing and opening: set the nonce, take in the AAD, then turn `in`
+// into `out`. EVP_CipherUpdate is EVP_EncryptUpdate or EVP_DecryptUpdate as `encrypt` says.
+void CryptPayload(EVP_CIPHER_CTX* ctx, int encrypt, ByteView nonce, ByteView aad, ByteView in,
+                  uint8_t* out) {
+  Check(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(nonce.size()), nullptr));
+  Check(EVP_CipherInit_ex(ctx, nullptr, nullptr, nullptr, nonce.data(), encrypt));
+  int len = 0;
+  if (!aad.empty()) {
+    Check(EVP_CipherUpdate(ctx, nullptr, &len, aad.data(), static_cast<int>(aad.size())));
+  }
+  Chunked(in, out, [&](const uint8_t* piece, uint8_t* o, int n) {
+    Check(EVP_CipherUpdate(ctx, o, &len, piece, n));
+  });
 }
 
 }  // namespace
@@ -63,12 +73,8 @@ Result<AesGcm256> AesGcm256::Create(ByteView key) {
 void AesGcm256::Seal(ByteView nonce, ByteView aad, ByteView plaintext, uint8_t* out,
                      uint8_t* tag) const {
   EVP_CIPHER_CTX* ctx = state_->enc;
-  SetNonce(ctx, nonce, 1);
+  CryptPayload(ctx, /*encrypt=*/1, nonce, aad, plaintext, out);
   int len = 0;
-  if (!aad.empty()) Check(EVP_EncryptUpdate(ctx, nullptr, &len, aad.data(), static_cast<int>(aad.size())));
-  Chunked(plaintext, out, [&](const uint8_t* in, uint8_t* o, int n) {
-    Check(EVP_EncryptUpdate(ctx, o, &len, in, n));
-  });
   Check(EVP_EncryptFinal_ex(ctx, out + plaintext.size(), &len));
   Check(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, kTagSize, tag));
 }
@@ -77,13 +83,9 @@ Status AesGcm256::Open(ByteView nonce, ByteView aad, ByteView ciphertext, ByteVi
                        uint8_t* out) const {
   if (tag.size() != kTagSize) return Corrupted("authentication tag has the wrong length");
   EVP_CIPHER_CTX* ctx = state_->dec;
-  SetNonce(ctx, nonce, 0);
-  int len = 0;
-  if (!aad.empty()) Check(EVP_DecryptUpdate(ctx, nullptr, &len, aad.data(), static_cast<int>(aad.size())));
-  Chunked(ciphertext, out, [&](const uint8_t* in, uint8_t* o, int n) {
-    Check(EVP_DecryptUpdate(ctx, o, &len, in, n));
-  });
+  CryptPayload(ctx, /*encrypt=*/0, nonce, aad, ciphertext, out);
   Check(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, kTagSize, const_cast<uint8_t*>(tag.data())));
+  int len = 0;
   if (EVP_DecryptFinal_ex(ctx, out + ciphertext.size(), &len) != 1) {
     Wipe(std::span<uint8_t>(out, ciphertext.size()));
     return Corrupted("authentication failed");

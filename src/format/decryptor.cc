@@ -12,6 +12,8 @@
 #include "chatvault/crypto/secret.h"
 #include "chatvault/format/container.h"
 #include "format/header.h"
+#include "format/segment_buffer.h"
+#include "format/stream_latch.h"
 
 namespace chatvault::format {
 namespace internal {
@@ -33,27 +35,14 @@ class ContainerDecryptor : public Decryptor {
   }
 
   Status Write(ByteView data) override {
-    CV_RETURN_IF_ERROR(CheckUsable());
-    Status s = WriteImpl(data);
-    if (!s.ok()) failed_ = s;
-    return s;
+    return latch_.Write([&] { return WriteImpl(data); });
   }
 
   Status Finish() override {
-    CV_RETURN_IF_ERROR(CheckUsable());
-    finished_ = true;
-    Status s = FinishImpl();
-    if (!s.ok()) failed_ = s;
-    return s;
+    return latch_.Finish([&] { return FinishImpl(); });
   }
 
  private:
-  Status CheckUsable() const {
-    if (failed_) return *failed_;
-    if (finished_) return InvalidArgument("the decryptor was already finished");
-    return OkStatus();
-  }
-
   // ---- header ----
 
   size_t HeaderBytesNeeded() const {
@@ -124,7 +113,7 @@ class ContainerDecryptor : public Decryptor {
     aead_.emplace(std::move(aead));
     segment_size_ = size_t{1} << segment_log;
     unit_size_ = segment_size_ + kTagSize;
-    buffer_.resize(unit_size_);
+    sealed_ = SegmentBuffer(unit_size_, unit_size_);
     plain_.resize(segment_size_);
     if (flags & kFlagZstd) {
       dctx_.reset(ZSTD_createDCtx());
@@ -151,23 +140,7 @@ class ContainerDecryptor : public Decryptor {
         CV_RETURN_IF_ERROR(ParseHeader());
       }
     }
-    while (!data.empty()) {
-      if (fill_ == unit_size_) {
-        // At least one more byte follows, so the buffered segment is not the last.
-        CV_RETURN_IF_ERROR(OpenAndDeliver(ByteView(buffer_.data(), fill_), false));
-        fill_ = 0;
-      }
-      if (fill_ == 0 && data.size() > unit_size_) {
-        CV_RETURN_IF_ERROR(OpenAndDeliver(data.first(unit_size_), false));
-        data = data.subspan(unit_size_);
-        continue;
-      }
-      const size_t n = std::min(unit_size_ - fill_, data.size());
-      std::memcpy(buffer_.data() + fill_, data.data(), n);
-      fill_ += n;
-      data = data.subspan(n);
-    }
-    return OkStatus();
+    return sealed_.Add(data, [this](ByteView unit) { return OpenAndDeliver(unit, false); });
   }
 
   Status FinishImpl() {
@@ -182,7 +155,7 @@ class ContainerDecryptor : public Decryptor {
       return Truncated("the data ends inside the container header (" +
                        std::to_string(header_.size()) + " bytes)");
     }
-    CV_RETURN_IF_ERROR(OpenAndDeliver(ByteView(buffer_.data(), fill_), true));
+    CV_RETURN_IF_ERROR(OpenAndDeliver(sealed_.held(), true));
     if (dctx_ && !frame_done_) {
       return Corrupted("the compressed payload ends before its zstd frame does");
     }
@@ -318,15 +291,13 @@ class ContainerDecryptor : public Decryptor {
   std::optional<crypto::AesGcm256> aead_;
   size_t segment_size_ = 0;
   size_t unit_size_ = 0;
-  Bytes buffer_;  // one sealed segment (ciphertext || tag), kept intact for diagnosis
-  size_t fill_ = 0;
+  SegmentBuffer sealed_;  // one sealed segment (ciphertext || tag), kept intact for diagnosis
   Bytes plain_;  // the opened segment; written only by a successful Open
   uint64_t index_ = 0;
   std::unique_ptr<ZSTD_DCtx, DCtxDeleter> dctx_;
   Bytes zout_;
   bool frame_done_ = false;
-  std::optional<Status> failed_;
-  bool finished_ = false;
+  StreamLatch latch_{"decryptor"};
 };
 
 }  // namespace

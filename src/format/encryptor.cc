@@ -10,6 +10,7 @@
 #include "format/container_internal.h"
 #include "format/header.h"
 #include "format/segment_sealer.h"
+#include "format/stream_latch.h"
 
 namespace chatvault::format {
 namespace internal {
@@ -63,27 +64,14 @@ class ContainerEncryptor : public Encryptor {
   }
 
   Status Write(ByteView plaintext) override {
-    CV_RETURN_IF_ERROR(CheckUsable());
-    Status s = WriteImpl(plaintext);
-    if (!s.ok()) failed_ = s;
-    return s;
+    return latch_.Write([&] { return WriteImpl(plaintext); });
   }
 
   Status Finish() override {
-    CV_RETURN_IF_ERROR(CheckUsable());
-    Status s = FinishImpl();
-    if (!s.ok()) failed_ = s;
-    finished_ = true;
-    return s;
+    return latch_.Finish([&] { return FinishImpl(); });
   }
 
  private:
-  Status CheckUsable() const {
-    if (failed_) return *failed_;
-    if (finished_) return InvalidArgument("the encryptor was already finished");
-    return OkStatus();
-  }
-
   // Emits the header and sets up the payload path.
   Status Begin(bool compress) {
     CV_ASSIGN_OR_RETURN(crypto::AesGcm256 aead, crypto::AesGcm256::Create(aead_key_.view()));
@@ -161,8 +149,7 @@ class ContainerEncryptor : public Encryptor {
   std::optional<SegmentSealer> sealer_;
   std::unique_ptr<ZSTD_CCtx, CCtxDeleter> cctx_;
   Bytes zbuf_;
-  std::optional<Status> failed_;
-  bool finished_ = false;
+  StreamLatch latch_{"encryptor"};
 };
 
 }  // namespace

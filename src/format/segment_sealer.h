@@ -8,6 +8,7 @@
 #include "chatvault/common/status.h"
 #include "chatvault/crypto/aes_gcm.h"
 #include "chatvault/format/container.h"
+#include "format/segment_buffer.h"
 
 namespace chatvault::format::internal {
 
@@ -25,10 +26,8 @@ class SegmentSealer {
 
   crypto::AesGcm256 aead_;
   Bytes header_;
-  size_t segment_size_;
   Sink* out_;
-  Bytes buffer_;  // segment_size_ + tag: plaintext is sealed in place, the tag appended
-  size_t fill_ = 0;
+  SegmentBuffer buffer_;  // room for a segment + tag: sealed in place, the tag appended
   uint64_t index_ = 0;
 };
 

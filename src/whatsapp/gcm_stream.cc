@@ -36,17 +36,14 @@ GcmStream::~GcmStream() = default;
 GcmStream::GcmStream(GcmStream&&) noexcept = default;
 GcmStream& GcmStream::operator=(GcmStream&&) noexcept = default;
 
-GcmStream GcmStream::ForEncrypt(ByteView key, ByteView iv) {
-  GcmStream s;
-  s.state_ = std::make_unique<State>();
-  s.state_->ctx = NewGcm(key, iv, 1);
-  return s;
-}
+GcmStream GcmStream::ForEncrypt(ByteView key, ByteView iv) { return Start(key, iv, 1); }
 
-GcmStream GcmStream::ForDecrypt(ByteView key, ByteView iv) {
+GcmStream GcmStream::ForDecrypt(ByteView key, ByteView iv) { return Start(key, iv, 0); }
+
+GcmStream GcmStream::Start(ByteView key, ByteView iv, int encrypt) {
   GcmStream s;
   s.state_ = std::make_unique<State>();
-  s.state_->ctx = NewGcm(key, iv, 0);
+  s.state_->ctx = NewGcm(key, iv, encrypt);
   return s;
 }
 

@@ -29,6 +29,8 @@ class GcmStream {
 
  private:
   GcmStream() = default;
+  // `encrypt` is EVP's direction flag: 1 encrypts, 0 decrypts.
+  static GcmStream Start(ByteView key, ByteView iv, int encrypt);
   struct State;
   std::unique_ptr<State> state_;
 };
