@@ -22,6 +22,17 @@ struct Crypt14Fixture {
   Bytes file;
 };
 
+// The body of a crypt12 or crypt14 file: the database compressed with zlib (level 1), sealed
+// with AES-256-GCM under the key file's last 32 bytes.
+Bytes SealedDatabase(const Bytes& payload, ByteView iv, const Bytes& db) {
+  uLongf zlen = compressBound(db.size());
+  Bytes z(zlen);
+  EXPECT_EQ(compress2(z.data(), &zlen, db.data(), db.size(), 1), Z_OK);
+  z.resize(zlen);
+  auto aead = crypto::AesGcm256::Create(ByteView(payload).last(32));
+  return aead->SealToBytes(iv, {}, z);
+}
+
 Crypt14Fixture Build(const Bytes& db) {
   Crypt14Fixture f;
   f.payload = crypto::RandomBytes(kCrypt14KeyPayloadSize);
@@ -36,23 +47,31 @@ Crypt14Fixture Build(const Bytes& db) {
   info.app_version = "2.21.24.22";
   prefix.info = info;
   f.file = SerializeHeader(prefix);
-  uLongf zlen = compressBound(db.size());
-  Bytes z(zlen);
-  EXPECT_EQ(compress2(z.data(), &zlen, db.data(), db.size(), 1), Z_OK);
-  z.resize(zlen);
-  auto aead = crypto::AesGcm256::Create(ByteView(f.payload).last(32));
-  Append(f.file, aead->SealToBytes(prefix.c14->iv, {}, z));
+  Append(f.file, SealedDatabase(f.payload, prefix.c14->iv, db));
   Append(f.file, Md5(f.file));
   return f;
 }
 
+// A database of 40 chats and its backup made by `build`, written into `dir` as `name`, with the
+// key file next to it as "key".
+struct WrittenBackup {
+  Bytes db;
+  Crypt14Fixture backup;
+};
+WrittenBackup WriteWithKeyFile(const TempDir& dir, const std::string& name,
+                               Crypt14Fixture (*build)(const Bytes&)) {
+  MakeDatabase(dir.Sub("msgstore.db"), 40, 20);
+  WrittenBackup written;
+  written.db = ReadAll(dir.Sub("msgstore.db"));
+  written.backup = build(written.db);
+  WriteAll(dir.Sub(name), written.backup.file);
+  WriteAll(dir.Sub("key"), SerializeJavaByteArray(written.backup.payload));
+  return written;
+}
+
 TEST(Crypt14, DecryptsWithItsKeyFile) {
   TempDir dir;
-  MakeDatabase(dir.Sub("msgstore.db"), 40, 20);
-  const Bytes db = ReadAll(dir.Sub("msgstore.db"));
-  Crypt14Fixture f = Build(db);
-  WriteAll(dir.Sub("msgstore.db.crypt14"), f.file);
-  WriteAll(dir.Sub("key"), SerializeJavaByteArray(f.payload));
+  const WrittenBackup written = WriteWithKeyFile(dir, "msgstore.db.crypt14", Build);
 
   auto key = WhatsAppKey::Load(dir.Sub("key"));
   ASSERT_THAT(key, IsOk());
@@ -60,7 +79,7 @@ TEST(Crypt14, DecryptsWithItsKeyFile) {
   auto dec = DecryptBackupFile(dir.Sub("msgstore.db.crypt14"), dir.Sub("out.db"), *key, {});
   ASSERT_THAT(dec, IsOk());
   EXPECT_EQ(dec->key_type, KeyType::kWaProvided);
-  EXPECT_EQ(ReadAll(dir.Sub("out.db")), db);
+  EXPECT_EQ(ReadAll(dir.Sub("out.db")), written.db);
 }
 
 TEST(Crypt14, KeyFileOfAnotherBackupIsAWrongKey) {
@@ -99,12 +118,7 @@ Crypt14Fixture Build12(const Bytes& db) {
   const Bytes iv = crypto::RandomBytes(16);
   f.file = Bytes(f.payload.begin(), f.payload.begin() + 51);  // versions, salt, Google id
   Append(f.file, iv);
-  uLongf zlen = compressBound(db.size());
-  Bytes z(zlen);
-  EXPECT_EQ(compress2(z.data(), &zlen, db.data(), db.size(), 1), Z_OK);
-  z.resize(zlen);
-  auto aead = crypto::AesGcm256::Create(ByteView(f.payload).last(32));
-  Append(f.file, aead->SealToBytes(iv, {}, z));
+  Append(f.file, SealedDatabase(f.payload, iv, db));
   Append(f.file, Md5(f.file));
   Append(f.file, AsBytes("-967"));
   return f;
@@ -112,19 +126,15 @@ Crypt14Fixture Build12(const Bytes& db) {
 
 TEST(Crypt12, DecryptsWithTheCrypt14KeyFile) {
   TempDir dir;
-  MakeDatabase(dir.Sub("msgstore.db"), 40, 20);
-  const Bytes db = ReadAll(dir.Sub("msgstore.db"));
-  Crypt14Fixture f = Build12(db);
-  WriteAll(dir.Sub("msgstore.db.crypt12"), f.file);
-  WriteAll(dir.Sub("key"), SerializeJavaByteArray(f.payload));
+  const WrittenBackup written = WriteWithKeyFile(dir, "msgstore.db.crypt12", Build12);
   auto key = WhatsAppKey::Load(dir.Sub("key"));
   ASSERT_THAT(key, IsOk());
   auto dec = DecryptBackupFile(dir.Sub("msgstore.db.crypt12"), dir.Sub("out.db"), *key, {});
   ASSERT_THAT(dec, IsOk());
   EXPECT_EQ(dec->format, BackupFormat::kCrypt12);
   EXPECT_TRUE(dec->had_md5);
-  EXPECT_EQ(dec->input_bytes, f.file.size());
-  EXPECT_EQ(ReadAll(dir.Sub("out.db")), db);
+  EXPECT_EQ(dec->input_bytes, written.backup.file.size());
+  EXPECT_EQ(ReadAll(dir.Sub("out.db")), written.db);
 }
 
 TEST(Crypt12, WrongKeysAndCutFilesAreToldApart) {
