@@ -153,10 +153,7 @@ TEST(S3Provider, ListFollowsContinuationTokens) {
 
 TEST(S3Provider, Retries500sAndSlowResponses) {
   FaultProxy proxy(shared_server->process.port());
-  // Every other request fails with 500 and the rest are slow.
-  proxy.SetDelay(std::chrono::milliseconds(300));
-  proxy.SetPolicy(
-      [](const RequestSeen& r) { return r.index % 2 == 0 ? Fault::kFail500 : Fault::kDelay; });
+  proxy.FailEveryOtherAndDelayTheRest(std::chrono::milliseconds(300));
   auto p = OpenS3Provider(FastOptions(proxy.port()));
   const Bytes data = Pattern(100'000, 3);
   ASSERT_THAT(p->PutIfAbsent("manifests/0001", data), IsOk());

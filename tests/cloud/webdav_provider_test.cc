@@ -19,7 +19,6 @@ namespace {
 
 using chatvault::testing::ConformanceTarget;
 using chatvault::testing::CrashOnce;
-using chatvault::testing::Fault;
 using chatvault::testing::FaultProxy;
 using ::chatvault::testing::IsOk;
 using ::chatvault::testing::IsOkAndHolds;
@@ -99,9 +98,7 @@ TEST(WebDavProvider, PublishesThroughATempNameAndLeavesNoneBehind) {
 
 TEST(WebDavProvider, Retries500sAndSlowResponses) {
   FaultProxy proxy(shared_server->process.port());
-  proxy.SetDelay(std::chrono::milliseconds(300));
-  proxy.SetPolicy(
-      [](const RequestSeen& r) { return r.index % 2 == 0 ? Fault::kFail500 : Fault::kDelay; });
+  proxy.FailEveryOtherAndDelayTheRest(std::chrono::milliseconds(300));
   auto p = OpenWebDavProvider(FastOptions(proxy.port()));
   const Bytes data = Pattern(200'000, 5);
   Status put = p->Put("manifests/0001", data);
