@@ -25,19 +25,24 @@ class SharedServer : public ::testing::Environment {
   SharedServer(std::string what, Make make) : what_(std::move(what)), make_(std::move(make)) {}
 
   Server* operator->() {
-    std::call_once(started_, [this] {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!server_) {
       server_ = make_();
       if (!server_->Start()) ADD_FAILURE() << "could not start " << what_;
-    });
+    }
     return server_.get();
   }
 
-  void TearDown() override { server_.reset(); }
+  // After each run of all tests (--gtest_repeat starts a fresh server for the next).
+  void TearDown() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    server_.reset();
+  }
 
  private:
   std::string what_;  // for the failure message, e.g. the start script's name
   Make make_;
-  std::once_flag started_;
+  std::mutex mu_;
   std::unique_ptr<Server> server_;
 };
 
