@@ -86,8 +86,7 @@ TEST_F(BackupEngine, IncrementalUploadsOnlyWhatChangedAndCollectsGarbage) {
   EXPECT_LT(fourth->database.pages_changed, 10u);
   EXPECT_EQ(ObjectNames("packs/").size(), 1u);
 
-  const std::string out = dir_.Sub("restored");
-  ASSERT_TRUE(RunRestore(*provider_, key_, out, {}).ok());
+  const std::string out = RestoreAs("restored");
   EXPECT_EQ(chatvault::testing::QueryInt(out + "/msgstore.db", "SELECT count(*) FROM messages"), 3020);
   ExpectSameMedia(out);
 }
@@ -108,8 +107,7 @@ TEST_F(BackupEngine, UnchangedMediaIsCarriedOverWithoutReading) {
   ASSERT_THAT(second, IsOk());
   EXPECT_EQ(second->files_unchanged, 3u);  // every media file; the database is always read
   EXPECT_EQ(second->new_chunks, 0u);
-  const std::string out = dir_.Sub("restored");
-  ASSERT_TRUE(RunRestore(*provider_, key_, out, {}).ok());
+  const std::string out = RestoreAs("restored");
   EXPECT_EQ(chatvault::testing::ReadFile(out + "/Media/Images/file1.bin"), original);
 
   options_.reread_all = true;
@@ -117,8 +115,7 @@ TEST_F(BackupEngine, UnchangedMediaIsCarriedOverWithoutReading) {
   ASSERT_THAT(third, IsOk());
   EXPECT_EQ(third->files_unchanged, 0u);
   EXPECT_EQ(third->new_chunks, 1u);
-  const std::string out2 = dir_.Sub("restored2");
-  ASSERT_TRUE(RunRestore(*provider_, key_, out2, {}).ok());
+  const std::string out2 = RestoreAs("restored2");
   EXPECT_EQ(chatvault::testing::ReadFile(out2 + "/Media/Images/file1.bin"), sneaky);
 }
 
@@ -142,8 +139,7 @@ TEST_F(BackupEngine, CarryOverNeedsEveryChunkAndTheSameMtime) {
   ASSERT_THAT(repaired, IsOk());
   EXPECT_EQ(repaired->files_unchanged, 2u);
   EXPECT_EQ(repaired->new_chunks, 1u);
-  const std::string out = dir_.Sub("restored");
-  ASSERT_TRUE(RunRestore(*provider_, key_, out, {}).ok()) ;
+  const std::string out = RestoreAs("restored");
   ExpectSameMedia(out);
 
   fs::last_write_time(data_ + "/Media/Images/file1.bin",
@@ -266,8 +262,7 @@ TEST_F(BackupEngine, SnapshotWhileWriting) {
   stop = true;
   writer.join();
   ASSERT_THAT(summary, IsOk());
-  const std::string out = dir_.Sub("restored");
-  ASSERT_TRUE(RunRestore(*provider_, key_, out, {}).ok());
+  const std::string out = RestoreAs("restored");
   const std::string db = out + "/msgstore.db";
   EXPECT_EQ(chatvault::testing::QueryInt(db, "PRAGMA integrity_check"), 1);
   const int64_t n = chatvault::testing::QueryInt(db, "SELECT count(*) FROM messages");

@@ -20,8 +20,10 @@ namespace fs = std::filesystem;
 using chatvault::testing::Exec;
 using ::chatvault::testing::IsOk;
 using chatvault::testing::PseudoRandom;
+using ::chatvault::testing::StatusIs;
 using chatvault::testing::WithoutFileAccessOverride;
 using chatvault::testing::WriteFile;
+using ::testing::HasSubstr;
 
 // True when file modes bind this thread (not root, or root without its overriding capabilities).
 bool ModesApply(const std::string& scratch) {
@@ -52,12 +54,8 @@ TEST_F(DataGuard, EmptiedDatabaseDoesNotBecomeCurrent) {
   EXPECT_EQ(first->messages, 3000u);
   ASSERT_TRUE(Exec(data_ + "/msgstore.db", "DELETE FROM messages"));
 
-  auto refused = Backup();
-  ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().code(), Code::kSuspiciousData);
-  EXPECT_NE(refused.status().message().find("0 messages where backup 1 holds 3000"),
-            std::string::npos)
-      << refused.status().ToString();
+  ASSERT_THAT(Backup(),
+              StatusIs(Code::kSuspiciousData, HasSubstr("0 messages where backup 1 holds 3000")));
   EXPECT_EQ(ObjectNames("current/"), std::vector<std::string>{"current/0000000001"});
   EXPECT_EQ(MessagesIn(RestoreAs("good")), 3000);
 
@@ -91,11 +89,7 @@ TEST_F(DataGuard, DamagedDatabaseDoesNotBecomeCurrent) {
   std::fill(bytes.begin() + static_cast<ptrdiff_t>(page) + 8,
             bytes.begin() + static_cast<ptrdiff_t>(page) + 72, 0xff);
   WriteFile(db, bytes);
-  auto refused = Backup();
-  ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().code(), Code::kSuspiciousData);
-  EXPECT_NE(refused.status().message().find("integrity check"), std::string::npos)
-      << refused.status().ToString();
+  ASSERT_THAT(Backup(), StatusIs(Code::kSuspiciousData, HasSubstr("integrity check")));
   EXPECT_EQ(MessagesIn(RestoreAs("good")), 3000);
 }
 
@@ -105,12 +99,8 @@ TEST_F(DataGuard, MostMediaGoneDoesNotBecomeCurrent) {
   }
   ASSERT_TRUE(Backup().ok());  // 15 media files
   fs::remove_all(data_ + "/Media/Many");
-  auto refused = Backup();
-  ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.status().code(), Code::kSuspiciousData);
-  EXPECT_NE(refused.status().message().find("3 media files where backup 1 holds 15"),
-            std::string::npos)
-      << refused.status().ToString();
+  ASSERT_THAT(Backup(),
+              StatusIs(Code::kSuspiciousData, HasSubstr("3 media files where backup 1 holds 15")));
 }
 
 // The first backup has nothing to protect: a damaged or empty database is still backed up.

@@ -62,6 +62,13 @@ class FaultProxy {
     policy_ = std::move(p);
   }
   void SetDelay(std::chrono::milliseconds d) { delay_ = d; }
+  // A flaky, slow server: every other request, the first included, fails with 500; the rest
+  // are delayed by `delay`.
+  void FailEveryOtherAndDelayTheRest(std::chrono::milliseconds delay) {
+    SetDelay(delay);
+    SetPolicy(
+        [](const RequestSeen& r) { return r.index % 2 == 0 ? Fault::kFail500 : Fault::kDelay; });
+  }
   std::vector<RequestSeen> Seen() {
     std::lock_guard<std::mutex> lock(mu_);
     return seen_;

@@ -3,12 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <filesystem>
 #include <memory>
 
 #include "chatvault/cloud/rclone_provider.h"
 #include "chatvault/crypto/random.h"
-#include "cloud/server_process.h"
+#include "cloud/shared_server.h"
+#include "cloud/webdav_server.h"
 #include "support/provider_conformance.h"
 #include "support/status_matchers.h"
 #include "support/temp_dir.h"
@@ -16,26 +16,24 @@
 namespace chatvault::cloud {
 namespace {
 
-using chatvault::testing::CloudScript;
 using chatvault::testing::ConformanceTarget;
 using ::chatvault::testing::IsOk;
 using chatvault::testing::ProviderConformance;
-using chatvault::testing::ServerProcess;
+using chatvault::testing::RegisterSharedServer;
 using chatvault::testing::TempDir;
+using chatvault::testing::WebDavServer;
 
 constexpr char kDavUser[] = "rcuser";
 constexpr char kDavPassword[] = "rclone-dav-password";
 
-// A temp dir holding the rclone config, the local remote's folder and an nginx WebDAV server.
-struct Fixture {
+// rclone's test remotes: "disk", a folder in a temp dir, and "dav", an nginx WebDAV server; the
+// rclone config naming them is in the temp dir too.
+struct Remotes {
+  WebDavServer dav{kDavUser, kDavPassword};
   TempDir dir;
-  ServerProcess dav;
   std::string config;
   bool Start() {
-    if (!dav.Start(CloudScript("start-webdav-server.sh") + " " + dir.Sub("dav") + " " + kDavUser +
-                   " " + kDavPassword)) {
-      return false;
-    }
+    if (!dav.Start()) return false;
     // rclone keeps passwords in its config obscured, not in clear; `rclone obscure` does that.
     std::string obscured;
     FILE* p = ::popen((std::string("rclone obscure ") + kDavPassword).c_str(), "r");
@@ -47,35 +45,19 @@ struct Fixture {
     config = dir.Sub("rclone.conf");
     std::ofstream out(config);
     out << "[disk]\ntype = local\n\n"
-        << "[dav]\ntype = webdav\nurl = http://127.0.0.1:" << dav.port() << "/\nvendor = other\n"
+        << "[dav]\ntype = webdav\nurl = http://127.0.0.1:" << dav.process.port()
+        << "/\nvendor = other\n"
         << "user = " << kDavUser << "\npass = " << obscured << "\n";
     return !obscured.empty() && out.good();
   }
 };
 
-Fixture& Shared() {
-  static Fixture* f = [] {
-    auto* x = new Fixture;
-    if (!x->Start()) ADD_FAILURE() << "could not set up rclone's test remotes";
-    return x;
-  }();
-  return *f;
-}
-
-class StopShared : public ::testing::Environment {
- public:
-  void TearDown() override {
-    Shared().dav.Stop();
-    std::error_code ec;
-    std::filesystem::remove_all(Shared().dir.path(), ec);  // the fixture itself is never freed
-  }
-};
-const auto* const kStopper = ::testing::AddGlobalTestEnvironment(new StopShared);
+auto& shared_remotes = RegisterSharedServer<Remotes>("rclone's test remotes");
 
 std::unique_ptr<storage::Provider> Open(const std::string& remote) {
   RcloneOptions o;
   o.remote = remote;
-  o.config_path = Shared().config;
+  o.config_path = shared_remotes->config;
   o.retry.max_attempts = 4;
   o.retry.initial_delay = std::chrono::milliseconds(50);
   auto p = OpenRcloneProvider(std::move(o));
@@ -87,9 +69,11 @@ std::string Fresh() { return "t-" + HexEncode(crypto::RandomBytes(6)); }
 
 INSTANTIATE_TEST_SUITE_P(
     Rclone, ProviderConformance,
-    ::testing::Values(ConformanceTarget{"rclone_local",
-                                        [] { return Open("disk:" + Shared().dir.Sub("local/" + Fresh())); }},
-                      ConformanceTarget{"rclone_webdav", [] { return Open("dav:backups/" + Fresh()); }}),
+    ::testing::Values(
+        ConformanceTarget{
+            "rclone_local",
+            [] { return Open("disk:" + shared_remotes->dir.Sub("local/" + Fresh())); }},
+        ConformanceTarget{"rclone_webdav", [] { return Open("dav:backups/" + Fresh()); }}),
     chatvault::testing::ConformanceTargetName);
 
 TEST(RcloneProvider, UnknownRemoteIsAClearError) {

@@ -2,17 +2,15 @@
 // checks every SigV4 signature: the shared conformance suite in both addressing styles, a wrong
 // secret being refused, multipart uploads, and injected failures.
 #include <gtest/gtest.h>
-#include <signal.h>
 
-#include <atomic>
-#include <filesystem>
 #include <memory>
-#include <thread>
 
 #include "chatvault/cloud/s3_provider.h"
 #include "chatvault/crypto/random.h"
+#include "cloud/crash_once.h"
 #include "cloud/fault_proxy.h"
 #include "cloud/server_process.h"
+#include "cloud/shared_server.h"
 #include "support/provider_conformance.h"
 #include "support/status_matchers.h"
 #include "support/temp_dir.h"
@@ -22,11 +20,14 @@ namespace {
 
 using chatvault::testing::CloudScript;
 using chatvault::testing::ConformanceTarget;
+using chatvault::testing::CrashOnce;
 using chatvault::testing::Fault;
 using chatvault::testing::FaultProxy;
 using ::chatvault::testing::IsOk;
 using ::chatvault::testing::IsOkAndHolds;
 using chatvault::testing::ProviderConformance;
+using chatvault::testing::RegisterSharedServer;
+using chatvault::testing::RequestSeen;
 using chatvault::testing::ServerProcess;
 using chatvault::testing::TempDir;
 
@@ -34,7 +35,7 @@ constexpr char kKeyId[] = "CHATVAULTTESTKEY";
 constexpr char kSecret[] = "chatvault-test-secret-0123456789";
 constexpr char kBucket[] = "backups";
 
-// One S3 server for the whole test process, in its own temp dir.
+// An S3 server in its own temp dir.
 struct S3Server {
   TempDir dir;
   ServerProcess process;
@@ -46,27 +47,8 @@ struct S3Server {
   }
 };
 
-S3Server& SharedServer() {
-  static S3Server* server = [] {
-    auto* s = new S3Server;
-    if (!s->Start()) {
-      ADD_FAILURE() << "could not start the S3 test server (tools/cloud/start-s3-server.sh)";
-    }
-    return s;
-  }();
-  return *server;
-}
-
-// Stops the shared server when the process ends, so no server outlives its test.
-class StopSharedServer : public ::testing::Environment {
- public:
-  void TearDown() override {
-    SharedServer().process.Stop();
-    std::error_code ec;
-    std::filesystem::remove_all(SharedServer().dir.path(), ec);  // the server object is never freed
-  }
-};
-const auto* const kStopper = ::testing::AddGlobalTestEnvironment(new StopSharedServer);
+auto& shared_server =
+    RegisterSharedServer<S3Server>("the S3 test server (tools/cloud/start-s3-server.sh)");
 
 S3Options FastOptions(int port, S3AddressingStyle style = S3AddressingStyle::kPath) {
   S3Options o;
@@ -93,14 +75,16 @@ S3Options FastOptions(int port, S3AddressingStyle style = S3AddressingStyle::kPa
 // Only path style runs the suite: s3rver puts the bucket into the canonical URI of virtual-host
 // requests when it checks SigV4, so it rejects correctly signed virtual-host requests. The test
 // below checks how virtual-host requests are addressed instead.
-INSTANTIATE_TEST_SUITE_P(
-    S3, ProviderConformance,
-    ::testing::Values(ConformanceTarget{
-        "s3_path_style", [] { return OpenS3Provider(FastOptions(SharedServer().process.port())); }}),
-    chatvault::testing::ConformanceTargetName);
+INSTANTIATE_TEST_SUITE_P(S3, ProviderConformance,
+                         ::testing::Values(ConformanceTarget{"s3_path_style",
+                                                             [] {
+                                                               return OpenS3Provider(FastOptions(
+                                                                   shared_server->process.port()));
+                                                             }}),
+                         chatvault::testing::ConformanceTargetName);
 
 TEST(S3Provider, VirtualHostStylePutsTheBucketInTheHostName) {
-  FaultProxy proxy(SharedServer().process.port());
+  FaultProxy proxy(shared_server->process.port());
   S3Options o = FastOptions(proxy.port(), S3AddressingStyle::kVirtual);
   const std::string prefix = o.prefix;
   auto p = OpenS3Provider(std::move(o));
@@ -118,7 +102,7 @@ Bytes Pattern(size_t n, uint8_t seed) {
 }
 
 TEST(S3Provider, WrongSecretIsRefusedByTheServer) {
-  S3Options o = FastOptions(SharedServer().process.port());
+  S3Options o = FastOptions(shared_server->process.port());
   o.secret_access_key = crypto::Secret::FromBytes(AsBytes("not-the-secret"));
   auto p = OpenS3Provider(std::move(o));
   Status s = p->Put("current", ToBytes("x"));
@@ -130,14 +114,14 @@ TEST(S3Provider, WrongSecretIsRefusedByTheServer) {
 }
 
 TEST(S3Provider, UnknownKeyIdIsRefused) {
-  S3Options o = FastOptions(SharedServer().process.port());
+  S3Options o = FastOptions(shared_server->process.port());
   o.access_key_id = "SOMEONEELSE";
   auto p = OpenS3Provider(std::move(o));
   EXPECT_EQ(p->Get("anything").status().code(), Code::kPermissionDenied);
 }
 
 TEST(S3Provider, MultipartUploadRoundTripsAndHonoursPutIfAbsent) {
-  S3Options o = FastOptions(SharedServer().process.port());
+  S3Options o = FastOptions(shared_server->process.port());
   o.part_size = 5 << 20;
   o.multipart_threshold = 5 << 20;
   auto p = OpenS3Provider(std::move(o));
@@ -149,7 +133,7 @@ TEST(S3Provider, MultipartUploadRoundTripsAndHonoursPutIfAbsent) {
 
 TEST(S3Provider, ListFollowsContinuationTokens) {
   // Pages of two keys force several continuation round trips over seven objects.
-  S3Options o = FastOptions(SharedServer().process.port());
+  S3Options o = FastOptions(shared_server->process.port());
   o.list_page_size = 2;
   auto p = OpenS3Provider(std::move(o));
   std::vector<std::string> names;
@@ -168,12 +152,8 @@ TEST(S3Provider, ListFollowsContinuationTokens) {
 }
 
 TEST(S3Provider, Retries500sAndSlowResponses) {
-  FaultProxy proxy(SharedServer().process.port());
-  // Every other request fails with 500 and the rest are slow.
-  proxy.SetDelay(std::chrono::milliseconds(300));
-  proxy.SetPolicy([](const chatvault::testing::RequestSeen& r) {
-    return r.index % 2 == 0 ? Fault::kFail500 : Fault::kDelay;
-  });
+  FaultProxy proxy(shared_server->process.port());
+  proxy.FailEveryOtherAndDelayTheRest(std::chrono::milliseconds(300));
   auto p = OpenS3Provider(FastOptions(proxy.port()));
   const Bytes data = Pattern(100'000, 3);
   ASSERT_THAT(p->PutIfAbsent("manifests/0001", data), IsOk());
@@ -182,8 +162,8 @@ TEST(S3Provider, Retries500sAndSlowResponses) {
 }
 
 TEST(S3Provider, GivesUpWithUnavailableWhenTheServerStaysDown) {
-  FaultProxy proxy(SharedServer().process.port());
-  proxy.SetPolicy([](const chatvault::testing::RequestSeen&) { return Fault::kFail500; });
+  FaultProxy proxy(shared_server->process.port());
+  proxy.SetPolicy([](const RequestSeen&) { return Fault::kFail500; });
   S3Options o = FastOptions(proxy.port());
   o.retry.max_attempts = 3;
   auto p = OpenS3Provider(std::move(o));
@@ -197,20 +177,9 @@ TEST(S3Provider, GivesUpWithUnavailableWhenTheServerStaysDown) {
 TEST(S3Provider, ServerKilledMidUploadThenRestartedLosesNothing) {
   S3Server server;
   ASSERT_TRUE(server.Start());
-  const int port = server.process.port();
-  FaultProxy proxy(port);
-  std::thread restarter;
-  std::atomic<bool> killed{false};
-  proxy.SetPolicy([&](const chatvault::testing::RequestSeen& r) {
-    if (r.method == "PUT" && r.target.find("partNumber=2") != std::string::npos && !killed.exchange(true)) {
-      server.process.Stop(SIGKILL);
-      restarter = std::thread([&] {
-        std::this_thread::sleep_for(std::chrono::milliseconds(500));
-        EXPECT_TRUE(server.Start(port));
-      });
-      return Fault::kDropMidRequest;
-    }
-    return Fault::kNone;
+  FaultProxy proxy(server.process.port());
+  CrashOnce crash(server, proxy, [](const RequestSeen& r) {
+    return r.method == "PUT" && r.target.find("partNumber=2") != std::string::npos;
   });
   S3Options o = FastOptions(proxy.port());
   o.part_size = 5 << 20;
@@ -219,8 +188,7 @@ TEST(S3Provider, ServerKilledMidUploadThenRestartedLosesNothing) {
   auto p = OpenS3Provider(std::move(o));
   const Bytes big = Pattern((10 << 20) + 5, 11);
   Status put = p->PutIfAbsent("chunks/kk/killed", big);
-  if (restarter.joinable()) restarter.join();
-  ASSERT_TRUE(killed.load());
+  ASSERT_TRUE(crash.WaitForRestart());
   ASSERT_THAT(put, IsOk());
   EXPECT_THAT(p->Get("chunks/kk/killed"), IsOkAndHolds(big));
   // Part 1 went up once: the retry resumed the upload rather than starting over.

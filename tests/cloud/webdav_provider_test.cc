@@ -1,67 +1,37 @@
 // The WebDAV provider against nginx with the dav and dav-ext modules (started by tools/cloud),
 // behind HTTP basic auth: the shared conformance suite, wrong password, injected failures.
 #include <gtest/gtest.h>
-#include <signal.h>
 
-#include <atomic>
 #include <filesystem>
 #include <memory>
-#include <thread>
 
 #include "chatvault/cloud/webdav_provider.h"
 #include "chatvault/crypto/random.h"
+#include "cloud/crash_once.h"
 #include "cloud/fault_proxy.h"
-#include "cloud/server_process.h"
+#include "cloud/shared_server.h"
+#include "cloud/webdav_server.h"
 #include "support/provider_conformance.h"
 #include "support/status_matchers.h"
-#include "support/temp_dir.h"
 
 namespace chatvault::cloud {
 namespace {
 
-using chatvault::testing::CloudScript;
 using chatvault::testing::ConformanceTarget;
-using chatvault::testing::Fault;
+using chatvault::testing::CrashOnce;
 using chatvault::testing::FaultProxy;
 using ::chatvault::testing::IsOk;
 using ::chatvault::testing::IsOkAndHolds;
 using chatvault::testing::ProviderConformance;
-using chatvault::testing::ServerProcess;
-using chatvault::testing::TempDir;
+using chatvault::testing::RegisterSharedServer;
+using chatvault::testing::RequestSeen;
+using chatvault::testing::WebDavServer;
 
 constexpr char kUser[] = "alice";
 constexpr char kPassword[] = "webdav-test-password-42";
 
-struct DavServer {
-  TempDir dir;
-  ServerProcess process;
-  bool Start(int fixed_port = 0) {
-    std::string cmd = CloudScript("start-webdav-server.sh") + " " + dir.Sub("dav") + " " + kUser +
-                      " " + kPassword;
-    if (fixed_port) cmd += " " + std::to_string(fixed_port);
-    return process.Start(cmd);
-  }
-  std::string DataDir() const { return dir.Sub("dav") + "/data"; }
-};
-
-DavServer& SharedServer() {
-  static DavServer* server = [] {
-    auto* s = new DavServer;
-    if (!s->Start()) ADD_FAILURE() << "could not start nginx (tools/cloud/start-webdav-server.sh)";
-    return s;
-  }();
-  return *server;
-}
-
-class StopSharedServer : public ::testing::Environment {
- public:
-  void TearDown() override {
-    SharedServer().process.Stop();
-    std::error_code ec;
-    std::filesystem::remove_all(SharedServer().dir.path(), ec);  // the server object is never freed
-  }
-};
-const auto* const kStopper = ::testing::AddGlobalTestEnvironment(new StopSharedServer);
+auto& shared_server = RegisterSharedServer<WebDavServer>(
+    "nginx (tools/cloud/start-webdav-server.sh)", kUser, kPassword);
 
 WebDavOptions FastOptions(int port, std::string* base_dir = nullptr) {
   WebDavOptions o;
@@ -77,11 +47,12 @@ WebDavOptions FastOptions(int port, std::string* base_dir = nullptr) {
   return o;
 }
 
-INSTANTIATE_TEST_SUITE_P(WebDav, ProviderConformance,
-                         ::testing::Values(ConformanceTarget{"webdav_nginx", [] {
-                           return OpenWebDavProvider(FastOptions(SharedServer().process.port()));
-                         }}),
-                         chatvault::testing::ConformanceTargetName);
+INSTANTIATE_TEST_SUITE_P(
+    WebDav, ProviderConformance,
+    ::testing::Values(ConformanceTarget{
+        "webdav_nginx",
+        [] { return OpenWebDavProvider(FastOptions(shared_server->process.port())); }}),
+    chatvault::testing::ConformanceTargetName);
 
 Bytes Pattern(size_t n, uint8_t seed) {
   Bytes b(n);
@@ -101,7 +72,7 @@ std::vector<std::string> FilesOnDisk(const std::string& dir) {
 }
 
 TEST(WebDavProvider, WrongPasswordIsRefused) {
-  WebDavOptions o = FastOptions(SharedServer().process.port());
+  WebDavOptions o = FastOptions(shared_server->process.port());
   o.password = crypto::Secret::FromBytes(AsBytes("guess"));
   auto p = OpenWebDavProvider(std::move(o));
   Status s = p->Put("current", ToBytes("x"));
@@ -111,7 +82,7 @@ TEST(WebDavProvider, WrongPasswordIsRefused) {
 }
 
 TEST(WebDavProvider, PublishesThroughATempNameAndLeavesNoneBehind) {
-  FaultProxy proxy(SharedServer().process.port());
+  FaultProxy proxy(shared_server->process.port());
   std::string dir;
   auto p = OpenWebDavProvider(FastOptions(proxy.port(), &dir));
   ASSERT_THAT(p->PutIfAbsent("chunks/ab/x", ToBytes("data")), IsOk());
@@ -122,15 +93,12 @@ TEST(WebDavProvider, PublishesThroughATempNameAndLeavesNoneBehind) {
     if (r.method == "MOVE") moved = true;
   }
   EXPECT_TRUE(moved);
-  EXPECT_EQ(FilesOnDisk(SharedServer().DataDir() + "/" + dir), std::vector<std::string>{"x"});
+  EXPECT_EQ(FilesOnDisk(shared_server->DataDir() + "/" + dir), std::vector<std::string>{"x"});
 }
 
 TEST(WebDavProvider, Retries500sAndSlowResponses) {
-  FaultProxy proxy(SharedServer().process.port());
-  proxy.SetDelay(std::chrono::milliseconds(300));
-  proxy.SetPolicy([](const chatvault::testing::RequestSeen& r) {
-    return r.index % 2 == 0 ? Fault::kFail500 : Fault::kDelay;
-  });
+  FaultProxy proxy(shared_server->process.port());
+  proxy.FailEveryOtherAndDelayTheRest(std::chrono::milliseconds(300));
   auto p = OpenWebDavProvider(FastOptions(proxy.port()));
   const Bytes data = Pattern(200'000, 5);
   Status put = p->Put("manifests/0001", data);
@@ -144,30 +112,16 @@ TEST(WebDavProvider, Retries500sAndSlowResponses) {
 // nginx dies while the object's bytes are in flight and comes back on the same port: the retry
 // completes, the object is whole, and no temp file is visible as an object.
 TEST(WebDavProvider, ServerKilledMidUploadThenRestartedLosesNothing) {
-  DavServer server;
+  WebDavServer server(kUser, kPassword);
   ASSERT_TRUE(server.Start());
-  const int port = server.process.port();
-  FaultProxy proxy(port);
-  std::thread restarter;
-  std::atomic<bool> killed{false};
-  proxy.SetPolicy([&](const chatvault::testing::RequestSeen& r) {
-    if (r.method == "PUT" && !killed.exchange(true)) {
-      server.process.Stop(SIGKILL);
-      restarter = std::thread([&] {
-        std::this_thread::sleep_for(std::chrono::milliseconds(500));
-        EXPECT_TRUE(server.Start(port));
-      });
-      return Fault::kDropMidRequest;
-    }
-    return Fault::kNone;
-  });
+  FaultProxy proxy(server.process.port());
+  CrashOnce crash(server, proxy, [](const RequestSeen& r) { return r.method == "PUT"; });
   WebDavOptions o = FastOptions(proxy.port());
   o.retry.max_attempts = 12;
   auto p = OpenWebDavProvider(std::move(o));
   const Bytes data = Pattern(2 << 20, 9);
   Status put = p->PutIfAbsent("chunks/kk/killed", data);
-  if (restarter.joinable()) restarter.join();
-  ASSERT_TRUE(killed.load());
+  ASSERT_TRUE(crash.WaitForRestart());
   ASSERT_THAT(put, IsOk());
   EXPECT_THAT(p->Get("chunks/kk/killed"), IsOkAndHolds(data));
   auto listed = p->List("chunks/");

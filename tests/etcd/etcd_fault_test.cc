@@ -84,16 +84,20 @@ LoadResult RunLoad(testing::EtcdCluster& cluster, const std::string& prefix, int
   return result;
 }
 
+// The record, as read through `store`, holds each id of the load exactly once.
+void ExpectEveryIdOnceThrough(std::unique_ptr<RecordStore> store, const LoadResult& load) {
+  ASSERT_NE(store, nullptr);
+  auto record = store->Get(kKey);
+  ASSERT_THAT(record, IsOk());
+  ASSERT_TRUE(record->has_value());
+  EXPECT_EQ(testing::CheckExactlyOnce((*record)->value, load.ids), "");
+}
+
 void ExpectExactlyOnce(testing::EtcdCluster& cluster, const std::string& prefix,
                        const LoadResult& load) {
   EXPECT_TRUE(load.finished) << "some writers could not finish within the time limit";
   for (const auto& v : load.stats.violations) ADD_FAILURE() << v;
-  auto store = Open(cluster.Spec(prefix));
-  ASSERT_NE(store, nullptr);
-  auto final_record = store->Get(kKey);
-  ASSERT_THAT(final_record, IsOk());
-  ASSERT_TRUE(final_record->has_value());
-  EXPECT_EQ(testing::CheckExactlyOnce((*final_record)->value, load.ids), "");
+  ExpectEveryIdOnceThrough(Open(cluster.Spec(prefix)), load);
   std::printf(
       "  %zu ids: %d acknowledged, %d confirmed by a later read, %d conflicts retried, "
       "%d unavailable retried\n",
@@ -101,58 +105,63 @@ void ExpectExactlyOnce(testing::EtcdCluster& cluster, const std::string& prefix,
       load.stats.unavailable);
 }
 
-std::unique_ptr<testing::EtcdCluster> StartCluster() {
-  auto cluster = testing::EtcdCluster::Start();
-  EXPECT_NE(cluster, nullptr) << "the etcd cluster did not start";
-  return cluster;
+// Six writers append twelve ids each under `prefix`; a third of the way in, `strike` (Kill or
+// Partition) hits the member that leads at that moment. `struck` is its number, 0 if there was
+// no leader.
+struct StruckLoad {
+  LoadResult load;
+  int struck = 0;
+};
+StruckLoad RunLoadStrikingTheLeader(testing::EtcdCluster& cluster, const std::string& prefix,
+                                    bool (testing::EtcdCluster::*strike)(int)) {
+  StruckLoad result;
+  result.load = RunLoad(cluster, prefix, 6, 12, [&] {
+    result.struck = cluster.Leader();
+    ASSERT_GT(result.struck, 0);
+    ASSERT_TRUE((cluster.*strike)(result.struck));
+  });
+  return result;
 }
 
-TEST(EtcdFaults, ConcurrentWritersLoseNothingAndApplyNothingTwice) {
-  auto cluster = StartCluster();
-  ASSERT_NE(cluster, nullptr);
-  auto load = RunLoad(*cluster, "concurrent", 8, 12, [] {});
-  ExpectExactlyOnce(*cluster, "concurrent", load);
+// Each test starts a 3-member cluster of its own.
+class EtcdFaults : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cluster_ = testing::EtcdCluster::Start();
+    ASSERT_NE(cluster_, nullptr) << "the etcd cluster did not start";
+  }
+
+  std::unique_ptr<testing::EtcdCluster> cluster_;
+};
+
+TEST_F(EtcdFaults, ConcurrentWritersLoseNothingAndApplyNothingTwice) {
+  auto load = RunLoad(*cluster_, "concurrent", 8, 12, [] {});
+  ExpectExactlyOnce(*cluster_, "concurrent", load);
   EXPECT_EQ(load.stats.acknowledged, 8 * 12);  // nothing failed, so every write was acknowledged
   EXPECT_GT(load.stats.conflicts, 0);          // 8 writers on one key must have collided
 }
 
-TEST(EtcdFaults, LeaderKilledMidLoad) {
-  auto cluster = StartCluster();
-  ASSERT_NE(cluster, nullptr);
-  int killed = 0;
-  auto load = RunLoad(*cluster, "leaderkill", 6, 12, [&] {
-    killed = cluster->Leader();
-    ASSERT_GT(killed, 0);
-    ASSERT_TRUE(cluster->Kill(killed));
-  });
+TEST_F(EtcdFaults, LeaderKilledMidLoad) {
+  const auto [load, killed] =
+      RunLoadStrikingTheLeader(*cluster_, "leaderkill", &testing::EtcdCluster::Kill);
   ASSERT_GT(killed, 0);
-  const int new_leader = cluster->Leader();
+  const int new_leader = cluster_->Leader();
   EXPECT_GT(new_leader, 0);
   EXPECT_NE(new_leader, killed);
-  ExpectExactlyOnce(*cluster, "leaderkill", load);
+  ExpectExactlyOnce(*cluster_, "leaderkill", load);
   // The killed member comes back with its old data and catches up.
-  ASSERT_TRUE(cluster->Restart(killed));
-  auto only_it = Open(cluster->MemberSpec(killed, "leaderkill", "timeout_ms=15000"));
-  ASSERT_NE(only_it, nullptr);
-  auto through_it = only_it->Get(kKey);
-  ASSERT_THAT(through_it, IsOk());
-  ASSERT_TRUE(through_it->has_value());
-  EXPECT_EQ(testing::CheckExactlyOnce((*through_it)->value, load.ids), "");
+  ASSERT_TRUE(cluster_->Restart(killed));
+  ExpectEveryIdOnceThrough(Open(cluster_->MemberSpec(killed, "leaderkill", "timeout_ms=15000")),
+                           load);
 }
 
-TEST(EtcdFaults, PartitionedLeaderIsRoutedAroundAndServesNoStaleReads) {
-  auto cluster = StartCluster();
-  ASSERT_NE(cluster, nullptr);
-  int cut = 0;
-  auto load = RunLoad(*cluster, "partition", 6, 12, [&] {
-    cut = cluster->Leader();
-    ASSERT_GT(cut, 0);
-    ASSERT_TRUE(cluster->Partition(cut));
-  });
+TEST_F(EtcdFaults, PartitionedLeaderIsRoutedAroundAndServesNoStaleReads) {
+  const auto [load, cut] =
+      RunLoadStrikingTheLeader(*cluster_, "partition", &testing::EtcdCluster::Partition);
   ASSERT_GT(cut, 0);
-  ExpectExactlyOnce(*cluster, "partition", load);
+  ExpectExactlyOnce(*cluster_, "partition", load);
   // Through the cut-off member alone, the answer is "unavailable", never the old value.
-  auto isolated = Open(cluster->MemberSpec(cut, "partition", "attempt_ms=500&timeout_ms=1500"));
+  auto isolated = Open(cluster_->MemberSpec(cut, "partition", "attempt_ms=500&timeout_ms=1500"));
   ASSERT_NE(isolated, nullptr);
   auto stale = isolated->Get(kKey);
   ASSERT_FALSE(stale.ok()) << "a member cut off from the majority answered a read";
@@ -160,24 +169,18 @@ TEST(EtcdFaults, PartitionedLeaderIsRoutedAroundAndServesNoStaleReads) {
   EXPECT_EQ(isolated->CompareAndSet("other", 0, Bytes{1}).status().code(), Code::kUnavailable);
   EXPECT_EQ(isolated->Health().code(), Code::kUnavailable);
   // Healed, it serves the current value again.
-  ASSERT_TRUE(cluster->Heal(cut));
-  auto healed = Open(cluster->MemberSpec(cut, "partition", "timeout_ms=15000"));
-  auto fresh = healed->Get(kKey);
-  ASSERT_THAT(fresh, IsOk());
-  ASSERT_TRUE(fresh->has_value());
-  EXPECT_EQ(testing::CheckExactlyOnce((*fresh)->value, load.ids), "");
+  ASSERT_TRUE(cluster_->Heal(cut));
+  ExpectEveryIdOnceThrough(Open(cluster_->MemberSpec(cut, "partition", "timeout_ms=15000")), load);
 }
 
-TEST(EtcdFaults, NoQuorumIsUnavailableNeverAWrongAnswer) {
-  auto cluster = StartCluster();
-  ASSERT_NE(cluster, nullptr);
-  auto store = Open(cluster->Spec("noquorum", "attempt_ms=500&timeout_ms=1500"));
+TEST_F(EtcdFaults, NoQuorumIsUnavailableNeverAWrongAnswer) {
+  auto store = Open(cluster_->Spec("noquorum", "attempt_ms=500&timeout_ms=1500"));
   ASSERT_NE(store, nullptr);
   auto v1 = store->CompareAndSet(kKey, 0, Bytes{'a'});
   ASSERT_THAT(v1, IsOk());
 
-  ASSERT_TRUE(cluster->Kill(1));
-  ASSERT_TRUE(cluster->Partition(2));  // one crashed, one cut off: only member 3 is reachable
+  ASSERT_TRUE(cluster_->Kill(1));
+  ASSERT_TRUE(cluster_->Partition(2));  // one crashed, one cut off: only member 3 is reachable
   auto got = store->Get(kKey);
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.status().code(), Code::kUnavailable) << got.status().ToString();
@@ -190,9 +193,9 @@ TEST(EtcdFaults, NoQuorumIsUnavailableNeverAWrongAnswer) {
   EXPECT_EQ(store->Health().code(), Code::kUnavailable);
 
   // Quorum back: the store works again, and the write that was refused did not happen.
-  ASSERT_TRUE(cluster->Restart(1));
-  ASSERT_TRUE(cluster->Heal(2));
-  auto recovered = Open(cluster->Spec("noquorum", "timeout_ms=15000"));
+  ASSERT_TRUE(cluster_->Restart(1));
+  ASSERT_TRUE(cluster_->Heal(2));
+  auto recovered = Open(cluster_->Spec("noquorum", "timeout_ms=15000"));
   ASSERT_THAT(recovered->Health(), IsOk());
   auto after = recovered->Get(kKey);
   ASSERT_THAT(after, IsOk());

@@ -10,7 +10,7 @@
 
 #include "support/recording_transport.h"
 #include "support/status_matchers.h"
-#include "vault/keyvaultd_process.h"
+#include "vault/keyvaultd_fixture.h"
 
 namespace chatvault::vaultclient {
 namespace {
@@ -18,17 +18,14 @@ namespace {
 using ::chatvault::testing::IsOk;
 using nlohmann::json;
 using testing::CapturedRequest;
-using testing::KeyvaultdProcess;
+using testing::KeyvaultdFixture;
 using testing::RecordingTransport;
 
-constexpr const char* kPassword = "correct horse 42";
-constexpr const char* kWrong = "wrong guess 7";
-
-class KeyvaultdReplayTest : public ::testing::Test {
+class KeyvaultdReplayTest : public KeyvaultdFixture {
  protected:
-  void SetUp() override { ASSERT_EQ(vault_.Start(), ""); }
-
-  std::unique_ptr<VaultClient> Client(ClientOptions options = {}) {
+  std::unique_ptr<VaultClient> Client() override { return Client(ClientOptions{}); }
+  // A client whose requests are captured in log_, as the real client sends them.
+  std::unique_ptr<VaultClient> Client(ClientOptions options) {
     options.allow_weak_ksf = true;
     return VaultClient::Over(
         std::make_unique<RecordingTransport>(std::vector<std::string>{vault_.url()},
@@ -44,16 +41,8 @@ class KeyvaultdReplayTest : public ::testing::Test {
     return reply.ok() ? reply->status : 0;
   }
 
-  key::BackupKey RegisterAlice() {
-    key::BackupKey k = key::BackupKey::Generate();
-    Status s = Client()->Register("alice", vault_.Token("alice"), kPassword, k);
-    EXPECT_THAT(s, IsOk());
-    return k;
-  }
-
   Code WrongGuess() { return Client()->Recover("alice", kWrong).status().code(); }
 
-  KeyvaultdProcess vault_;
   std::shared_ptr<RecordingTransport::Log> log_ = std::make_shared<RecordingTransport::Log>();
 };
 

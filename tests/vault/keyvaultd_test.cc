@@ -12,6 +12,7 @@
 #include "chatvault/opaque/client.h"
 #include "chatvault/vaultclient/vault_client.h"
 #include "support/status_matchers.h"
+#include "vault/keyvaultd_fixture.h"
 #include "vault/keyvaultd_process.h"
 #include "vault/vault_metrics.h"
 
@@ -27,16 +28,12 @@ ClientOptions WeakKsfAllowed() {
   return options;
 }
 
+using testing::KeyvaultdFixture;
 using testing::KeyvaultdProcess;
 
-constexpr const char* kPassword = "correct horse 42";
-constexpr const char* kWrong = "wrong guess 7";
-
-class KeyvaultdTest : public ::testing::Test {
+class KeyvaultdTest : public KeyvaultdFixture {
  protected:
-  void SetUp() override { ASSERT_EQ(vault_.Start(), ""); }
-
-  std::unique_ptr<VaultClient> Client() {
+  std::unique_ptr<VaultClient> Client() override {
     auto c = VaultClient::Connect({vault_.url(), vault_.ca_file()}, WeakKsfAllowed());
     EXPECT_THAT(c, IsOk());
     return std::move(c).value();
@@ -50,15 +47,6 @@ class KeyvaultdTest : public ::testing::Test {
   }
 
   uint64_t Metric(const std::string& name) { return testing::VaultMetric(vault_, name); }
-
-  key::BackupKey RegisterAlice() {
-    key::BackupKey k = key::BackupKey::Generate();
-    Status s = Client()->Register("alice", vault_.Token("alice"), kPassword, k);
-    EXPECT_THAT(s, IsOk());
-    return k;
-  }
-
-  KeyvaultdProcess vault_;
 };
 
 TEST_F(KeyvaultdTest, RegisteredKeyComesBackWithTheRightPassword) {
@@ -294,7 +282,9 @@ TEST(KeyvaultdDefaults, RegistrationRefusesWeakStretchingUnlessAllowed) {
   ASSERT_EQ(vault.Start(), "");
   auto c = VaultClient::Connect({vault.url(), vault.ca_file()});
   ASSERT_THAT(c, IsOk());
-  EXPECT_EQ((*c)->Register("alice", vault.Token("alice"), kPassword, key::BackupKey::Generate()).code(),
+  EXPECT_EQ((*c)->Register("alice", vault.Token("alice"), KeyvaultdFixture::kPassword,
+                           key::BackupKey::Generate())
+                .code(),
             Code::kPermissionDenied);
 }
 

@@ -33,6 +33,17 @@ std::string V4(uint8_t last) {
   return ConnectionTable::SourceKey(a, 4);
 }
 
+// A connection from 10.0.0.<last>, admitted and then attached as the server does on accept.
+struct Accepted {
+  ConnectionTable::Id id;
+  std::shared_ptr<FakeConnection> connection;
+};
+Accepted Accept(ConnectionTable& table, uint8_t last) {
+  Accepted accepted{table.Admit(V4(last)), std::make_shared<FakeConnection>()};
+  table.Attach(accepted.id, accepted.connection);
+  return accepted;
+}
+
 TEST(ConnectionTable, EachSourceHasItsCap) {
   ConnectionTable table({/*total=*/100, /*per_source=*/2});
   EXPECT_NE(table.Admit(V4(1)), 0u);
@@ -45,24 +56,18 @@ TEST(ConnectionTable, EachSourceHasItsCap) {
 
 TEST(ConnectionTable, AtTheCapTheLongestIdleConnectionMakesRoom) {
   ConnectionTable table({/*total=*/3, /*per_source=*/3});
-  auto a = std::make_shared<FakeConnection>();
-  auto b = std::make_shared<FakeConnection>();
-  auto c = std::make_shared<FakeConnection>();
-  const auto ia = table.Admit(V4(1)), ib = table.Admit(V4(2)), ic = table.Admit(V4(3));
-  table.Attach(ia, a);
-  table.Attach(ib, b);
-  table.Attach(ic, c);
+  const Accepted a = Accept(table, 1), b = Accept(table, 2), c = Accept(table, 3);
   EXPECT_EQ(table.Admit(V4(4)), 0u);  // full, nobody idle
-  table.SetIdle(ib);
-  table.SetIdle(ia);  // b has waited longer than a
+  table.SetIdle(b.id);
+  table.SetIdle(a.id);  // b has waited longer than a
   const auto id = table.Admit(V4(4));
   EXPECT_NE(id, 0u);
-  EXPECT_EQ(b->evicted, 1);
-  EXPECT_EQ(a->evicted, 0);
-  EXPECT_FALSE(table.SetBusy(ib));  // b must close: its slot is gone
-  table.Release(ib);                // and its late release frees nothing twice
+  EXPECT_EQ(b.connection->evicted, 1);
+  EXPECT_EQ(a.connection->evicted, 0);
+  EXPECT_FALSE(table.SetBusy(b.id));  // b must close: its slot is gone
+  table.Release(b.id);                // and its late release frees nothing twice
   EXPECT_EQ(table.open(), 3u);
-  EXPECT_TRUE(table.SetBusy(ia));  // a woke up first: it keeps its slot
+  EXPECT_TRUE(table.SetBusy(a.id));  // a woke up first: it keeps its slot
   EXPECT_EQ(table.Admit(V4(5)), 0u);
   EXPECT_EQ(table.evicted(), 1u);
   EXPECT_EQ(table.refused(), 2u);
@@ -70,17 +75,13 @@ TEST(ConnectionTable, AtTheCapTheLongestIdleConnectionMakesRoom) {
 
 TEST(ConnectionTable, ASourceAtItsCapEvictsOnlyItsOwnIdleConnection) {
   ConnectionTable table({/*total=*/10, /*per_source=*/1});
-  auto mine = std::make_shared<FakeConnection>();
-  auto other = std::make_shared<FakeConnection>();
-  const auto im = table.Admit(V4(1)), io = table.Admit(V4(2));
-  table.Attach(im, mine);
-  table.Attach(io, other);
-  table.SetIdle(io);
+  const Accepted mine = Accept(table, 1), other = Accept(table, 2);
+  table.SetIdle(other.id);
   EXPECT_EQ(table.Admit(V4(1)), 0u);  // the other source's idle connection is not ours to take
-  EXPECT_EQ(other->evicted, 0);
-  table.SetIdle(im);
+  EXPECT_EQ(other.connection->evicted, 0);
+  table.SetIdle(mine.id);
   EXPECT_NE(table.Admit(V4(1)), 0u);
-  EXPECT_EQ(mine->evicted, 1);
+  EXPECT_EQ(mine.connection->evicted, 1);
 }
 
 TEST(ConnectionTable, DrainReachesEveryConnectionAndRefusesNewOnes) {
