@@ -37,11 +37,10 @@ Result<MessageDeleter> MessageDeleter::Prepare(Database& db) {
 Result<std::vector<std::string>> MessageDeleter::Delete(int64_t message_id) {
   std::vector<std::string> files;
   find_media_.BindInt(1, message_id);
-  while (true) {
-    CV_ASSIGN_OR_RETURN(bool row, find_media_.Step());
-    if (!row) break;
+  CV_RETURN_IF_ERROR(find_media_.ForEachRow([&] {
     files.push_back(find_media_.ColumnText(0));
-  }
+    return OkStatus();
+  }));
   find_media_.Reset();
   for (Statement* stmt : {&delete_media_, &delete_thumbnail_, &delete_message_}) {
     stmt->BindInt(1, message_id);

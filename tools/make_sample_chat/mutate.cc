@@ -22,11 +22,10 @@ Result<std::vector<MediaRow>> LoadMedia(Database& db) {
                       db.Prepare("SELECT message_row_id, file_path FROM message_media "
                                  "WHERE file_path IS NOT NULL ORDER BY message_row_id"));
   std::vector<MediaRow> rows;
-  while (true) {
-    CV_ASSIGN_OR_RETURN(bool row, query.Step());
-    if (!row) break;
+  CV_RETURN_IF_ERROR(query.ForEachRow([&] {
     rows.push_back({query.ColumnInt(0), query.ColumnText(1)});
-  }
+    return OkStatus();
+  }));
   return rows;
 }
 
