@@ -19,6 +19,7 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+. bench/lib.sh
 size_mb="${CHATVAULT_BENCH_SIZE_MB:-1024}"
 days="${CHATVAULT_BENCH_DAYS:-30}"
 restore_days="${CHATVAULT_BENCH_RESTORE_DAYS:-10 20}"
@@ -30,9 +31,7 @@ rss_messages="${CHATVAULT_BENCH_RSS_MESSAGES:-250000 1000000}"
 
 tools/install-deps.sh
 build="$root/build/release"
-echo "building Release in build/release ..." >&2
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCHATVAULT_TESTS=OFF >/dev/null
-cmake --build "$build" --target chatvault make-sample-chat page-diff -j "$(nproc)" >/dev/null
+cv_bench_build_release "$build" chatvault make-sample-chat page-diff
 chatvault="$build/src/cli/chatvault"
 make_sample_chat="$build/tools/make-sample-chat"
 page_diff="$build/bench/pages/page-diff"

@@ -14,15 +14,12 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-size_mb="${CHATVAULT_BENCH_SIZE_MB:-1024}"
-[[ "$size_mb" =~ ^[0-9]+$ && "$size_mb" -ge 8 ]] || {
-  echo "CHATVAULT_BENCH_SIZE_MB must be a whole number of MiB, at least 8" >&2; exit 2; }
+. bench/lib.sh
+size_mb=$(cv_bench_size_mb 1024)
 
 tools/install-deps.sh
 build="$root/build/release"
-echo "building Release in build/release ..." >&2
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCHATVAULT_TESTS=OFF >/dev/null
-cmake --build "$build" --target chatvault make-sample-chat -j "$(nproc)" >/dev/null
+cv_bench_build_release "$build" chatvault make-sample-chat
 chatvault="$build/src/cli/chatvault"
 make_sample_chat="$build/tools/make-sample-chat"
 

@@ -29,3 +29,15 @@ function(chatvault_test name)
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
     PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${ARG_LABELS}")
 endfunction()
+
+# chatvault_add_area_folders(): add_subdirectory for every folder next to the calling
+# CMakeLists.txt that has a CMakeLists.txt of its own, so that bench/ and fuzz/ pick up a new area
+# folder without an edit.
+function(chatvault_add_area_folders)
+  file(GLOB folders LIST_DIRECTORIES true ${CMAKE_CURRENT_SOURCE_DIR}/*)
+  foreach(dir IN LISTS folders)
+    if(IS_DIRECTORY ${dir} AND EXISTS ${dir}/CMakeLists.txt)
+      add_subdirectory(${dir})
+    endif()
+  endforeach()
+endfunction()

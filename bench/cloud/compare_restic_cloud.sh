@@ -11,17 +11,14 @@ set -euo pipefail
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
-size_mb="${CHATVAULT_BENCH_SIZE_MB:-128}"
-[[ "$size_mb" =~ ^[0-9]+$ && "$size_mb" -ge 8 ]] || {
-  echo "CHATVAULT_BENCH_SIZE_MB must be a whole number of MiB, at least 8" >&2; exit 2; }
+. bench/lib.sh
+size_mb=$(cv_bench_size_mb 128)
 
 tools/install-deps.sh
 # CHATVAULT_BENCH_BUILD=<build dir> uses binaries already built there instead.
 build="${CHATVAULT_BENCH_BUILD:-$root/build/release}"
 if [[ -z "${CHATVAULT_BENCH_BUILD:-}" ]]; then
-  echo "building Release in build/release ..." >&2
-  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCHATVAULT_TESTS=OFF >/dev/null
-  cmake --build "$build" --target chatvault make-sample-chat -j "$(nproc)" >/dev/null
+  cv_bench_build_release "$build" chatvault make-sample-chat
 fi
 chatvault="$build/src/cli/chatvault"
 

@@ -36,6 +36,13 @@ cv_etcd_start_member() {
 
 cv_etcd_alive() { [ -f "$1/m$2.pid" ] && kill -0 "$(cat "$1/m$2.pid")" 2>/dev/null; }
 
+# The process id of member $2 of the cluster in $1; dies when it is not running, since every
+# caller (kill, partition) means to act on a live member.
+cv_etcd_running_pid() {
+  cv_etcd_alive "$1" "$2" || cv_etcd_die "member $2 is not running"
+  cat "$1/m$2.pid"
+}
+
 # A free-looking TCP port in the ephemeral range; the start script retries if etcd loses a race.
 cv_etcd_pick_port() {
   local port

@@ -8,8 +8,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 dir=$1; i=$2
-cv_etcd_alive "$dir" "$i" || cv_etcd_die "member $i is not running"
-pid=$(cat "$dir/m$i.pid")
+pid=$(cv_etcd_running_pid "$dir" "$i")
 root=$(cv_etcd_cgroup_root)
 name=$(cv_etcd_cgroup_name "$dir" "$i")
 if [ "$(id -u)" = 0 ] && [ -n "$root" ] && command -v iptables >/dev/null \

@@ -1,8 +1,24 @@
 #include "make_sample_chat/changes.h"
 
+#include <system_error>
+
 #include "make_sample_chat/chat_text.h"
 
 namespace chatvault::sample {
+
+Result<Database> OpenExistingStore(const std::filesystem::path& dir, std::string_view mode) {
+  const std::filesystem::path db_path = dir / kDatabaseName;
+  std::error_code ec;
+  if (!std::filesystem::exists(db_path, ec)) {
+    return NotFound(db_path.string() + " does not exist; make a store first (without " +
+                    std::string(mode) + ")");
+  }
+  return Database::Open(db_path.string(), /*create=*/false);
+}
+
+Result<int64_t> NewestMessageId(Database& db) {
+  return db.QueryInt("SELECT coalesce(max(_id), 0) FROM message");
+}
 
 Result<uint64_t> EditRandomMessages(Database& db, Rng& rng, uint64_t count, int64_t max_id) {
   // A fixed text, a starred message, a reaction: the row changes in place.
@@ -37,11 +53,10 @@ Result<MessageDeleter> MessageDeleter::Prepare(Database& db) {
 Result<std::vector<std::string>> MessageDeleter::Delete(int64_t message_id) {
   std::vector<std::string> files;
   find_media_.BindInt(1, message_id);
-  while (true) {
-    CV_ASSIGN_OR_RETURN(bool row, find_media_.Step());
-    if (!row) break;
+  CV_RETURN_IF_ERROR(find_media_.ForEachRow([&] {
     files.push_back(find_media_.ColumnText(0));
-  }
+    return OkStatus();
+  }));
   find_media_.Reset();
   for (Statement* stmt : {&delete_media_, &delete_thumbnail_, &delete_message_}) {
     stmt->BindInt(1, message_id);

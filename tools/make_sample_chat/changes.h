@@ -1,9 +1,10 @@
-// Changes to an existing store that more than one mode makes: edited messages and deleted ones.
+// What more than one mode does to an existing store: opening it, editing and deleting messages.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "chatvault/common/status.h"
@@ -13,6 +14,14 @@
 #include "make_sample_chat/sqlite_db.h"
 
 namespace chatvault::sample {
+
+// Opens dir/msgstore.db, which an earlier run must have made; `mode` (such as "--day") names the
+// option in the message that says the store is missing.
+Result<Database> OpenExistingStore(const std::filesystem::path& dir, std::string_view mode);
+
+// The id of the newest message, 0 in an empty store. Each change mixes it into its seed, so that
+// each run on the same store differs, yet the same store and seed give the same run.
+Result<int64_t> NewestMessageId(Database& db);
 
 // Edits `count` random text messages with ids up to `max_id` in place: a new text, sometimes
 // starred, a reaction. Returns how many were edited (fewer when few text messages exist).

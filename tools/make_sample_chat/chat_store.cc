@@ -163,9 +163,7 @@ Result<std::vector<ChatRef>> LoadChats(Database& db) {
                       db.Prepare("SELECT user_jid_row_id FROM group_participant_user "
                                  "WHERE group_jid_row_id = ? ORDER BY _id"));
   std::vector<ChatRef> chats;
-  while (true) {
-    CV_ASSIGN_OR_RETURN(bool row, chats_query.Step());
-    if (!row) break;
+  CV_RETURN_IF_ERROR(chats_query.ForEachRow([&]() -> Status {
     ChatRef chat;
     chat.id = chats_query.ColumnInt(0);
     chat.group = chats_query.ColumnInt(2) != 0;
@@ -173,16 +171,16 @@ Result<std::vector<ChatRef>> LoadChats(Database& db) {
     if (chat.group) {
       members_query.Reset();
       members_query.BindInt(1, jid_id);
-      while (true) {
-        CV_ASSIGN_OR_RETURN(bool member_row, members_query.Step());
-        if (!member_row) break;
+      CV_RETURN_IF_ERROR(members_query.ForEachRow([&] {
         chat.members.push_back(members_query.ColumnInt(0));
-      }
+        return OkStatus();
+      }));
     } else {
       chat.members.push_back(jid_id);
     }
     if (!chat.members.empty()) chats.push_back(std::move(chat));
-  }
+    return OkStatus();
+  }));
   if (chats.empty()) return Corrupted("the chat store has no chats; was it made by make-sample-chat?");
   return chats;
 }

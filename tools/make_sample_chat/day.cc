@@ -2,7 +2,6 @@
 // hundred messages arriving in small transactions (as an app commits them), a few of them with
 // media, some older messages edited (a reaction, a star) and some deleted with their media.
 #include <algorithm>
-#include <system_error>
 
 #include "make_sample_chat/changes.h"
 #include "make_sample_chat/chat_store.h"
@@ -14,15 +13,10 @@ Result<Summary> Day(const DayOptions& options) {
   if (options.messages == 0 || options.media > options.messages) {
     return InvalidArgument("--day needs at least one message, and no more media than messages");
   }
-  const std::filesystem::path db_path = options.dir / kDatabaseName;
-  std::error_code ec;
-  if (!std::filesystem::exists(db_path, ec)) {
-    return NotFound(db_path.string() + " does not exist; make a store first (without --day)");
-  }
-  CV_ASSIGN_OR_RETURN(Database db, Database::Open(db_path.string(), /*create=*/false));
+  CV_ASSIGN_OR_RETURN(Database db, OpenExistingStore(options.dir, "--day"));
   CV_RETURN_IF_ERROR(db.Exec("PRAGMA synchronous = NORMAL"));
   CV_ASSIGN_OR_RETURN(std::vector<ChatRef> chats, LoadChats(db));
-  CV_ASSIGN_OR_RETURN(int64_t max_id, db.QueryInt("SELECT coalesce(max(_id), 0) FROM message"));
+  CV_ASSIGN_OR_RETURN(int64_t max_id, NewestMessageId(db));
   // Each day on the same store differs, yet the same store and seed give the same day.
   Rng rng(MixSeed(options.seed, 0x646179ULL ^ static_cast<uint64_t>(max_id)));
 

@@ -2,9 +2,9 @@
 // small, as a messaging app commits each incoming message, so a backup must cope with a
 // database that changes under it.
 #include <chrono>
-#include <system_error>
 #include <thread>
 
+#include "make_sample_chat/changes.h"
 #include "make_sample_chat/chat_store.h"
 #include "make_sample_chat/sample_chat.h"
 
@@ -13,17 +13,12 @@ namespace chatvault::sample {
 Result<Summary> KeepWriting(const KeepWritingOptions& options) {
   if (options.seconds < 0) return InvalidArgument("--keep-writing takes seconds >= 0");
   if (options.max_batch == 0) return InvalidArgument("--batch must be at least 1");
-  const std::filesystem::path db_path = options.dir / kDatabaseName;
-  std::error_code ec;
-  if (!std::filesystem::exists(db_path, ec)) {
-    return NotFound(db_path.string() + " does not exist; make a store first (without --keep-writing)");
-  }
-  CV_ASSIGN_OR_RETURN(Database db, Database::Open(db_path.string(), /*create=*/false));
+  CV_ASSIGN_OR_RETURN(Database db, OpenExistingStore(options.dir, "--keep-writing"));
   // What apps use in WAL mode: commits survive a crash of the app, not of the machine, and come
   // fast enough to keep a backup busy.
   CV_RETURN_IF_ERROR(db.Exec("PRAGMA synchronous = NORMAL"));
   CV_ASSIGN_OR_RETURN(std::vector<ChatRef> chats, LoadChats(db));
-  CV_ASSIGN_OR_RETURN(int64_t max_id, db.QueryInt("SELECT coalesce(max(_id), 0) FROM message"));
+  CV_ASSIGN_OR_RETURN(int64_t max_id, NewestMessageId(db));
   Rng rng(MixSeed(options.seed, 0x777269746500ULL ^ static_cast<uint64_t>(max_id)));
   // Text only: media files would change the directory, and this mode is about the database.
   ChatWriter writer(db, options.dir, std::move(chats), rng, 1024, 1024);

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <string>
 
@@ -18,6 +19,7 @@ namespace {
 
 using chatvault::sample::FormatSize;
 using chatvault::sample::ParseSize;
+using chatvault::sample::Summary;
 
 std::atomic<bool> g_stop{false};
 
@@ -26,6 +28,14 @@ void OnSignal(int) { g_stop.store(true); }
 int Fail(const chatvault::Status& status) {
   std::cerr << "make-sample-chat: " << status.ToString() << "\n";
   return status.code() == chatvault::Code::kInvalidArgument ? 2 : 1;
+}
+
+// How every mode ends: its error as Fail says, or its one-line summary (unless --quiet) and 0.
+int Finish(const chatvault::Result<Summary>& summary, bool quiet,
+           const std::function<void(const Summary&)>& print_summary) {
+  if (!summary.ok()) return Fail(summary.status());
+  if (!quiet) print_summary(*summary);
+  return 0;
 }
 
 }  // namespace
@@ -112,53 +122,42 @@ int main(int argc, char** argv) {
     options.seed = seed;
     options.stop = &g_stop;
     options.on_first_commit = [] { std::cout << "ready" << std::endl; };
-    auto summary = chatvault::sample::KeepWriting(options);
-    if (!summary.ok()) return Fail(summary.status());
-    if (!quiet) {
-      std::cout << "inserted " << summary->inserted_messages << " messages in "
-                << summary->transactions << " transactions; " << summary->messages
-                << " messages now" << std::endl;
-    }
-    return 0;
+    return Finish(chatvault::sample::KeepWriting(options), quiet, [](const Summary& summary) {
+      std::cout << "inserted " << summary.inserted_messages << " messages in "
+                << summary.transactions << " transactions; " << summary.messages << " messages now"
+                << std::endl;
+    });
   }
 
+  chatvault::sample::ChangeOptions change;
+  change.dir = out;
+  change.media_min = *media_min;
+  change.media_max = *media_max;
+  change.seed = seed;
+
   if (*day) {
-    chatvault::sample::DayOptions options;
-    options.dir = out;
+    chatvault::sample::DayOptions options{change};
     options.messages = day_messages;
     options.media = day_media;
-    options.media_min = *media_min;
-    options.media_max = *media_max;
-    options.seed = seed;
-    auto summary = chatvault::sample::Day(options);
-    if (!summary.ok()) return Fail(summary.status());
-    if (!quiet) {
-      std::cout << "a day in " << out << ": " << summary->inserted_messages << " messages in "
-                << summary->transactions << " transactions, " << summary->changed_messages
-                << " edited, " << summary->deleted_media << " media files deleted, "
-                << FormatSize(summary->media_bytes) << " of new media; now " << summary->messages
+    return Finish(chatvault::sample::Day(options), quiet, [&](const Summary& summary) {
+      std::cout << "a day in " << out << ": " << summary.inserted_messages << " messages in "
+                << summary.transactions << " transactions, " << summary.changed_messages
+                << " edited, " << summary.deleted_media << " media files deleted, "
+                << FormatSize(summary.media_bytes) << " of new media; now " << summary.messages
                 << " messages" << std::endl;
-    }
-    return 0;
+    });
   }
 
   if (*mutate) {
-    chatvault::sample::MutateOptions options;
-    options.dir = out;
+    chatvault::sample::MutateOptions options{change};
     options.percent = mutate_percent;
-    options.media_min = *media_min;
-    options.media_max = *media_max;
-    options.seed = seed;
-    auto summary = chatvault::sample::Mutate(options);
-    if (!summary.ok()) return Fail(summary.status());
-    if (!quiet) {
-      std::cout << "mutated " << out << ": edited " << summary->changed_messages
-                << " and inserted " << summary->inserted_messages << " messages, deleted "
-                << summary->deleted_media << " media files, added "
-                << FormatSize(summary->media_bytes) << " of media; now " << summary->messages
-                << " messages, " << summary->media_files << " media files" << std::endl;
-    }
-    return 0;
+    return Finish(chatvault::sample::Mutate(options), quiet, [&](const Summary& summary) {
+      std::cout << "mutated " << out << ": edited " << summary.changed_messages << " and inserted "
+                << summary.inserted_messages << " messages, deleted " << summary.deleted_media
+                << " media files, added " << FormatSize(summary.media_bytes) << " of media; now "
+                << summary.messages << " messages, " << summary.media_files << " media files"
+                << std::endl;
+    });
   }
 
   chatvault::sample::GenerateOptions options;
@@ -175,12 +174,9 @@ int main(int argc, char** argv) {
       if (done == total) std::fputc('\n', stderr);
     };
   }
-  auto summary = chatvault::sample::Generate(options);
-  if (!summary.ok()) return Fail(summary.status());
-  if (!quiet) {
-    std::cout << "wrote " << out << ": " << summary->messages << " messages ("
-              << FormatSize(summary->database_bytes) << " msgstore.db), " << summary->media_files
-              << " media files (" << FormatSize(summary->media_bytes) << ")" << std::endl;
-  }
-  return 0;
+  return Finish(chatvault::sample::Generate(options), quiet, [&](const Summary& summary) {
+    std::cout << "wrote " << out << ": " << summary.messages << " messages ("
+              << FormatSize(summary.database_bytes) << " msgstore.db), " << summary.media_files
+              << " media files (" << FormatSize(summary.media_bytes) << ")" << std::endl;
+  });
 }

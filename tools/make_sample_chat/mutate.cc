@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
-#include <system_error>
 #include <vector>
 
 #include "make_sample_chat/changes.h"
@@ -22,11 +21,10 @@ Result<std::vector<MediaRow>> LoadMedia(Database& db) {
                       db.Prepare("SELECT message_row_id, file_path FROM message_media "
                                  "WHERE file_path IS NOT NULL ORDER BY message_row_id"));
   std::vector<MediaRow> rows;
-  while (true) {
-    CV_ASSIGN_OR_RETURN(bool row, query.Step());
-    if (!row) break;
+  CV_RETURN_IF_ERROR(query.ForEachRow([&] {
     rows.push_back({query.ColumnInt(0), query.ColumnText(1)});
-  }
+    return OkStatus();
+  }));
   return rows;
 }
 
@@ -44,16 +42,11 @@ Result<Summary> Mutate(const MutateOptions& options) {
   if (!(options.percent > 0 && options.percent <= 100)) {
     return InvalidArgument("--mutate takes a percentage above 0 and at most 100");
   }
-  const std::filesystem::path db_path = options.dir / kDatabaseName;
-  std::error_code ec;
-  if (!std::filesystem::exists(db_path, ec)) {
-    return NotFound(db_path.string() + " does not exist; make a store first (without --mutate)");
-  }
-  CV_ASSIGN_OR_RETURN(Database db, Database::Open(db_path.string(), /*create=*/false));
+  CV_ASSIGN_OR_RETURN(Database db, OpenExistingStore(options.dir, "--mutate"));
   CV_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
   CV_ASSIGN_OR_RETURN(std::vector<ChatRef> chats, LoadChats(db));
   CV_ASSIGN_OR_RETURN(int64_t message_total, db.QueryInt("SELECT count(*) FROM message"));
-  CV_ASSIGN_OR_RETURN(int64_t max_id, db.QueryInt("SELECT coalesce(max(_id), 0) FROM message"));
+  CV_ASSIGN_OR_RETURN(int64_t max_id, NewestMessageId(db));
   CV_ASSIGN_OR_RETURN(std::vector<MediaRow> media, LoadMedia(db));
 
   // Each round on the same store differs, yet the same store and seed give the same round.

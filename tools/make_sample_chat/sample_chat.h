@@ -42,29 +42,29 @@ struct Summary {
 // Creates a new chat store in options.out (which must not hold a msgstore.db yet).
 Result<Summary> Generate(const GenerateOptions& options);
 
-// Changes about `percent` of an existing store, like a day or two of use: edits and inserts
-// messages (half each) and deletes and adds media (half each). Deterministic for the store and seed.
-struct MutateOptions {
+// The options of both changes that add media to an existing store (mutate and day).
+struct ChangeOptions {
   std::filesystem::path dir;
-  double percent = 1.0;
   uint64_t media_min = 50 << 10;
   uint64_t media_max = 5 << 20;
   uint64_t seed = 1;
+};
+
+// Changes about `percent` of an existing store, like a day or two of use: edits and inserts
+// messages (half each) and deletes and adds media (half each). Deterministic per store and seed.
+struct MutateOptions : ChangeOptions {
+  double percent = 1.0;
 };
 Result<Summary> Mutate(const MutateOptions& options);
 
 // One day of use: `messages` new messages in transactions of 1 to 20 (`media` of them with a media
 // file), then edits of `edit_share` and deletions of `delete_share` of that many older messages
 // (with their media). Deterministic for the store and seed; each day on the same store differs.
-struct DayOptions {
-  std::filesystem::path dir;
+struct DayOptions : ChangeOptions {
   uint64_t messages = 300;
   uint64_t media = 3;
   double edit_share = 0.05;
   double delete_share = 0.02;
-  uint64_t media_min = 50 << 10;
-  uint64_t media_max = 5 << 20;
-  uint64_t seed = 1;
 };
 Result<Summary> Day(const DayOptions& options);
 

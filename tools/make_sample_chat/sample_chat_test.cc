@@ -94,14 +94,28 @@ std::string QueryText(const fs::path& dir, const std::string& sql) {
   return stmt->ColumnText(0);
 }
 
-GenerateOptions SmallStore(const fs::path& out, uint64_t seed) {
+// Media files of 4 to 48 KiB keep the stores, and so the tests, small and quick.
+constexpr uint64_t kSmallMediaMin = 4 << 10;
+constexpr uint64_t kSmallMediaMax = 48 << 10;
+
+GenerateOptions SmallStore(const fs::path& out, uint64_t seed, uint64_t messages = 400,
+                           uint64_t media_count = 16) {
   GenerateOptions options;
   options.out = out;
-  options.messages = 400;
-  options.media_count = 16;
-  options.media_min = 4 << 10;
-  options.media_max = 48 << 10;
+  options.messages = messages;
+  options.media_count = media_count;
+  options.media_min = kSmallMediaMin;
+  options.media_max = kSmallMediaMax;
   options.seed = seed;
+  return options;
+}
+
+// A change (mutate or day) of the store in `dir` that adds media of the same small sizes.
+ChangeOptions SmallChange(const fs::path& dir) {
+  ChangeOptions options;
+  options.dir = dir;
+  options.media_min = kSmallMediaMin;
+  options.media_max = kSmallMediaMax;
   return options;
 }
 
@@ -150,8 +164,8 @@ TEST(SampleChatGenerateTest, MakesAConsistentStoreShapedLikeAChatApp) {
     ASSERT_TRUE(fs::exists(file)) << file;
     const std::string content = ReadFile(file);
     EXPECT_EQ(static_cast<int64_t>(content.size()), rows->ColumnInt(1));
-    EXPECT_GE(content.size(), 4u << 10);
-    EXPECT_LE(content.size(), 48u << 10);
+    EXPECT_GE(content.size(), kSmallMediaMin);
+    EXPECT_LE(content.size(), kSmallMediaMax);
     const Bytes digest = crypto::Sha256(AsBytes(content));
     std::string b64(64, '\0');
     sodium_bin2base64(b64.data(), b64.size(), digest.data(), digest.size(),
@@ -223,18 +237,12 @@ TEST(SampleChatMediaFileTest, CodecMediaIsIncompressibleDocumentsAreNot) {
 
 TEST(SampleChatMutateTest, ChangesAboutThePercentageAndKeepsTheStoreConsistent) {
   TempDir dir;
-  GenerateOptions options = SmallStore(dir.path(), 3);
-  options.messages = 1000;
-  options.media_count = 40;
-  ASSERT_TRUE(Generate(options).ok());
+  ASSERT_TRUE(Generate(SmallStore(dir.path(), 3, /*messages=*/1000, /*media_count=*/40)).ok());
   const auto media_before = MediaHashes(dir.path());
   const std::string messages_before = DumpTable(dir.path(), "message");
 
-  MutateOptions mutate;
-  mutate.dir = dir.path();
+  MutateOptions mutate{SmallChange(dir.path())};
   mutate.percent = 10;
-  mutate.media_min = 4 << 10;
-  mutate.media_max = 48 << 10;
   auto summary = Mutate(mutate);
   ASSERT_TRUE(summary.ok()) << summary.status().ToString();
   EXPECT_EQ(summary->changed_messages, 50u);
@@ -278,16 +286,10 @@ TEST(SampleChatMutateTest, NeedsAnExistingStoreAndASanePercentage) {
 
 TEST(SampleChatDayTest, AddsADayInSmallTransactionsAndEditsAndDeletesOlderMessages) {
   TempDir dir;
-  GenerateOptions options = SmallStore(dir.path(), 5);
-  options.messages = 2000;
-  options.media_count = 30;
-  ASSERT_TRUE(Generate(options).ok());
-  DayOptions day;
-  day.dir = dir.path();
+  ASSERT_TRUE(Generate(SmallStore(dir.path(), 5, /*messages=*/2000, /*media_count=*/30)).ok());
+  DayOptions day{SmallChange(dir.path())};
   day.messages = 200;
   day.media = 3;
-  day.media_min = 4 << 10;
-  day.media_max = 48 << 10;
   auto summary = Day(day);
   ASSERT_TRUE(summary.ok()) << summary.status().ToString();
   EXPECT_EQ(summary->inserted_messages, 200u);

@@ -54,6 +54,14 @@ Result<bool> Statement::Step() {
   return status;
 }
 
+Status Statement::ForEachRow(const std::function<Status()>& on_row) {
+  while (true) {
+    CV_ASSIGN_OR_RETURN(bool row, Step());
+    if (!row) return OkStatus();
+    CV_RETURN_IF_ERROR(on_row());
+  }
+}
+
 Status Statement::Run() {
   auto stepped = Step();
   sqlite3_reset(stmt_);

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,9 @@ class Statement {
 
   // Returns true while a row is available, false when done.
   Result<bool> Step();
+  // Steps through every row, calling `on_row` (which reads the columns) for each; stops at the
+  // first error, SQLite's or on_row's.
+  Status ForEachRow(const std::function<Status()>& on_row);
   // Runs a statement that returns no rows, then resets it for the next use.
   Status Run();
   void Reset();
