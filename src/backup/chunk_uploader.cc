@@ -17,17 +17,17 @@ StoredChunks::StoredChunks(const std::vector<storage::ObjectInfo>& listed) {
 }
 
 bool StoredChunks::Insert(const std::string& name) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return names_.insert(name).second;
 }
 
 bool StoredChunks::Contains(const std::string& name) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return names_.contains(name);
 }
 
 bool StoredChunks::ContainsAll(const std::vector<ChunkRef>& chunks) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   for (const ChunkRef& c : chunks) {
     if (!names_.contains(ChunkName(c.id))) return false;
   }

@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <unordered_set>
 
@@ -14,7 +13,7 @@
 #include "backup/manifest.h"
 #include "backup/ordered_window.h"
 #include "backup/work_pool.h"
-#include "chatvault/common/thread_annotations.h"
+#include "chatvault/common/mutex.h"
 #include "chatvault/storage/provider.h"
 
 namespace chatvault::backup {
@@ -31,7 +30,7 @@ class StoredChunks {
   bool Contains(const std::string& name) const;
 
  private:
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::unordered_set<std::string> names_ CV_GUARDED_BY(mu_);
 };
 

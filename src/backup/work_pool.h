@@ -2,17 +2,15 @@
 // themselves by keeping at most a few futures in flight.
 #pragma once
 
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <future>
-#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "chatvault/common/bytes.h"
+#include "chatvault/common/mutex.h"
 #include "chatvault/common/status.h"
-#include "chatvault/common/thread_annotations.h"
 
 namespace chatvault::backup {
 
@@ -24,10 +22,10 @@ class WorkPool {
   }
   ~WorkPool() {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       stop_ = true;
     }
-    cv_.notify_all();
+    cv_.NotifyAll();
     for (auto& t : workers_) t.join();
   }
   WorkPool(const WorkPool&) = delete;
@@ -38,10 +36,10 @@ class WorkPool {
     auto task = std::make_shared<std::packaged_task<decltype(f())()>>(std::move(f));
     auto future = task->get_future();
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       jobs_.emplace_back([task] { (*task)(); });
     }
-    cv_.notify_one();
+    cv_.NotifyOne();
     return future;
   }
 
@@ -50,8 +48,8 @@ class WorkPool {
     for (;;) {
       std::function<void()> job;
       {
-        std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
+        MutexLock lock(mu_);
+        cv_.Wait(mu_, [this]() CV_REQUIRES(mu_) { return stop_ || !jobs_.empty(); });
         if (jobs_.empty()) return;
         job = std::move(jobs_.front());
         jobs_.pop_front();
@@ -60,8 +58,8 @@ class WorkPool {
     }
   }
 
-  std::mutex mu_;
-  std::condition_variable cv_;
+  Mutex mu_;
+  CondVar cv_;
   std::deque<std::function<void()>> jobs_ CV_GUARDED_BY(mu_);
   bool stop_ CV_GUARDED_BY(mu_) = false;
   std::vector<std::thread> workers_;
@@ -72,20 +70,20 @@ class WorkPool {
 class BufferRecycler {
  public:
   Bytes Take() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (free_.empty()) return {};
     Bytes b = std::move(free_.back());
     free_.pop_back();
     return b;
   }
   void Give(Bytes b) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (free_.size() < kKeep) free_.push_back(std::move(b));
   }
 
  private:
   static constexpr size_t kKeep = 16;  // more than any window in flight
-  std::mutex mu_;
+  Mutex mu_;
   std::vector<Bytes> free_ CV_GUARDED_BY(mu_);
 };
 

@@ -8,7 +8,7 @@
 #include <mutex>
 #include <thread>
 
-#include "chatvault/common/thread_annotations.h"
+#include "chatvault/common/mutex.h"
 #include "chatvault/crypto/secret.h"
 
 namespace chatvault::cloud {
@@ -82,19 +82,19 @@ std::string WithoutUserInfo(const std::string& url) {
 
 // Idle curl handles keep their connections open, so consecutive requests reuse them.
 struct HttpClient::State {
-  std::mutex mu;
+  Mutex mu;
   std::vector<CURL*> idle CV_GUARDED_BY(mu);
   std::vector<std::string> resolve;  // set before the first request, then only read
 
   CURL* Borrow() {
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(mu);
     if (idle.empty()) return curl_easy_init();
     CURL* c = idle.back();
     idle.pop_back();
     return c;
   }
   void Return(CURL* c) {
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(mu);
     idle.push_back(c);
   }
 };

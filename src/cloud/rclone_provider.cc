@@ -7,16 +7,16 @@
 // unique per backup.
 #include <algorithm>
 #include <array>
-#include <functional>
-#include <mutex>
 #include <cstdlib>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "chatvault/cloud/http_client.h"
 #include "chatvault/cloud/rclone_provider.h"
+#include "chatvault/common/mutex.h"
 #include "chatvault/crypto/random.h"
 #include "chatvault/storage/local_provider.h"
-#include "chatvault/cloud/http_client.h"
 #include "cloud/rclone_process.h"
 
 namespace chatvault::cloud {
@@ -37,7 +37,7 @@ class RcloneProvider : public storage::Provider {
     CV_RETURN_IF_ERROR(storage::ValidateObjectName(name));
     // Writers of one name inside this process take turns, so the check-then-move cannot race
     // locally; across processes it can (see the top of this file).
-    std::lock_guard<std::mutex> lock(NameLock(name));
+    MutexLock lock(NameLock(name));
     CV_ASSIGN_OR_RETURN(bool exists, Exists(name));
     if (exists) return AlreadyExists("object " + std::string(name) + " exists");
     return Publish(name, data);
@@ -45,7 +45,7 @@ class RcloneProvider : public storage::Provider {
 
   Status Put(std::string_view name, ByteView data) override {
     CV_RETURN_IF_ERROR(storage::ValidateObjectName(name));
-    std::lock_guard<std::mutex> lock(NameLock(name));
+    MutexLock lock(NameLock(name));
     return Publish(name, data);
   }
 
@@ -95,7 +95,7 @@ class RcloneProvider : public storage::Provider {
   }
 
  private:
-  std::mutex& NameLock(std::string_view name) {
+  Mutex& NameLock(std::string_view name) {
     return name_locks_[std::hash<std::string_view>{}(name) % name_locks_.size()];
   }
 
@@ -166,7 +166,7 @@ class RcloneProvider : public storage::Provider {
   std::unique_ptr<RcloneProcess> process_;
   HttpClient http_;
   std::string api_;
-  std::array<std::mutex, 64> name_locks_;
+  std::array<Mutex, 64> name_locks_;
 };
 
 }  // namespace

@@ -8,12 +8,11 @@
 // because object names are content addresses (same name, same bytes) or unique per backup.
 #include <algorithm>
 #include <map>
-#include <mutex>
 #include <string>
 
 #include "chatvault/cloud/http_client.h"
 #include "chatvault/cloud/s3_provider.h"
-#include "chatvault/common/thread_annotations.h"
+#include "chatvault/common/mutex.h"
 #include "chatvault/crypto/hash.h"
 #include "chatvault/storage/local_provider.h"
 #include "cloud/xml_tree.h"
@@ -142,7 +141,7 @@ class S3Provider : public storage::Provider {
     const Bytes hash = crypto::Sha256(data);
     PendingUpload upload;
     {
-      std::lock_guard<std::mutex> lock(pending_mu_);
+      MutexLock lock(pending_mu_);
       auto it = pending_.find(key);
       if (it != pending_.end() && it->second.content_hash == hash) upload = it->second;
       pending_.erase(key);
@@ -200,8 +199,8 @@ class S3Provider : public storage::Provider {
     return OkStatus();
   }
 
-  void Remember(const std::string& key, PendingUpload upload) {
-    std::lock_guard<std::mutex> lock(pending_mu_);
+  void Remember(const std::string& key, PendingUpload upload) CV_EXCLUDES(pending_mu_) {
+    MutexLock lock(pending_mu_);
     pending_[key] = std::move(upload);
   }
 
@@ -257,7 +256,7 @@ class S3Provider : public storage::Provider {
 
   S3Options o_;
   HttpClient http_;
-  std::mutex pending_mu_;
+  Mutex pending_mu_;
   std::map<std::string, PendingUpload> pending_ CV_GUARDED_BY(pending_mu_);
 };
 

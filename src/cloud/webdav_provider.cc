@@ -5,13 +5,12 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
-#include <mutex>
 #include <set>
 #include <string>
 
 #include "chatvault/cloud/http_client.h"
 #include "chatvault/cloud/webdav_provider.h"
-#include "chatvault/common/thread_annotations.h"
+#include "chatvault/common/mutex.h"
 #include "chatvault/crypto/random.h"
 #include "chatvault/storage/local_provider.h"
 #include "cloud/xml_tree.h"
@@ -90,7 +89,7 @@ class WebDavProvider : public storage::Provider {
     if (pr.status == 409) {
       // A concurrent Delete of an emptied collection can remove our parent; make it again.
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(mu_);
         known_collections_.clear();
       }
       CV_RETURN_IF_ERROR(MakeCollections(dir));
@@ -146,7 +145,7 @@ class WebDavProvider : public storage::Provider {
   }
 
   // MKCOL each level of `dir` ("a/b/c" -> a/, a/b/, a/b/c/). 405 means it exists already.
-  Status MakeCollections(const std::string& dir) {
+  Status MakeCollections(const std::string& dir) CV_EXCLUDES(mu_) {
     CV_RETURN_IF_ERROR(EnsureBase());
     if (dir.empty()) return OkStatus();
     size_t pos = 0;
@@ -155,14 +154,14 @@ class WebDavProvider : public storage::Provider {
       const std::string level = slash == std::string::npos ? dir : dir.substr(0, slash);
       bool known;
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(mu_);
         known = known_collections_.count(level) > 0;
       }
       if (!known) {
         HttpRequest req = Request("MKCOL", UrlOf(level) + "/");
         CV_ASSIGN_OR_RETURN(HttpResponse r, http_.WithRetry(req));
         if (r.status != 201 && r.status != 405 && r.status != 200) return Failure(req, r);
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(mu_);
         known_collections_.insert(level);
       }
       if (slash == std::string::npos) return OkStatus();
@@ -267,7 +266,7 @@ class WebDavProvider : public storage::Provider {
   std::string origin_;     // "http://host:port"
   std::string base_path_;  // "/dav/backups" (decoded, no trailing '/')
   std::atomic<bool> base_ready_{false};
-  std::mutex mu_;
+  Mutex mu_;
   // Created already: saves a MKCOL per write.
   std::set<std::string> known_collections_ CV_GUARDED_BY(mu_);
 };

@@ -19,8 +19,8 @@ ConnectionTable::Id ConnectionTable::Admit(const std::string& source) {
   std::vector<std::shared_ptr<TrackedConnection>> victims;
   Id id = 0;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto open_from = [&] {
+    MutexLock lock(mu_);
+    auto open_from = [&]() CV_REQUIRES(mu_) {
       auto it = sources_.find(source);
       return it == sources_.end() ? size_t{0} : it->second.open;
     };
@@ -72,14 +72,14 @@ void ConnectionTable::RemoveLocked(std::unordered_map<Id, Entry>::iterator it) {
 }
 
 bool ConnectionTable::Attach(Id id, std::weak_ptr<TrackedConnection> connection) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   auto it = entries_.find(id);
   if (it != entries_.end()) it->second.connection = std::move(connection);
   return !draining_;
 }
 
 void ConnectionTable::SetIdle(Id id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   auto it = entries_.find(id);
   if (it == entries_.end() || it->second.idle_since != 0) return;
   const uint64_t since = next_idle_++;
@@ -89,7 +89,7 @@ void ConnectionTable::SetIdle(Id id) {
 }
 
 bool ConnectionTable::SetBusy(Id id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   auto it = entries_.find(id);
   if (it == entries_.end()) return false;
   ClearIdleLocked(it->second);
@@ -97,7 +97,7 @@ bool ConnectionTable::SetBusy(Id id) {
 }
 
 void ConnectionTable::Release(Id id) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   auto it = entries_.find(id);
   if (it != entries_.end()) RemoveLocked(it);
 }
@@ -105,7 +105,7 @@ void ConnectionTable::Release(Id id) {
 void ConnectionTable::DrainAll() {
   std::vector<std::shared_ptr<TrackedConnection>> all;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     draining_ = true;
     for (auto& [id, entry] : entries_) {
       if (auto c = entry.connection.lock()) all.push_back(std::move(c));
@@ -115,17 +115,17 @@ void ConnectionTable::DrainAll() {
 }
 
 size_t ConnectionTable::open() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return entries_.size();
 }
 
 uint64_t ConnectionTable::refused() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return refused_;
 }
 
 uint64_t ConnectionTable::evicted() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return evicted_;
 }
 

@@ -9,12 +9,11 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
-#include "chatvault/common/thread_annotations.h"
+#include "chatvault/common/mutex.h"
 
 namespace chatvault::vault {
 
@@ -81,7 +80,7 @@ class ConnectionTable {
   void ClearIdleLocked(Entry& entry) CV_REQUIRES(mu_);
 
   const ConnectionCaps caps_;
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::unordered_map<Id, Entry> entries_ CV_GUARDED_BY(mu_);
   std::unordered_map<std::string, Source> sources_ CV_GUARDED_BY(mu_);
   // Every source's idle connections, oldest first.

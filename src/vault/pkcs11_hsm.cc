@@ -4,8 +4,8 @@
 #include <p11-kit/pkcs11.h>
 
 #include <cstring>
-#include <mutex>
 
+#include "chatvault/common/mutex.h"
 #include "chatvault/crypto/random.h"
 #include "chatvault/vault/hsm.h"
 
@@ -41,7 +41,10 @@ class Pkcs11Hsm final : public Hsm {
     }
   }
 
+  // Runs before the object is shared; it takes the lock only because the session it opens is
+  // guarded from then on.
   Status Init(const HsmConfig& config) {
+    MutexLock lock(mu_);
     fn_ = p11_kit_module_load(config.module_path.c_str(), P11_KIT_MODULE_UNMANAGED);
     if (!fn_) {
       return Unavailable("cannot load the PKCS#11 module " + config.module_path + ": " +
@@ -71,8 +74,9 @@ class Pkcs11Hsm final : public Hsm {
     return OkStatus();
   }
 
-  Result<crypto::Secret> GenerateRandom(size_t size) override {
-    std::lock_guard<std::mutex> lock(mu_);
+  // Wrap calls this before it takes the lock itself.
+  Result<crypto::Secret> GenerateRandom(size_t size) CV_EXCLUDES(mu_) override {
+    MutexLock lock(mu_);
     crypto::Secret out(size);
     if (CK_RV rv = fn_->C_GenerateRandom(session_, out.data(), size); rv != CKR_OK) {
       return Unavailable("the HSM could not generate random bytes (" + RvText(rv) + ")");
@@ -82,7 +86,7 @@ class Pkcs11Hsm final : public Hsm {
 
   Result<Bytes> Wrap(ByteView secret, ByteView aad) override {
     CV_ASSIGN_OR_RETURN(crypto::Secret iv, GenerateRandom(kIvSize));
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     CK_GCM_PARAMS params = Params(iv.data(), aad);
     CK_MECHANISM mech{CKM_AES_GCM, &params, sizeof params};
     if (CK_RV rv = fn_->C_EncryptInit(session_, &mech, key_); rv != CKR_OK) {
@@ -102,7 +106,7 @@ class Pkcs11Hsm final : public Hsm {
 
   Result<crypto::Secret> Unwrap(ByteView wrapped, ByteView aad) override {
     if (wrapped.size() < kIvSize + kTagSize) return Corrupted("a wrapped vault secret is too short");
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     CK_GCM_PARAMS params = Params(const_cast<uint8_t*>(wrapped.data()), aad);
     CK_MECHANISM mech{CKM_AES_GCM, &params, sizeof params};
     if (CK_RV rv = fn_->C_DecryptInit(session_, &mech, key_); rv != CKR_OK) {
@@ -150,7 +154,7 @@ class Pkcs11Hsm final : public Hsm {
                        "' (create one with tools/vault/make-softhsm-token.sh)");
   }
 
-  Result<CK_OBJECT_HANDLE> FindOrCreateKey(const std::string& label) {
+  Result<CK_OBJECT_HANDLE> FindOrCreateKey(const std::string& label) CV_REQUIRES(mu_) {
     CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
     CK_ATTRIBUTE query[] = {{CKA_CLASS, &cls, sizeof cls},
                             {CKA_LABEL, const_cast<char*>(label.data()), label.size()}};
@@ -184,9 +188,9 @@ class Pkcs11Hsm final : public Hsm {
 
   // Serializes the calls on session_: a PKCS#11 session is not safe to share between threads.
   // The handles themselves are set once, before the first call, and never change.
-  std::mutex mu_;
+  Mutex mu_;
   CK_FUNCTION_LIST* fn_ = nullptr;
-  CK_SESSION_HANDLE session_ = CK_INVALID_HANDLE;
+  CK_SESSION_HANDLE session_ CV_GUARDED_BY(mu_) = CK_INVALID_HANDLE;
   CK_OBJECT_HANDLE key_ = CK_INVALID_HANDLE;
 };
 

@@ -72,7 +72,7 @@ Result<std::unique_ptr<TlsContextHolder>> TlsContextHolder::Load(std::string cer
 }
 
 std::shared_ptr<ssl::context> TlsContextHolder::Current() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return current_;
 }
 
@@ -80,7 +80,7 @@ Status TlsContextHolder::Reload() {
   CV_ASSIGN_OR_RETURN(std::unique_ptr<ssl::context> fresh,
                       MakeServerTlsContext(cert_file_, key_file_));
   std::shared_ptr<ssl::context> replaced(std::move(fresh));
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   current_.swap(replaced);
   return OkStatus();  // `replaced` lives on in the connections that still use it
 }

@@ -9,11 +9,10 @@
 #include <boost/asio/ssl/context.hpp>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 
+#include "chatvault/common/mutex.h"
 #include "chatvault/common/status.h"
-#include "chatvault/common/thread_annotations.h"
 
 namespace chatvault::vault {
 
@@ -43,7 +42,7 @@ class TlsContextHolder {
 
   const std::string cert_file_;
   const std::string key_file_;
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::shared_ptr<boost::asio::ssl::context> current_ CV_GUARDED_BY(mu_);
 };
 

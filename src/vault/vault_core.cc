@@ -66,7 +66,7 @@ Result<uint64_t> VaultCore::StorePlain(const std::string& store_key, uint64_t ve
 
 void VaultCore::SetTokenKeys(TokenKeys keys) {
   auto fresh = std::make_shared<const TokenKeys>(std::move(keys));
-  std::lock_guard<std::mutex> lock(token_keys_mu_);
+  MutexLock lock(token_keys_mu_);
   token_keys_.swap(fresh);
 }
 
@@ -74,7 +74,7 @@ Status VaultCore::CheckToken(std::string_view account, std::string_view token,
                              std::string_view request_id, std::string_view what) {
   std::shared_ptr<const TokenKeys> keys;
   {
-    std::lock_guard<std::mutex> lock(token_keys_mu_);
+    MutexLock lock(token_keys_mu_);
     keys = token_keys_;
   }
   Status s = keys->Verify(account, token, Now());

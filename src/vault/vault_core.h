@@ -6,11 +6,10 @@
 
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
-#include "chatvault/common/thread_annotations.h"
+#include "chatvault/common/mutex.h"
 #include "chatvault/crypto/signature.h"
 #include "chatvault/vault/account_token.h"
 #include "chatvault/vault/audit_log.h"
@@ -105,7 +104,7 @@ class VaultCore {
   RecordSealer records_;
   ChallengeIssuer challenges_;
   LoginSessionSealer sessions_;
-  std::mutex token_keys_mu_;
+  Mutex token_keys_mu_;
   // Swapped whole; readers keep their copy.
   std::shared_ptr<const TokenKeys> token_keys_ CV_GUARDED_BY(token_keys_mu_);
   VaultOptions options_;

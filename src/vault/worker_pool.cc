@@ -11,23 +11,23 @@ WorkerPool::~WorkerPool() { Shutdown(); }
 
 bool WorkerPool::TryPost(std::function<void()> task) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     // Tasks beyond the threads wait in the queue; at most max_queued_ of them.
     if (stopping_ || running_ + queue_.size() >= threads_.size() + max_queued_) return false;
     queue_.push_back(std::move(task));
   }
-  ready_.notify_one();
+  ready_.NotifyOne();
   return true;
 }
 
 void WorkerPool::Shutdown() {
   std::deque<std::function<void()>> dropped;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
     dropped.swap(queue_);
   }
-  ready_.notify_all();
+  ready_.NotifyAll();
   for (std::thread& t : threads_) {
     if (t.joinable()) t.join();
   }
@@ -35,7 +35,7 @@ void WorkerPool::Shutdown() {
 }
 
 size_t WorkerPool::queued() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   const size_t free = threads_.size() - running_;
   return queue_.size() > free ? queue_.size() - free : 0;
 }
@@ -44,8 +44,8 @@ void WorkerPool::Work() {
   while (true) {
     std::function<void()> task;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      MutexLock lock(mu_);
+      ready_.Wait(mu_, [this]() CV_REQUIRES(mu_) { return stopping_ || !queue_.empty(); });
       if (stopping_) return;
       task = std::move(queue_.front());
       queue_.pop_front();
@@ -53,7 +53,7 @@ void WorkerPool::Work() {
     }
     task();
     task = nullptr;  // what it owns goes before the thread counts as free again
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     --running_;
   }
 }

@@ -3,15 +3,13 @@
 // when it is full a request is refused at once (503) instead of waiting without limit.
 #pragma once
 
-#include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <thread>
 #include <vector>
 
-#include "chatvault/common/thread_annotations.h"
+#include "chatvault/common/mutex.h"
 
 namespace chatvault::vault {
 
@@ -34,8 +32,8 @@ class WorkerPool {
   void Work();
 
   const size_t max_queued_;
-  mutable std::mutex mu_;
-  std::condition_variable ready_;
+  mutable Mutex mu_;
+  CondVar ready_;
   std::deque<std::function<void()>> queue_ CV_GUARDED_BY(mu_);
   size_t running_ CV_GUARDED_BY(mu_) = 0;  // tasks being run
   bool stopping_ CV_GUARDED_BY(mu_) = false;

@@ -2,16 +2,14 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <thread>
 #include <type_traits>
 #include <vector>
 
-#include "chatvault/common/thread_annotations.h"
+#include "chatvault/common/mutex.h"
 #include "chatvault/crypto/random.h"
 #include "chatvault/opaque/threshold_oprf.h"
 #include "chatvault/vaultproto/realm_protocol.h"
@@ -51,22 +49,22 @@ class Stragglers {
     }
   }
   void Start(std::function<void()> body) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     ++running_;
     threads_.emplace_back(std::move(body));
   }
   void Finished() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     --running_;
-    cv_.notify_all();
+    cv_.NotifyAll();
   }
   // Joins every thread once all have finished, waiting at most `limit` for that; else lets
   // them all go.
   void JoinAll(std::chrono::milliseconds limit) {
     std::vector<std::thread> threads;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      const bool all = cv_.wait_for(lock, limit, [&] { return running_ == 0; });
+      MutexLock lock(mu_);
+      const bool all = cv_.WaitFor(mu_, limit, [&]() CV_REQUIRES(mu_) { return running_ == 0; });
       threads.swap(threads_);
       if (!all) {
         for (std::thread& t : threads) t.detach();
@@ -77,8 +75,8 @@ class Stragglers {
   }
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
+  Mutex mu_;
+  CondVar cv_;
   size_t running_ CV_GUARDED_BY(mu_) = 0;
   std::vector<std::thread> threads_ CV_GUARDED_BY(mu_);
 };
@@ -100,10 +98,10 @@ class Fanout {
       stragglers->Start([state = state_, stragglers, fn, i] {
         Result<T> r = fn(i);
         {
-          std::lock_guard<std::mutex> lock(state->mu);
+          MutexLock lock(state->mu);
           state->answers[i].emplace(std::move(r));
           ++state->done;
-          state->cv.notify_all();
+          state->cv.NotifyAll();
         }
         stragglers->Finished();
       });
@@ -115,10 +113,11 @@ class Fanout {
   // returns the answers so far.
   Answers Wait(const std::function<bool(const Answers&)>& enough,
                std::chrono::milliseconds grace = kGrace) {
-    std::unique_lock<std::mutex> lock(state_->mu);
-    auto all = [&] { return state_->done == state_->answers.size(); };
-    state_->cv.wait(lock, [&] { return all() || enough(state_->answers); });
-    state_->cv.wait_for(lock, grace, all);
+    MutexLock lock(state_->mu);
+    auto all = [&]() CV_REQUIRES(state_->mu) { return state_->done == state_->answers.size(); };
+    state_->cv.Wait(state_->mu,
+                    [&]() CV_REQUIRES(state_->mu) { return all() || enough(state_->answers); });
+    state_->cv.WaitFor(state_->mu, grace, all);
     return state_->answers;
   }
   Answers WaitAll() {
@@ -128,8 +127,8 @@ class Fanout {
  private:
   struct State {
     explicit State(size_t n) : answers(n) {}
-    std::mutex mu;
-    std::condition_variable cv;
+    Mutex mu;
+    CondVar cv;
     Answers answers CV_GUARDED_BY(mu);
     size_t done CV_GUARDED_BY(mu) = 0;
   };

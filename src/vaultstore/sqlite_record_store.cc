@@ -3,11 +3,9 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
-#include <condition_variable>
-#include <mutex>
 #include <vector>
 
-#include "chatvault/common/thread_annotations.h"
+#include "chatvault/common/mutex.h"
 
 namespace chatvault::vaultstore {
 namespace {
@@ -100,7 +98,7 @@ struct WriteOp {
   ByteView value;
   Result<uint64_t> result = Internal("the write was not run");
   bool done = false;
-  std::condition_variable wake;  // done, or this write is first in line for the next commit
+  CondVar wake;  // done, or this write is first in line for the next commit
 };
 
 // Concurrent writers are committed together: the first caller to find no commit in progress
@@ -209,9 +207,9 @@ class SqliteRecordStore final : public RecordStore {
   }
 
  private:
-  Result<std::unique_ptr<Reader>> AcquireReader() {
+  Result<std::unique_ptr<Reader>> AcquireReader() CV_EXCLUDES(readers_mu_) {
     {
-      std::lock_guard<std::mutex> lock(readers_mu_);
+      MutexLock lock(readers_mu_);
       if (!idle_readers_.empty()) {
         std::unique_ptr<Reader> reader = std::move(idle_readers_.back());
         idle_readers_.pop_back();
@@ -227,31 +225,32 @@ class SqliteRecordStore final : public RecordStore {
     return reader;
   }
 
-  void ReleaseReader(std::unique_ptr<Reader> reader) {
-    std::lock_guard<std::mutex> lock(readers_mu_);
+  void ReleaseReader(std::unique_ptr<Reader> reader) CV_EXCLUDES(readers_mu_) {
+    MutexLock lock(readers_mu_);
     if (idle_readers_.size() < kMaxIdleReaders) idle_readers_.push_back(std::move(reader));
   }
 
   // Queues `op` and returns once a commit (run by this thread or another) has decided it.
-  void Submit(WriteOp& op) {
-    std::unique_lock<std::mutex> lock(queue_mu_);
-    queue_.push_back(&op);
-    while (!op.done && committing_) op.wake.wait(lock);
-    if (op.done) return;
-    committing_ = true;
+  void Submit(WriteOp& op) CV_EXCLUDES(queue_mu_) {
     std::vector<WriteOp*> batch;
-    batch.swap(queue_);
-    lock.unlock();
+    {
+      MutexLock lock(queue_mu_);
+      queue_.push_back(&op);
+      while (!op.done && committing_) op.wake.Wait(queue_mu_);
+      if (op.done) return;
+      committing_ = true;
+      batch.swap(queue_);
+    }
     CommitBatch(batch);
-    lock.lock();
+    MutexLock lock(queue_mu_);
     // Wake each caller of this batch and the first of the next one, not every waiter: the
     // notifications happen under the lock, so no WriteOp leaves its caller's stack before.
     for (WriteOp* done : batch) {
       done->done = true;
-      done->wake.notify_one();
+      done->wake.NotifyOne();
     }
     committing_ = false;
-    if (!queue_.empty()) queue_.front()->wake.notify_one();
+    if (!queue_.empty()) queue_.front()->wake.NotifyOne();
   }
 
   Status Step(Statement& s, const char* what) {
@@ -347,11 +346,11 @@ class SqliteRecordStore final : public RecordStore {
   Statement begin_, commit_, rollback_;
   Statement read_version_, bump_clock_, upsert_, delete_;
 
-  std::mutex queue_mu_;
+  Mutex queue_mu_;
   std::vector<WriteOp*> queue_ CV_GUARDED_BY(queue_mu_);  // waiting for the next commit
   bool committing_ CV_GUARDED_BY(queue_mu_) = false;      // a leader owns db_
 
-  std::mutex readers_mu_;
+  Mutex readers_mu_;
   std::vector<std::unique_ptr<Reader>> idle_readers_ CV_GUARDED_BY(readers_mu_);
 };
 

@@ -4,11 +4,10 @@
 #pragma once
 
 #include <map>
-#include <mutex>
 #include <string>
 #include <vector>
 
-#include "chatvault/common/thread_annotations.h"
+#include "chatvault/common/mutex.h"
 #include "chatvault/vaultstore/record_store.h"
 
 namespace chatvault::testing {
@@ -24,21 +23,21 @@ class MemoryRecordStore final : public vaultstore::RecordStore {
 
   // The next `count` writes fail with `fault`.
   void FailNextWrites(Fault fault, int count = 1) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     fault_ = fault;
     faults_left_ = count;
   }
   void SetReadsUnavailable(bool unavailable) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     reads_unavailable_ = unavailable;
   }
   int writes() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     return writes_;
   }
 
   Result<std::optional<vaultstore::Versioned>> Get(std::string_view key) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (reads_unavailable_) return Unavailable("the test store is unavailable");
     auto it = values_.find(std::string(key));
     if (it == values_.end()) return std::optional<vaultstore::Versioned>();
@@ -47,7 +46,7 @@ class MemoryRecordStore final : public vaultstore::RecordStore {
 
   Result<uint64_t> CompareAndSet(std::string_view key, uint64_t expected_version,
                                  ByteView value) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     const Fault fault = TakeFault();
     if (fault == Fault::kConflict) return Conflict("the test store lost a race");
     if (fault == Fault::kUnavailable) return Unavailable("the test store is unavailable");
@@ -64,7 +63,7 @@ class MemoryRecordStore final : public vaultstore::RecordStore {
 
   Status CompareAndDelete(std::string_view key, uint64_t expected_version) override {
     if (expected_version == 0) return InvalidArgument("deleting needs the version that was read");
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     auto it = values_.find(std::string(key));
     if (it == values_.end() || it->second.version != expected_version) {
       return Conflict("the version moved");
@@ -77,7 +76,7 @@ class MemoryRecordStore final : public vaultstore::RecordStore {
   Status Health() override { return OkStatus(); }
 
   Result<std::vector<std::string>> ListKeys(std::string_view prefix) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     std::vector<std::string> keys;
     for (auto it = values_.lower_bound(std::string(prefix));
          it != values_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
@@ -93,7 +92,7 @@ class MemoryRecordStore final : public vaultstore::RecordStore {
     return fault_;
   }
 
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::map<std::string, vaultstore::Versioned> values_ CV_GUARDED_BY(mu_);
   uint64_t clock_ CV_GUARDED_BY(mu_) = 0;
   int writes_ CV_GUARDED_BY(mu_) = 0;

@@ -4,13 +4,12 @@
 #pragma once
 
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "chatvault/common/thread_annotations.h"
+#include "chatvault/common/mutex.h"
 
 namespace chatvault {
 
@@ -26,12 +25,12 @@ class SchemeRegistry {
 
   // A later registration of the same scheme replaces the earlier one.
   void Register(std::string scheme, Factory factory) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     factories_[std::move(scheme)] = std::move(factory);
   }
 
   std::optional<Factory> Find(std::string_view scheme) const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     auto it = factories_.find(scheme);
     if (it == factories_.end()) return std::nullopt;
     return it->second;
@@ -39,7 +38,7 @@ class SchemeRegistry {
 
   // In byte order.
   std::vector<std::string> Schemes() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     std::vector<std::string> schemes;
     for (const auto& entry : factories_) schemes.push_back(entry.first);
     return schemes;
@@ -48,7 +47,7 @@ class SchemeRegistry {
  private:
   SchemeRegistry() = default;
 
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::map<std::string, Factory, std::less<>> factories_ CV_GUARDED_BY(mu_);
 };
 

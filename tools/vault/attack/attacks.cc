@@ -4,9 +4,10 @@
 
 #include <algorithm>
 #include <atomic>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
+
+#include "chatvault/common/mutex.h"
 
 namespace chatvault::vaultattack {
 namespace {
@@ -101,7 +102,7 @@ class Holder {
   }
 
   HoldReport Result() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     HoldReport r;
     r.opened = opened_;
     r.refused = refused_;
@@ -113,7 +114,7 @@ class Holder {
 
  private:
   void Record(double open_s, bool closed) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     longest_ = std::max(longest_, open_s);
     (closed ? closed_ : open_at_end_)++;
   }
@@ -123,10 +124,10 @@ class Holder {
   const HoldOptions& options_;
   std::atomic<int> opened_{0};
   std::atomic<int> refused_{0};
-  std::mutex mu_;
-  int closed_ = 0;
-  int open_at_end_ = 0;
-  double longest_ = 0;
+  Mutex mu_;
+  int closed_ CV_GUARDED_BY(mu_) = 0;
+  int open_at_end_ CV_GUARDED_BY(mu_) = 0;
+  double longest_ CV_GUARDED_BY(mu_) = 0;
 };
 
 std::string Head(const Target& target, const BodyOptions& options) {
