@@ -71,7 +71,6 @@ Result<std::unique_ptr<ClusterClient>> ClusterClient::Connect(const EtcdOptions&
     member.address = address;
     member.channel = grpc::CreateCustomChannel(address, credentials, args);
     member.kv = etcdserverpb::KV::NewStub(member.channel);
-    member.maintenance = etcdserverpb::Maintenance::NewStub(member.channel);
     client->members_.push_back(std::move(member));
   }
   // Spread several vault instances over the members instead of all starting on the first.

@@ -20,7 +20,6 @@ struct Member {
   std::string address;
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<etcdserverpb::KV::Stub> kv;
-  std::unique_ptr<etcdserverpb::Maintenance::Stub> maintenance;
 };
 
 class ClusterClient {

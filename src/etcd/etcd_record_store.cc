@@ -19,7 +19,7 @@ class EtcdRecordStore final : public vaultstore::RecordStore {
 
   Result<std::optional<vaultstore::Versioned>> Get(std::string_view key) override {
     etcdserverpb::RangeRequest request;
-    request.set_key(FullKey(key));  // serializable stays false: a quorum read
+    request.set_key(FullKey(key));  // linearizable, never serializable: a quorum read
     etcdserverpb::RangeResponse response;
     CV_RETURN_IF_ERROR(client_->Call("read a record", [&](Member& m, grpc::ClientContext& ctx) {
       return m.kv->Range(&ctx, request, &response);
@@ -33,24 +33,16 @@ class EtcdRecordStore final : public vaultstore::RecordStore {
     if (expected_version > kMaxRevision) return InvalidArgument("record version out of range");
     const std::string full_key = FullKey(key);
     const WriteId id = NewWriteId();
-    etcdserverpb::TxnRequest request;
-    AddVersionGuard(request, full_key, expected_version);
-    auto* put = request.add_success()->mutable_request_put();
-    put->set_key(full_key);
-    put->set_value(EncodeStoredValue(id, value));
-    request.add_failure()->mutable_request_range()->set_key(full_key);
-
-    etcdserverpb::TxnResponse response;
-    bool earlier_attempt_lost = false;
-    CV_RETURN_IF_ERROR(client_->Call(
-        "write a record",
-        [&](Member& m, grpc::ClientContext& ctx) { return m.kv->Txn(&ctx, request, &response); },
-        [&] { earlier_attempt_lost = true; }));
+    etcdserverpb::RequestOp put;
+    put.mutable_request_put()->set_key(full_key);
+    put.mutable_request_put()->set_value(EncodeStoredValue(id, value));
+    CV_ASSIGN_OR_RETURN(GuardedOutcome txn,
+                        RunGuarded("write a record", full_key, expected_version, std::move(put)));
     // The txn's revision is the mod_revision its put gave the key.
-    if (response.succeeded()) return static_cast<uint64_t>(response.header().revision());
+    if (txn.response.succeeded()) return static_cast<uint64_t>(txn.response.header().revision());
 
-    const etcdserverpb::KeyValue* current = CurrentFromFailure(response);
-    if (earlier_attempt_lost) {
+    const etcdserverpb::KeyValue* current = CurrentFromFailure(txn.response);
+    if (txn.earlier_attempt_lost) {
       // The guard failed on a retry. If the key holds our write id, the lost attempt was the one
       // applied; otherwise we cannot tell whether it applied and was then overwritten.
       if (current != nullptr) {
@@ -68,19 +60,12 @@ class EtcdRecordStore final : public vaultstore::RecordStore {
     if (expected_version == 0) return InvalidArgument("deleting needs the version that was read");
     if (expected_version > kMaxRevision) return InvalidArgument("record version out of range");
     const std::string full_key = FullKey(key);
-    etcdserverpb::TxnRequest request;
-    AddVersionGuard(request, full_key, expected_version);
-    request.add_success()->mutable_request_delete_range()->set_key(full_key);
-    request.add_failure()->mutable_request_range()->set_key(full_key);
-
-    etcdserverpb::TxnResponse response;
-    bool earlier_attempt_lost = false;
-    CV_RETURN_IF_ERROR(client_->Call(
-        "delete a record",
-        [&](Member& m, grpc::ClientContext& ctx) { return m.kv->Txn(&ctx, request, &response); },
-        [&] { earlier_attempt_lost = true; }));
-    if (response.succeeded()) return OkStatus();
-    if (earlier_attempt_lost && CurrentFromFailure(response) == nullptr) {
+    etcdserverpb::RequestOp del;
+    del.mutable_request_delete_range()->set_key(full_key);
+    CV_ASSIGN_OR_RETURN(GuardedOutcome txn,
+                        RunGuarded("delete a record", full_key, expected_version, std::move(del)));
+    if (txn.response.succeeded()) return OkStatus();
+    if (txn.earlier_attempt_lost && CurrentFromFailure(txn.response) == nullptr) {
       // Gone now, but maybe by another deleter holding the same version; a delete leaves no
       // write id behind to tell.
       return Unavailable(
@@ -141,6 +126,31 @@ class EtcdRecordStore final : public vaultstore::RecordStore {
       prefix.pop_back();
     }
     return std::string(1, '\0');  // every key
+  }
+
+  // A guarded transaction's answer, and whether an earlier attempt of it was lost in transit:
+  // then a failed guard may be our own write, applied by the lost attempt.
+  struct GuardedOutcome {
+    etcdserverpb::TxnResponse response;
+    bool earlier_attempt_lost = false;
+  };
+
+  // Applies `op` to `full_key` only if the key is still at `expected_version`; when it is not,
+  // the response carries the key as it is now (CurrentFromFailure).
+  Result<GuardedOutcome> RunGuarded(std::string_view what, const std::string& full_key,
+                                    uint64_t expected_version, etcdserverpb::RequestOp op) {
+    etcdserverpb::TxnRequest request;
+    AddVersionGuard(request, full_key, expected_version);
+    *request.add_success() = std::move(op);
+    request.add_failure()->mutable_request_range()->set_key(full_key);
+    GuardedOutcome out;
+    CV_RETURN_IF_ERROR(client_->Call(
+        what,
+        [&](Member& m, grpc::ClientContext& ctx) {
+          return m.kv->Txn(&ctx, request, &out.response);
+        },
+        [&] { out.earlier_attempt_lost = true; }));
+    return out;
   }
 
   static void AddVersionGuard(etcdserverpb::TxnRequest& request, const std::string& key,

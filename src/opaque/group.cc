@@ -20,6 +20,17 @@ Bytes MakeContext(OprfMode mode) {
 
 Bytes Dst(std::string_view prefix) { return ModeDst(prefix, OprfMode::kOprf); }
 
+// libsodium's scalar arithmetic modulo the group order: each writes a 32-byte result and cannot
+// fail. The result goes into secret memory, as scalars here are keys or key shares.
+using ScalarOp = void (*)(unsigned char*, const unsigned char*, const unsigned char*);
+
+crypto::Secret ApplyScalarOp(ScalarOp op, ByteView a, ByteView b) {
+  crypto::EnsureSodium();
+  crypto::Secret out(kScalarSize);
+  op(out.data(), a.data(), b.data());
+  return out;
+}
+
 }  // namespace
 
 ByteView ContextString(OprfMode mode) {
@@ -163,24 +174,15 @@ Result<Element> ElementAdd(const Element& a, const Element& b) {
 }
 
 crypto::Secret ScalarMul(ByteView a, ByteView b) {
-  crypto::EnsureSodium();
-  crypto::Secret out(kScalarSize);
-  crypto_core_ristretto255_scalar_mul(out.data(), a.data(), b.data());
-  return out;
+  return ApplyScalarOp(crypto_core_ristretto255_scalar_mul, a, b);
 }
 
 crypto::Secret ScalarSub(ByteView a, ByteView b) {
-  crypto::EnsureSodium();
-  crypto::Secret out(kScalarSize);
-  crypto_core_ristretto255_scalar_sub(out.data(), a.data(), b.data());
-  return out;
+  return ApplyScalarOp(crypto_core_ristretto255_scalar_sub, a, b);
 }
 
 crypto::Secret ScalarAdd(ByteView a, ByteView b) {
-  crypto::EnsureSodium();
-  crypto::Secret out(kScalarSize);
-  crypto_core_ristretto255_scalar_add(out.data(), a.data(), b.data());
-  return out;
+  return ApplyScalarOp(crypto_core_ristretto255_scalar_add, a, b);
 }
 
 bool IsCanonicalScalar(ByteView scalar) {

@@ -150,15 +150,42 @@ std::string RequestId(const std::string& offered) {
 
 using Handler = std::function<Result<json>(const Fields&)>;
 
-// Parses the body, runs the handler and maps its error; a malformed request is counted.
-ApiReply RunPost(const ApiRequest& request, Metrics& metrics, const Handler& handler) {
+// Parses the body and runs the handler on its fields; a malformed request is counted.
+template <typename Reply>
+Result<Reply> RunOnFields(const ApiRequest& request, Metrics& metrics,
+                          const std::function<Result<Reply>(const Fields&)>& handler) {
   auto fields = Fields::Parse(request.body);
-  Result<json> out = fields.ok() ? handler(*fields) : Result<json>(fields.status());
-  if (!out.ok()) {
-    if (out.status().code() == Code::kInvalidArgument) ++metrics.rejected_requests;
-    return ErrorReply(out.status());
-  }
+  Result<Reply> out = fields.ok() ? handler(*fields) : Result<Reply>(fields.status());
+  if (!out.ok() && out.status().code() == Code::kInvalidArgument) ++metrics.rejected_requests;
+  return out;
+}
+
+// RunOnFields for a handler whose answer is the JSON body; an error becomes its reply.
+ApiReply RunPost(const ApiRequest& request, Metrics& metrics, const Handler& handler) {
+  Result<json> out = RunOnFields(request, metrics, handler);
+  if (!out.ok()) return ErrorReply(out.status());
   return JsonReply(200, *out);
+}
+
+// /v1/challenge and /v1/realm/challenge: the same request and reply, from either service.
+template <typename Service>
+Handler ChallengeHandler(Service& service, const std::string& id) {
+  return [&service, &id](const Fields& f) -> Result<json> {
+    CV_ASSIGN_OR_RETURN(std::string account, f.Text("account", 128));
+    CV_ASSIGN_OR_RETURN(std::string token, f.Text("token", 128));
+    CV_ASSIGN_OR_RETURN(Bytes challenge, service.Challenge(account, token, id));
+    return json{{"challenge", HexEncode(challenge)}};
+  };
+}
+
+// /v1/delete and /v1/realm/delete: a signed request with its proof, from either service.
+template <typename Service>
+Handler DeleteHandler(Service& service, const std::string& id) {
+  return [&service, &id](const Fields& f) -> Result<json> {
+    CV_ASSIGN_OR_RETURN(SignedRequest signed_request, f.Signed(/*proof_required=*/true, id));
+    CV_RETURN_IF_ERROR(service.Delete(signed_request));
+    return json{{"deleted", true}};
+  };
 }
 
 json WrongPassword(uint32_t attempts_remaining) {
@@ -201,14 +228,7 @@ ApiReply ApiRoutes::Handle(const ApiRequest& request) {
   if (path.starts_with("/v1/realm/")) return HandleRealm(request, id);
   if (!service_) return TransportError(404);
 
-  if (path == "/v1/challenge") {
-    return post([this, &id](const Fields& f) -> Result<json> {
-      CV_ASSIGN_OR_RETURN(std::string account, f.Text("account", 128));
-      CV_ASSIGN_OR_RETURN(std::string token, f.Text("token", 128));
-      CV_ASSIGN_OR_RETURN(Bytes challenge, service_->Challenge(account, token, id));
-      return json{{"challenge", HexEncode(challenge)}};
-    });
-  }
+  if (path == "/v1/challenge") return post(ChallengeHandler(*service_, id));
   if (path == "/v1/register/start") {
     return post([this, &id](const Fields& f) -> Result<json> {
       CV_ASSIGN_OR_RETURN(SignedRequest signed_request, f.Signed(/*proof_required=*/false, id));
@@ -244,17 +264,13 @@ ApiReply ApiRoutes::Handle(const ApiRequest& request) {
     });
   }
   if (path == "/v1/recover/finish") {
-    auto fields = Fields::Parse(request.body);
-    Result<RecoverFinishReply> out = [&]() -> Result<RecoverFinishReply> {
-      if (!fields.ok()) return fields.status();
-      CV_ASSIGN_OR_RETURN(std::string session, fields->Text("session", 1024));
-      CV_ASSIGN_OR_RETURN(auto ke3, fields->Msg<opaque::KE3>("ke3"));
-      return service_->RecoverFinish(session, ke3, id);
-    }();
-    if (!out.ok()) {
-      if (out.status().code() == Code::kInvalidArgument) ++metrics_.rejected_requests;
-      return ErrorReply(out.status());
-    }
+    Result<RecoverFinishReply> out = RunOnFields<RecoverFinishReply>(
+        request, metrics_, [this, &id](const Fields& f) -> Result<RecoverFinishReply> {
+          CV_ASSIGN_OR_RETURN(std::string session, f.Text("session", 1024));
+          CV_ASSIGN_OR_RETURN(auto ke3, f.Msg<opaque::KE3>("ke3"));
+          return service_->RecoverFinish(session, ke3, id);
+        });
+    if (!out.ok()) return ErrorReply(out.status());
     if (!out->ok) {
       return JsonReply(401, WrongPassword(out->attempts_remaining));
     }
@@ -266,13 +282,7 @@ ApiReply ApiRoutes::Handle(const ApiRequest& request) {
     }
     return JsonReply(200, reply);
   }
-  if (path == "/v1/delete") {
-    return post([this, &id](const Fields& f) -> Result<json> {
-      CV_ASSIGN_OR_RETURN(SignedRequest signed_request, f.Signed(/*proof_required=*/true, id));
-      CV_RETURN_IF_ERROR(service_->Delete(signed_request));
-      return json{{"deleted", true}};
-    });
-  }
+  if (path == "/v1/delete") return post(DeleteHandler(*service_, id));
   if (path == "/v1/backup-sequence") {
     return post([this, &id](const Fields& f) -> Result<json> {
       CV_ASSIGN_OR_RETURN(std::string account, f.Text("account", 128));
@@ -293,14 +303,7 @@ ApiReply ApiRoutes::HandleRealm(const ApiRequest& request, const std::string& id
     return RunPost(request, metrics_, handler);
   };
   const std::string& path = request.path;
-  if (path == "/v1/realm/challenge") {
-    return post([this, &id](const Fields& f) -> Result<json> {
-      CV_ASSIGN_OR_RETURN(std::string account, f.Text("account", 128));
-      CV_ASSIGN_OR_RETURN(std::string token, f.Text("token", 128));
-      CV_ASSIGN_OR_RETURN(Bytes challenge, realm_->Challenge(account, token, id));
-      return json{{"challenge", HexEncode(challenge)}};
-    });
-  }
+  if (path == "/v1/realm/challenge") return post(ChallengeHandler(*realm_, id));
   if (path == "/v1/realm/register") {
     return post([this, &id](const Fields& f) -> Result<json> {
       CV_ASSIGN_OR_RETURN(SignedRequest signed_request, f.Signed(/*proof_required=*/true, id));
@@ -343,30 +346,20 @@ ApiReply ApiRoutes::HandleRealm(const ApiRequest& request, const std::string& id
     });
   }
   if (path == "/v1/realm/unlock") {
-    auto fields = Fields::Parse(request.body);
-    Result<RealmUnlockReply> out = [&]() -> Result<RealmUnlockReply> {
-      if (!fields.ok()) return fields.status();
-      CV_ASSIGN_OR_RETURN(std::string session, fields->Text("session", 1024));
-      CV_ASSIGN_OR_RETURN(auto proof, fields->Fixed<vaultproto::realm::kTagSize>("proof"));
-      return realm_->Unlock(session, proof, id);
-    }();
-    if (!out.ok()) {
-      if (out.status().code() == Code::kInvalidArgument) ++metrics_.rejected_requests;
-      return ErrorReply(out.status());
-    }
+    Result<RealmUnlockReply> out = RunOnFields<RealmUnlockReply>(
+        request, metrics_, [this, &id](const Fields& f) -> Result<RealmUnlockReply> {
+          CV_ASSIGN_OR_RETURN(std::string session, f.Text("session", 1024));
+          CV_ASSIGN_OR_RETURN(auto proof, f.Fixed<vaultproto::realm::kTagSize>("proof"));
+          return realm_->Unlock(session, proof, id);
+        });
+    if (!out.ok()) return ErrorReply(out.status());
     if (!out->ok) return JsonReply(401, WrongPassword(out->attempts_remaining));
     return JsonReply(200, json{{"encryption_share", HexEncode(out->encryption_share)},
                                {"wrapped_key", HexEncode(out->wrapped_key)},
                                {"share_mac", HexEncode(out->share_mac)},
                                {"attempts_remaining", out->attempts_remaining}});
   }
-  if (path == "/v1/realm/delete") {
-    return post([this, &id](const Fields& f) -> Result<json> {
-      CV_ASSIGN_OR_RETURN(SignedRequest signed_request, f.Signed(/*proof_required=*/true, id));
-      CV_RETURN_IF_ERROR(realm_->Delete(signed_request));
-      return json{{"deleted", true}};
-    });
-  }
+  if (path == "/v1/realm/delete") return post(DeleteHandler(*realm_, id));
   return TransportError(404);
 }
 

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "chatvault/common/thread_annotations.h"
@@ -203,38 +204,39 @@ Result<Evaluation> CheckEvaluation(const json& j, const HeldVersion& held,
   return e;
 }
 
-// Answers grouped by registration (signing key and commitment); a group counts distinct indexes.
-std::optional<std::vector<Evaluation>> GroupOfT(const Fanout<Evaluation>::Answers& answers,
-                                                size_t t) {
-  std::map<std::pair<crypto::VerifyKey, realm::Tag>, std::map<uint8_t, Evaluation>> groups;
+// The answers grouped by `key_of`, each group counting a share index once (a realm answering
+// twice cannot stand in for another): the first group, in key order, with t or more.
+template <typename T, typename KeyOf, typename IndexOf>
+std::optional<std::vector<T>> AgreeingGroupOfT(const typename Fanout<T>::Answers& answers, size_t t,
+                                               KeyOf key_of, IndexOf index_of) {
+  std::map<std::invoke_result_t<KeyOf, const T&>, std::map<uint8_t, T>> groups;
   for (const auto& a : answers) {
     if (!a || !a->ok()) continue;
-    const Evaluation& e = **a;
-    groups[{e.verifying_key, e.commitment}].emplace(e.share.index, e);
+    groups[key_of(**a)].emplace(index_of(**a), **a);
   }
-  for (auto& [id, by_index] : groups) {
+  for (auto& [key, by_index] : groups) {
     if (by_index.size() < t) continue;
-    std::vector<Evaluation> group;
-    for (auto& [index, e] : by_index) group.push_back(e);
+    std::vector<T> group;
+    for (auto& [index, answer] : by_index) group.push_back(answer);
     return group;
   }
   return std::nullopt;
 }
 
+// Evaluations grouped by registration (signing key and commitment).
+std::optional<std::vector<Evaluation>> GroupOfT(const Fanout<Evaluation>::Answers& answers,
+                                                size_t t) {
+  return AgreeingGroupOfT<Evaluation>(
+      answers, t, [](const Evaluation& e) { return std::pair(e.verifying_key, e.commitment); },
+      [](const Evaluation& e) { return e.share.index; });
+}
+
+// Encryption shares grouped by the wrapped key they came with.
 std::optional<std::vector<Unlocked>> UnlockedOfT(const Fanout<Unlocked>::Answers& answers,
                                                  size_t t) {
-  std::map<Bytes, std::map<uint8_t, Unlocked>> by_key;
-  for (const auto& a : answers) {
-    if (!a || !a->ok()) continue;
-    by_key[(*a)->wrapped_key].emplace((*a)->index, **a);
-  }
-  for (auto& [wrapped, by_index] : by_key) {
-    if (by_index.size() < t) continue;
-    std::vector<Unlocked> group;
-    for (auto& [index, u] : by_index) group.push_back(u);
-    return group;
-  }
-  return std::nullopt;
+  return AgreeingGroupOfT<Unlocked>(
+      answers, t, [](const Unlocked& u) { return u.wrapped_key; },
+      [](const Unlocked& u) { return u.index; });
 }
 
 std::string Joined(const std::vector<std::string>& parts) {

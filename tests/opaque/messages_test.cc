@@ -64,28 +64,36 @@ void ExpectLengthChecked(const Bytes& good) {
   EXPECT_EQ(M::Parse({}).status().code(), Code::kInvalidArgument);
 }
 
+// Where a group element field starts in the wire form, and its name in Parse()'s error.
+struct ElementAt {
+  size_t offset;
+  const char* name;
+};
+
+// What every message must do: serialize to its RFC 9807 size, parse back to the same bytes,
+// refuse every other length, and refuse a bad encoding in each of its group element fields.
+template <typename M>
+void ExpectWireForm(const M& m, size_t rfc_size, std::initializer_list<ElementAt> elements) {
+  const Bytes wire = m.Serialize();
+  ASSERT_EQ(wire.size(), rfc_size);
+  auto back = M::Parse(wire);
+  ASSERT_THAT(back, IsOk());
+  EXPECT_EQ(back->Serialize(), wire);
+  ExpectLengthChecked<M>(wire);
+  for (const ElementAt& e : elements) ExpectElementFieldChecked<M>(wire, e.offset, e.name);
+}
+
 TEST(Messages, RegistrationRequest) {
   RegistrationRequest m;
   m.blinded_message = ValidPoint();
-  const Bytes wire = m.Serialize();
-  ASSERT_EQ(wire.size(), RegistrationRequest::kSize);
-  ASSERT_THAT(RegistrationRequest::Parse(wire), IsOk());
-  ExpectLengthChecked<RegistrationRequest>(wire);
-  ExpectElementFieldChecked<RegistrationRequest>(wire, 0, "blinded element");
+  ExpectWireForm(m, 32u, {{0, "blinded element"}});
 }
 
 TEST(Messages, RegistrationResponse) {
   RegistrationResponse m;
   m.evaluated_message = ValidPoint();
   m.server_public_key = ValidPoint();
-  const Bytes wire = m.Serialize();
-  ASSERT_EQ(wire.size(), 64u);
-  auto back = RegistrationResponse::Parse(wire);
-  ASSERT_THAT(back, IsOk());
-  EXPECT_EQ(back->Serialize(), wire);
-  ExpectLengthChecked<RegistrationResponse>(wire);
-  ExpectElementFieldChecked<RegistrationResponse>(wire, 0, "evaluated element");
-  ExpectElementFieldChecked<RegistrationResponse>(wire, 32, "server public key");
+  ExpectWireForm(m, 64u, {{0, "evaluated element"}, {32, "server public key"}});
 }
 
 TEST(Messages, RegistrationRecord) {
@@ -93,13 +101,7 @@ TEST(Messages, RegistrationRecord) {
   m.client_public_key = ValidPoint();
   crypto::RandomFill(m.masking_key);
   crypto::RandomFill(m.envelope);
-  const Bytes wire = m.Serialize();
-  ASSERT_EQ(wire.size(), 192u);
-  auto back = RegistrationRecord::Parse(wire);
-  ASSERT_THAT(back, IsOk());
-  EXPECT_EQ(back->Serialize(), wire);
-  ExpectLengthChecked<RegistrationRecord>(wire);
-  ExpectElementFieldChecked<RegistrationRecord>(wire, 0, "client public key");
+  ExpectWireForm(m, 192u, {{0, "client public key"}});
 }
 
 TEST(Messages, KE1) {
@@ -107,14 +109,7 @@ TEST(Messages, KE1) {
   m.blinded_message = ValidPoint();
   crypto::RandomFill(m.client_nonce);
   m.client_public_keyshare = ValidPoint();
-  const Bytes wire = m.Serialize();
-  ASSERT_EQ(wire.size(), 96u);
-  auto back = KE1::Parse(wire);
-  ASSERT_THAT(back, IsOk());
-  EXPECT_EQ(back->Serialize(), wire);
-  ExpectLengthChecked<KE1>(wire);
-  ExpectElementFieldChecked<KE1>(wire, 0, "blinded element");
-  ExpectElementFieldChecked<KE1>(wire, 64, "client key share");
+  ExpectWireForm(m, 96u, {{0, "blinded element"}, {64, "client key share"}});
 }
 
 TEST(Messages, KE2) {
@@ -125,25 +120,13 @@ TEST(Messages, KE2) {
   crypto::RandomFill(m.server_nonce);
   m.server_public_keyshare = ValidPoint();
   crypto::RandomFill(m.server_mac);
-  const Bytes wire = m.Serialize();
-  ASSERT_EQ(wire.size(), 320u);
-  auto back = KE2::Parse(wire);
-  ASSERT_THAT(back, IsOk());
-  EXPECT_EQ(back->Serialize(), wire);
-  ExpectLengthChecked<KE2>(wire);
-  ExpectElementFieldChecked<KE2>(wire, 0, "evaluated element");
-  ExpectElementFieldChecked<KE2>(wire, 32 + 32 + 128 + 32, "server key share");
+  ExpectWireForm(m, 320u, {{0, "evaluated element"}, {32 + 32 + 128 + 32, "server key share"}});
 }
 
 TEST(Messages, KE3) {
   KE3 m;
   crypto::RandomFill(m.client_mac);
-  const Bytes wire = m.Serialize();
-  ASSERT_EQ(wire.size(), 64u);
-  auto back = KE3::Parse(wire);
-  ASSERT_THAT(back, IsOk());
-  EXPECT_EQ(back->Serialize(), wire);
-  ExpectLengthChecked<KE3>(wire);
+  ExpectWireForm(m, 64u, {});
 }
 
 }  // namespace

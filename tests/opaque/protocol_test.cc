@@ -135,15 +135,23 @@ ClientLogin FixedClient(std::string_view password) {
   return std::move(*login);
 }
 
-TEST(Protocol, EveryTamperedKE2ByteIsRejected) {
+// A user registered with the identity KSF, for the tests that run hundreds of logins, and the
+// KE1 of FixedClient("pw"), so that a rebuilt client can finish any session Start() opens.
+struct FastLogin {
   const ServerSetup server = ServerSetup::Generate();
   const KsfParams fast = KsfParams::IdentityForTests();
-  Registered r = Register(server, "pw", {}, fast);
+  const Registered registered = Register(server, "pw", {}, fast);
   const KE1 ke1 = FixedClient("pw").ke1();
-  auto s = server.StartLogin(r.record, kUser, ke1);
+
+  Result<ServerLogin> Start() const { return server.StartLogin(registered.record, kUser, ke1); }
+};
+
+TEST(Protocol, EveryTamperedKE2ByteIsRejected) {
+  const FastLogin f;
+  auto s = f.Start();
   ASSERT_THAT(s, IsOk());
   const Bytes good = s->ke2().Serialize();
-  ASSERT_THAT(FixedClient("pw").Finish(s->ke2(), {}, fast), IsOk()) << "untampered KE2 must work";
+  ASSERT_THAT(FixedClient("pw").Finish(s->ke2(), {}, f.fast), IsOk()) << "untampered KE2 must work";
   int parse_rejects = 0;
   for (size_t i = 0; i < good.size(); ++i) {
     Bytes bad = good;
@@ -154,7 +162,7 @@ TEST(Protocol, EveryTamperedKE2ByteIsRejected) {
       ++parse_rejects;
       continue;
     }
-    auto c = FixedClient("pw").Finish(*parsed, {}, fast);
+    auto c = FixedClient("pw").Finish(*parsed, {}, f.fast);
     ASSERT_FALSE(c.ok()) << "tampered KE2 byte " << i << " was accepted";
     EXPECT_EQ(c.status().code(), Code::kPermissionDenied) << "byte " << i;
   }
@@ -163,22 +171,19 @@ TEST(Protocol, EveryTamperedKE2ByteIsRejected) {
 }
 
 TEST(Protocol, EveryTamperedKE3ByteIsRejected) {
-  const ServerSetup server = ServerSetup::Generate();
-  const KsfParams fast = KsfParams::IdentityForTests();
-  Registered r = Register(server, "pw", {}, fast);
-  const KE1 ke1 = FixedClient("pw").ke1();
-  auto first = server.StartLogin(r.record, kUser, ke1);
+  const FastLogin f;
+  auto first = f.Start();
   ASSERT_THAT(first, IsOk());
-  auto c = FixedClient("pw").Finish(first->ke2(), {}, fast);
+  auto c = FixedClient("pw").Finish(first->ke2(), {}, f.fast);
   ASSERT_THAT(c, IsOk());
   // Replaying a finished KE3 to a new server session fails too (new server nonce and share).
-  auto replay = server.StartLogin(r.record, kUser, ke1);
+  auto replay = f.Start();
   EXPECT_EQ(std::move(*replay).Finish(c->ke3).status().code(), Code::kPermissionDenied);
   for (size_t i = 0; i < KE3::kSize; ++i) {
-    auto s = server.StartLogin(r.record, kUser, ke1);
+    auto s = f.Start();
     ASSERT_THAT(s, IsOk());
     // Each session gets a fresh server nonce, so re-run the client against it for a valid KE3.
-    auto ok_client = FixedClient("pw").Finish(s->ke2(), {}, fast);
+    auto ok_client = FixedClient("pw").Finish(s->ke2(), {}, f.fast);
     ASSERT_THAT(ok_client, IsOk());
     KE3 bad = ok_client->ke3;
     bad.client_mac[i] ^= static_cast<uint8_t>(1u << (i % 8));
@@ -190,10 +195,9 @@ TEST(Protocol, EveryTamperedKE3ByteIsRejected) {
 }
 
 TEST(Protocol, FinishTwiceFails) {
-  const ServerSetup server = ServerSetup::Generate();
-  Registered r = Register(server, "pw", {}, KsfParams::IdentityForTests());
-  auto s = server.StartLogin(r.record, kUser, FixedClient("pw").ke1());
-  auto c = FixedClient("pw").Finish(s->ke2(), {}, KsfParams::IdentityForTests());
+  const FastLogin f;
+  auto s = f.Start();
+  auto c = FixedClient("pw").Finish(s->ke2(), {}, f.fast);
   ASSERT_THAT(c, IsOk());
   ServerLogin& login = *s;
   ASSERT_THAT(std::move(login).Finish(c->ke3), IsOk());

@@ -27,43 +27,44 @@ inline constexpr size_t kEnvelopeSize = kNn + kNm;
 
 using Element = std::array<uint8_t, 32>;  // a ristretto255 point, canonical encoding
 
-struct RegistrationRequest {
-  static constexpr size_t kSize = kNoe;
-  Element blinded_message{};
+// Serialize() and Parse() of every message below. All of them are fixed-size fields in a fixed
+// order, so one serializer and one parser serve them all, each following the message's field
+// list in messages.cc; Parse() checks the length and every group element field.
+template <typename Message>
+struct FixedSizeMessage {
   Bytes Serialize() const;
-  static Result<RegistrationRequest> Parse(ByteView in);
+  static Result<Message> Parse(ByteView in);
 };
 
-struct RegistrationResponse {
+struct RegistrationRequest : FixedSizeMessage<RegistrationRequest> {
+  static constexpr size_t kSize = kNoe;
+  Element blinded_message{};
+};
+
+struct RegistrationResponse : FixedSizeMessage<RegistrationResponse> {
   static constexpr size_t kSize = kNoe + kNpk;
   Element evaluated_message{};
   Element server_public_key{};
-  Bytes Serialize() const;
-  static Result<RegistrationResponse> Parse(ByteView in);
 };
 
 // What the server stores per user ("registration upload" in the vectors). Not secret to the
 // server, but it lets an attacker who steals it run an offline dictionary attack, bounded only
 // by the key stretching function: keep it in the vault's store, never in logs.
-struct RegistrationRecord {
+struct RegistrationRecord : FixedSizeMessage<RegistrationRecord> {
   static constexpr size_t kSize = kNpk + kNh + kEnvelopeSize;
   Element client_public_key{};
   std::array<uint8_t, kNh> masking_key{};
   std::array<uint8_t, kEnvelopeSize> envelope{};  // envelope_nonce || auth_tag
-  Bytes Serialize() const;
-  static Result<RegistrationRecord> Parse(ByteView in);
 };
 
-struct KE1 {
+struct KE1 : FixedSizeMessage<KE1> {
   static constexpr size_t kSize = kNoe + kNn + kNpk;
   Element blinded_message{};
   std::array<uint8_t, kNn> client_nonce{};
   Element client_public_keyshare{};
-  Bytes Serialize() const;
-  static Result<KE1> Parse(ByteView in);
 };
 
-struct KE2 {
+struct KE2 : FixedSizeMessage<KE2> {
   static constexpr size_t kMaskedResponseSize = kNpk + kEnvelopeSize;
   static constexpr size_t kSize = kNoe + kNn + kMaskedResponseSize + kNn + kNpk + kNm;
   // credential_response
@@ -74,15 +75,11 @@ struct KE2 {
   std::array<uint8_t, kNn> server_nonce{};
   Element server_public_keyshare{};
   std::array<uint8_t, kNm> server_mac{};
-  Bytes Serialize() const;
-  static Result<KE2> Parse(ByteView in);
 };
 
-struct KE3 {
+struct KE3 : FixedSizeMessage<KE3> {
   static constexpr size_t kSize = kNm;
   std::array<uint8_t, kNm> client_mac{};
-  Bytes Serialize() const;
-  static Result<KE3> Parse(ByteView in);
 };
 
 }  // namespace chatvault::opaque

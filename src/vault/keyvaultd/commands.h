@@ -1,5 +1,5 @@
 // keyvaultd's subcommands and what they share: the serve flags, reading the configuration file
-// into a subcommand's options, opening the HSM, and reporting a failure as one line.
+// into a subcommand's options, opening the HSM and the store, and reporting a failure as one line.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -13,6 +13,8 @@
 #include "chatvault/opaque/ksf.h"
 #include "chatvault/vault/hsm.h"
 #include "chatvault/vault/http_server.h"
+#include "chatvault/vault/server_secrets.h"
+#include "chatvault/vaultstore/record_store.h"
 
 namespace chatvault::keyvaultd {
 
@@ -58,6 +60,17 @@ Status ApplyConfigFile(const std::string& path, const CLI::App& serve, CLI::App&
 Status RequireFlags(const CLI::App& app, const std::vector<std::string>& flags);
 
 Result<std::unique_ptr<vault::Hsm>> OpenHsm(const HsmFlags& flags);
+
+// The record store and the vault's secrets in it, unwrapped by the HSM: what serve and
+// audit-replay work on. The HSM stays open as long as the store.
+struct OpenedVault {
+  std::unique_ptr<vaultstore::RecordStore> store;
+  std::unique_ptr<vault::Hsm> hsm;
+  vault::ServerSecrets secrets;
+};
+// Only serve generates the secrets of a new store; an operator's tool must find them.
+enum class NewSecrets { kCreate, kMustExist };
+Result<OpenedVault> OpenVault(const std::string& store, const HsmFlags& hsm, NewSecrets secrets);
 
 // "keyvaultd 0.1.0" and the libraries it runs on.
 std::string VersionText();

@@ -76,6 +76,17 @@ Result<std::unique_ptr<vault::Hsm>> OpenHsm(const HsmFlags& flags) {
   return hsm;
 }
 
+Result<OpenedVault> OpenVault(const std::string& store, const HsmFlags& hsm, NewSecrets secrets) {
+  auto opened_store = vaultstore::OpenRecordStore(store);
+  if (!opened_store.ok()) return opened_store.status().Annotate("opening the record store");
+  CV_ASSIGN_OR_RETURN(std::unique_ptr<vault::Hsm> opened_hsm, OpenHsm(hsm));
+  auto loaded = secrets == NewSecrets::kCreate
+                    ? vault::LoadOrCreateServerSecrets(**opened_store, *opened_hsm)
+                    : vault::LoadServerSecrets(**opened_store, *opened_hsm);
+  if (!loaded.ok()) return loaded.status().Annotate("loading the vault's secrets");
+  return OpenedVault{std::move(*opened_store), std::move(opened_hsm), std::move(*loaded)};
+}
+
 std::string VersionText() {
   std::string stores;
   for (const std::string& scheme : vaultstore::RegisteredStoreSchemes()) {

@@ -67,6 +67,15 @@ void AddStoreFlag(CLI::App& app, std::string& store) {
                  "Record store: sqlite:PATH (embedded) or etcd://HOST:PORT,... (replicated)");
 }
 
+// A subcommand that works on the record store: its --config file and --store, as serve's.
+CLI::App* AddStoreCommand(CLI::App& app, const std::string& name, const std::string& description,
+                          std::string& config, std::string& store) {
+  CLI::App* command = app.add_subcommand(name, description);
+  command->add_option("--config", config, kConfigHelp)->check(CLI::ExistingFile);
+  AddStoreFlag(*command, store);
+  return command;
+}
+
 void AddServeFlags(CLI::App& serve, ServeFlags& f) {
   serve.add_option("--config", f.config, kConfigHelp)->check(CLI::ExistingFile);
   serve.add_option("--listen", f.listen, "HOST:PORT to listen on (port 0: any free port)")
@@ -158,33 +167,28 @@ int main(int argc, char** argv) {
   issue->add_option("--key-id", key_id, "Sign with this key (default: the file's first)");
 
   std::string backup_config, backup_store, backup_to;
-  CLI::App* backup =
-      app.add_subcommand("backup-store",
-                         "Copy the SQLite record store while the vault serves (one consistent "
-                         "snapshot, SQLite's online backup API)");
-  backup->add_option("--config", backup_config, kConfigHelp)->check(CLI::ExistingFile);
-  AddStoreFlag(*backup, backup_store);
+  CLI::App* backup = AddStoreCommand(app, "backup-store",
+                                     "Copy the SQLite record store while the vault serves (one "
+                                     "consistent snapshot, SQLite's online backup API)",
+                                     backup_config, backup_store);
   backup->add_option("--to", backup_to, "The new backup file (never replaces one)")->required();
 
   std::string restore_config, restore_store, restore_from;
-  CLI::App* restore =
-      app.add_subcommand("restore-store",
-                         "Put a backup in place of the SQLite record store (the vault stopped); "
-                         "then run audit-replay");
-  restore->add_option("--config", restore_config, kConfigHelp)->check(CLI::ExistingFile);
-  AddStoreFlag(*restore, restore_store);
+  CLI::App* restore = AddStoreCommand(app, "restore-store",
+                                      "Put a backup in place of the SQLite record store (the "
+                                      "vault stopped); then run audit-replay",
+                                      restore_config, restore_store);
   restore->add_option("--from", restore_from, "The backup file from backup-store")
       ->required()
       ->check(CLI::ExistingFile);
 
   ReplayFlags replay_flags;
   std::string replay_config;
-  CLI::App* replay =
-      app.add_subcommand("audit-replay",
-                         "After a restore: destroy, delete and raise the counters of the records "
-                         "as the audit log says happened since the snapshot");
-  replay->add_option("--config", replay_config, kConfigHelp)->check(CLI::ExistingFile);
-  AddStoreFlag(*replay, replay_flags.store);
+  CLI::App* replay = AddStoreCommand(app, "audit-replay",
+                                     "After a restore: destroy, delete and raise the counters of "
+                                     "the records as the audit log says happened since the "
+                                     "snapshot",
+                                     replay_config, replay_flags.store);
   AddHsmFlags(*replay, replay_flags.hsm);
   replay
       ->add_option("--audit-log", replay_flags.audit_logs,

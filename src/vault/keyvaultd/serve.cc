@@ -16,7 +16,6 @@
 #include "chatvault/vault/server_secrets.h"
 #include "chatvault/vault/vault_service.h"
 #include "chatvault/vaultstore/store_lock.h"
-#include "chatvault/vaultstore/store_registry.h"
 #include "vault/keyvaultd/commands.h"
 
 namespace chatvault::keyvaultd {
@@ -187,12 +186,10 @@ int Serve(const ServeFlags& f) {
   // Before the store is opened: a second vault on the same file stops here.
   auto lock = vaultstore::StoreLock::Acquire(f.store, "keyvaultd serve");
   if (!lock.ok()) return Fail(lock.status());
-  auto store = vaultstore::OpenRecordStore(f.store);
-  if (!store.ok()) return Fail(store.status().Annotate("opening the record store"));
-  auto hsm = OpenHsm(f.hsm);
-  if (!hsm.ok()) return Fail(hsm.status());
-  auto secrets = vault::LoadOrCreateServerSecrets(**store, **hsm);
-  if (!secrets.ok()) return Fail(secrets.status().Annotate("loading the vault's secrets"));
+  auto vault_state = OpenVault(f.store, f.hsm, NewSecrets::kCreate);
+  if (!vault_state.ok()) return Fail(vault_state.status());
+  vaultstore::RecordStore& store = *vault_state->store;
+  vault::ServerSecrets& secrets = vault_state->secrets;
 
   vault::VaultOptions options;
   options.max_guesses = f.max_guesses;
@@ -204,15 +201,15 @@ int Serve(const ServeFlags& f) {
   std::unique_ptr<vault::JsonLinesAuditLog> audit;
   if (!f.audit_log.empty()) {
     auto opened = vault::JsonLinesAuditLog::Open(
-        f.audit_log, f.audit_sync, vault::VaultService::AuditAccountKey(secrets->sealing_key),
+        f.audit_log, f.audit_sync, vault::VaultService::AuditAccountKey(secrets.sealing_key),
         f.instance_id.empty() ? DefaultInstanceId(f.listen) : f.instance_id);
     if (!opened.ok()) return Fail(opened.status());
     audit = std::move(*opened);
   }
   vault::Metrics metrics;
-  vault::RealmService realm(**store, secrets->sealing_key, token_keys->Clone(), options, metrics,
+  vault::RealmService realm(store, secrets.sealing_key, token_keys->Clone(), options, metrics,
                             audit.get());
-  vault::VaultService service(**store, std::move(secrets->setup), secrets->sealing_key,
+  vault::VaultService service(store, std::move(secrets.setup), secrets.sealing_key,
                               std::move(*token_keys), options, metrics, audit.get());
   auto server = vault::HttpServer::Create(service, &realm, metrics, *http);
   if (!server.ok()) return Fail(server.status());

@@ -9,7 +9,6 @@
 #include "chatvault/vault/server_secrets.h"
 #include "chatvault/vaultstore/sqlite_backup.h"
 #include "chatvault/vaultstore/store_lock.h"
-#include "chatvault/vaultstore/store_registry.h"
 #include "vault/keyvaultd/commands.h"
 
 namespace chatvault::keyvaultd {
@@ -103,13 +102,10 @@ int AuditReplay(const ReplayFlags& f) {
     if (!parsed.ok()) return Fail(parsed.status());
     lines.insert(lines.end(), parsed->begin(), parsed->end());
   }
-  auto store = vaultstore::OpenRecordStore(f.store);
-  if (!store.ok()) return Fail(store.status().Annotate("opening the record store"));
-  auto hsm = OpenHsm(f.hsm);
-  if (!hsm.ok()) return Fail(hsm.status());
-  auto secrets = vault::LoadServerSecrets(**store, **hsm);
-  if (!secrets.ok()) return Fail(secrets.status().Annotate("loading the vault's secrets"));
-  auto report = vault::ReplayAuditLog(**store, secrets->sealing_key, std::move(lines), options);
+  auto opened = OpenVault(f.store, f.hsm, NewSecrets::kMustExist);
+  if (!opened.ok()) return Fail(opened.status());
+  auto report =
+      vault::ReplayAuditLog(*opened->store, opened->secrets.sealing_key, std::move(lines), options);
   if (!report.ok()) return Fail(report.status().Annotate("replaying the audit log"));
   for (const vault::ReplayChange& change : report->changes) {
     std::cout << "account " << change.account << ": " << change.what << "\n";
