@@ -103,6 +103,9 @@ Status RealmService::Register(const SignedRequest& request, const RealmShare& sh
   record.version = share.version;
   record.device_key = device_key;
   record.registration_id = registration_id;
+  if (owned && existing->record.device_key == device_key) {
+    record.backup_sequence = existing->record.backup_sequence;  // same key: still its statement
+  }
   record.share = share;
   auto written = core_->Store(key, existing ? existing->version : 0, record);
   if (!written.ok()) {
@@ -179,9 +182,16 @@ Result<RealmUnlockReply> RealmService::Unlock(std::string_view session_text,
                                                             session, proves_password, request_id);
                       })));
   const uint32_t left = settled.record.guesses.AttemptsLeft(core_->options().max_guesses);
-  if (!settled.valid) return RealmUnlockReply{false, {}, {}, {}, left};
+  RealmUnlockReply reply;
+  reply.attempts_remaining = left;
+  if (!settled.valid) return reply;
   const RealmShare& share = settled.record.share;
-  return RealmUnlockReply{true, share.encryption_share, share.wrapped_key, share.share_mac, left};
+  reply.ok = true;
+  reply.encryption_share = share.encryption_share;
+  reply.wrapped_key = share.wrapped_key;
+  reply.share_mac = share.share_mac;
+  reply.backup_sequence = settled.record.backup_sequence;
+  return reply;
 }
 
 Status RealmService::Delete(const SignedRequest& request) {
@@ -200,6 +210,14 @@ Status RealmService::Delete(const SignedRequest& request) {
   }
   ++core_->metrics().deletions;
   return core_->Audit(AuditEvent(AuditEventKind::kDeleted, request.account, request.request_id));
+}
+
+Status RealmService::SetBackupSequence(std::string_view account, const BackupSequence& sequence,
+                                       std::string_view request_id) {
+  CV_RETURN_IF_ERROR(CheckAccountId(account));
+  Status s = core_->RaiseBackupSequence<RealmRecord>(RealmStoreKey(account), account, sequence,
+                                                     request_id);
+  return s.code() == Code::kNotFound ? UnsignedBackupSequence() : s;
 }
 
 Status RealmService::Health() { return core_->Health(); }

@@ -3,12 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "chatvault/opaque/threshold_oprf.h"
 #include "chatvault/vaultclient/realm_client.h"
+#include "chatvault/vaultproto/signed_request.h"
 #include "support/status_matchers.h"
 #include "vault/keyvaultd_process.h"
 
@@ -24,6 +26,29 @@ constexpr const char* kPassword = "correct horse 42";
 // 7 guesses per realm: 2-of-3 gives an attacker floor(3 * 7 / 2) = 10 in total.
 constexpr const char* kRealmFlags =
     "--ksf-memory-kib 64 --ksf-iterations 1 --max-guesses 7 --login-ttl 10";
+
+// Changes a realm's successful replies on the way, as a malicious realm would send them.
+using Tamper = std::function<void(const std::string& path, json& reply)>;
+class Tampering final : public VaultTransport {
+ public:
+  Tampering(std::unique_ptr<VaultTransport> inner, Tamper tamper)
+      : inner_(std::move(inner)), tamper_(std::move(tamper)) {}
+  Result<Reply> Send(const std::string& m, const std::string& path,
+                     const std::string& body) override {
+    auto reply = inner_->Send(m, path, body);
+    if (reply.ok() && reply->status == 200) {
+      json j = json::parse(reply->body);
+      tamper_(path, j);
+      reply->body = j.dump();
+    }
+    return reply;
+  }
+  std::string Describe() const override { return inner_->Describe(); }
+
+ private:
+  std::unique_ptr<VaultTransport> inner_;
+  Tamper tamper_;
+};
 
 class Realms {
  public:
@@ -51,6 +76,18 @@ class Realms {
     config.threshold = threshold;
     for (auto& p : processes_) config.realms.push_back({p->url(), p->ca_file()});
     return std::move(RealmClient::Connect(config, std::move(options)).value());
+  }
+  // A client whose answers from realm `bad` are changed by `tamper`.
+  std::unique_ptr<RealmClient> TamperedClient(int threshold, size_t bad, Tamper tamper) {
+    std::vector<std::unique_ptr<VaultTransport>> transports;
+    for (size_t i = 0; i < processes_.size(); ++i) {
+      auto t = HttpsTransport({processes_[i]->url(), processes_[i]->ca_file()});
+      transports.push_back(i == bad ? std::make_unique<Tampering>(std::move(*t), tamper)
+                                    : std::move(*t));
+    }
+    RealmOptions options;
+    options.client.allow_weak_ksf = true;
+    return std::move(RealmClient::Over(std::move(transports), threshold, options).value());
   }
   // A raw request to realm i, as an attacker sends it.
   std::pair<long, json> Send(size_t i, const std::string& path, const json& body) {
@@ -102,6 +139,13 @@ TEST(RealmsProcess, ThreeOfFiveEndToEnd) {
               StatusIs(Code::kPermissionDenied));
 }
 
+bool Named(const RealmRecovery& r, const std::string& url, const std::string& what) {
+  for (const std::string& c : r.complaints) {
+    if (c.find(url) != std::string::npos && c.find(what) != std::string::npos) return true;
+  }
+  return false;
+}
+
 // A realm whose answers are changed on the way (as a malicious realm would send them) is named
 // and left out; the others still recover.
 TEST(RealmsProcess, AWrongEvaluationFromARealRealmIsNamed) {
@@ -109,42 +153,99 @@ TEST(RealmsProcess, AWrongEvaluationFromARealRealmIsNamed) {
   ASSERT_EQ(realms.Start(), "");
   key::BackupKey k = key::BackupKey::Generate();
   ASSERT_THAT(realms.Client(2)->Register("carol", realms.Tokens("carol"), kPassword, k), IsOk());
-  class Tampering final : public VaultTransport {
-   public:
-    explicit Tampering(std::unique_ptr<VaultTransport> inner) : inner_(std::move(inner)) {}
-    Result<Reply> Send(const std::string& m, const std::string& path,
-                       const std::string& body) override {
-      auto reply = inner_->Send(m, path, body);
-      if (reply.ok() && path == "/v1/realm/evaluate" && reply->status == 200) {
-        json j = json::parse(reply->body);
-        j["evaluated"] = j["public_key"];
-        reply->body = j.dump();
-      }
-      return reply;
-    }
-    std::string Describe() const override { return inner_->Describe(); }
-
-   private:
-    std::unique_ptr<VaultTransport> inner_;
-  };
-  std::vector<std::unique_ptr<VaultTransport>> transports;
-  for (size_t i = 0; i < 3; ++i) {
-    auto t = HttpsTransport({realms[i].url(), realms[i].ca_file()});
-    transports.push_back(i == 2 ? std::make_unique<Tampering>(std::move(*t)) : std::move(*t));
-  }
-  RealmOptions options;
-  options.client.allow_weak_ksf = true;
-  auto client = RealmClient::Over(std::move(transports), 2, options);
-  ASSERT_THAT(client, IsOk());
-  auto got = (*client)->Recover("carol", kPassword);
+  auto client = realms.TamperedClient(2, 2, [](const std::string& path, json& reply) {
+    if (path == "/v1/realm/evaluate") reply["evaluated"] = reply["public_key"];
+  });
+  auto got = client->Recover("carol", kPassword);
   ASSERT_THAT(got, IsOk());
   EXPECT_EQ(got->key.Hex(), k.Hex());
-  bool named = false;
-  for (const std::string& c : got->complaints) {
-    named |= c.find(realms[2].url()) != std::string::npos &&
-             c.find("does not match its registered share") != std::string::npos;
+  EXPECT_TRUE(Named(*got, realms[2].url(), "does not match its registered share"));
+}
+
+// The body of /v1/realm/backup-sequence: `sequence` signed with the device key from `key`.
+json SequenceStatement(const std::string& account, const key::BackupKey& key, uint64_t sequence) {
+  const Bytes message = vaultproto::BackupSequenceMessage(account, sequence);
+  return {{"account", account},
+          {"sequence", sequence},
+          {"signature", HexEncode(vaultproto::DeviceKey(key, account).Sign(message))}};
+}
+
+// Every realm keeps the newest number the device signed and gives it back to whoever recovers K;
+// an older statement replayed, or one signed by another key, changes nothing, and a request for
+// an account the realm does not hold is answered as one with a bad signature.
+TEST(RealmsProcess, EveryRealmKeepsTheNewestBackupNumberTheDeviceSigned) {
+  Realms realms(3);
+  ASSERT_EQ(realms.Start(), "");
+  key::BackupKey k = key::BackupKey::Generate();
+  ASSERT_THAT(realms.Client(2)->Register("frank", realms.Tokens("frank"), kPassword, k), IsOk());
+  auto fresh = realms.Client(2)->Recover("frank", kPassword);
+  ASSERT_THAT(fresh, IsOk());
+  EXPECT_EQ(fresh->backup_sequence, std::nullopt) << "no backup reported yet";
+
+  ASSERT_THAT(realms.Client(2)->SetBackupSequence("frank", k, 3), IsOk());
+  ASSERT_THAT(realms.Client(2)->SetBackupSequence("frank", k, 5), IsOk());
+  const json forged = SequenceStatement("frank", key::BackupKey::Generate(), 9);
+  for (size_t i = 0; i < realms.size(); ++i) {
+    auto [replayed, body] =
+        realms.Send(i, "/v1/realm/backup-sequence", SequenceStatement("frank", k, 3));
+    EXPECT_EQ(replayed, 200) << body.dump();
+    auto [refused, refusal] = realms.Send(i, "/v1/realm/backup-sequence", forged);
+    EXPECT_EQ(refused, 403) << refusal.dump();
+    auto [unknown, unknown_body] =
+        realms.Send(i, "/v1/realm/backup-sequence", SequenceStatement("nobody", k, 9));
+    EXPECT_EQ(unknown, 403) << "the same answer as a bad signature";
+    EXPECT_EQ(unknown_body, refusal) << "the same answer as a bad signature";
   }
-  EXPECT_TRUE(named);
+  auto got = realms.Client(2)->Recover("frank", kPassword);
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(got->backup_sequence, std::optional<uint64_t>(5));
+  EXPECT_TRUE(got->complaints.empty());
+}
+
+// A password change registers anew with the same key: the number stays. Deleting the
+// registration takes it away, also from a later registration with the same key.
+TEST(RealmsProcess, TheBackupNumberSurvivesAPasswordChangeAndGoesWithTheRegistration) {
+  Realms realms(3);
+  ASSERT_EQ(realms.Start(), "");
+  key::BackupKey k = key::BackupKey::Generate();
+  ASSERT_THAT(realms.Client(2)->Register("gina", realms.Tokens("gina"), kPassword, k), IsOk());
+  ASSERT_THAT(realms.Client(2)->SetBackupSequence("gina", k, 7), IsOk());
+  ASSERT_THAT(realms.Client(2)->Register("gina", realms.Tokens("gina"), "new password 8", k),
+              IsOk());
+  auto changed = realms.Client(2)->Recover("gina", "new password 8");
+  ASSERT_THAT(changed, IsOk());
+  EXPECT_EQ(changed->backup_sequence, std::optional<uint64_t>(7));
+
+  ASSERT_THAT(realms.Client(2)->Delete("gina", realms.Tokens("gina"), k), IsOk());
+  ASSERT_THAT(realms.Client(2)->Register("gina", realms.Tokens("gina"), kPassword, k), IsOk());
+  auto again = realms.Client(2)->Recover("gina", kPassword);
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(again->backup_sequence, std::nullopt);
+}
+
+// A realm that answers with a higher number signed by another key, or with no signature, is
+// named and ignored: the number the device signed stands.
+TEST(RealmsProcess, ARealmsForgedOrUnsignedBackupNumberIsNamedAndIgnored) {
+  Realms realms(3);
+  ASSERT_EQ(realms.Start(), "");
+  key::BackupKey k = key::BackupKey::Generate();
+  ASSERT_THAT(realms.Client(2)->Register("hank", realms.Tokens("hank"), kPassword, k), IsOk());
+  ASSERT_THAT(realms.Client(2)->SetBackupSequence("hank", k, 4), IsOk());
+  const json forged = SequenceStatement("hank", key::BackupKey::Generate(), 40);
+  const std::vector<std::pair<std::string, json>> lies = {
+      {"signed by another key", {{"sequence", 40}, {"signature", forged["signature"]}}},
+      {"unsigned", {{"sequence", 40}}},
+  };
+  for (const auto& [what, lie] : lies) {
+    auto client = realms.TamperedClient(2, 1, [lie](const std::string& path, json& reply) {
+      if (path == "/v1/realm/unlock") reply["backup_sequence"] = lie;
+    });
+    auto got = client->Recover("hank", kPassword);
+    ASSERT_THAT(got, IsOk()) << what;
+    EXPECT_EQ(got->key.Hex(), k.Hex());
+    EXPECT_EQ(got->backup_sequence, std::optional<uint64_t>(4)) << what;
+    EXPECT_TRUE(Named(*got, realms[1].url(), "no device holding the key signed")) << what;
+  }
 }
 
 // One guess made as an attacker who spreads over the realms: to realms `first`, then the next

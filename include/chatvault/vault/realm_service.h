@@ -5,8 +5,9 @@
 // Register (token, challenge, device-key proof, as for the single vault) stores the share. Version
 // tells which registration the realm holds. Evaluate counts the guess durably, then answers the
 // client's blinded element with the share and a proof. Unlock checks the client's proof that it
-// knows the unlock key, settles the counted guess and releases the encryption share. The service
-// keeps no state between requests: the session between Evaluate and Unlock is sealed.
+// knows the unlock key, settles the counted guess and releases the encryption share, with the
+// newest backup's number the device reported (SetBackupSequence, signed with its device key). The
+// service keeps no state between requests: the session between Evaluate and Unlock is sealed.
 #pragma once
 
 #include <memory>
@@ -47,6 +48,7 @@ struct RealmUnlockReply {
   Bytes wrapped_key;
   vaultproto::realm::Tag share_mac{};
   uint32_t attempts_remaining = 0;
+  BackupSequence backup_sequence;  // when ok: the newest backup the device reported here
 };
 
 class RealmService {
@@ -78,6 +80,10 @@ class RealmService {
   Result<RealmUnlockReply> Unlock(std::string_view session, const vaultproto::realm::Tag& proof,
                                   std::string_view request_id = {});
   Status Delete(const SignedRequest& request);
+  // As VaultService::SetBackupSequence, except that an account the realm holds nothing for gets
+  // the same kPermissionDenied as a bad signature, so the route does not tell which it holds.
+  Status SetBackupSequence(std::string_view account, const BackupSequence& sequence,
+                           std::string_view request_id = {});
   Status Health();
 
  private:
