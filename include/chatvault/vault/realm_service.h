@@ -68,9 +68,12 @@ class RealmService {
   // already applied succeeds.
   Status Register(const SignedRequest& request, const vaultproto::realm::RealmShare& share,
                   const crypto::VerifyKey& device_key);
-  // kNotFound when the realm holds nothing for the account; kLockedOut when it was destroyed.
+  // kLockedOut when the share was destroyed. For an account the realm holds nothing for, the
+  // version of a made-up share (src/vault/realm_fake.h), the same at every request.
   Result<RealmVersionReply> Version(std::string_view account);
-  // Counts the guess, then evaluates. kConflict when the realm holds another version now.
+  // Counts the guess, then evaluates. kConflict when the realm holds another version now. An
+  // account the realm holds nothing for is evaluated with its made-up share, counting nothing;
+  // its session unlocks nothing (ok = false, as a wrong password).
   Result<RealmEvaluateReply> Evaluate(std::string_view account,
                                       const vaultproto::realm::Version& version,
                                       const opaque::Element& blinded,
