@@ -478,6 +478,10 @@ Result<std::vector<std::pair<size_t, HeldVersion>>> RealmClientImpl::ChooseVersi
   if (!complaints.empty()) {
     return Unavailable("too few realms answered to recover (" + Joined(complaints) + ")");
   }
+  // Every realm answers an account it does not hold with a made-up version of its own, so
+  // versions that no t realms share are what an unknown account looks like: the same outcome as
+  // a wrong password, as with a single vault.
+  if (!holders.empty()) return PermissionDenied("wrong password, or no such account");
   return NotFound("no registration for this account is held by enough realms");
 }
 

@@ -266,6 +266,19 @@ TEST_F(RealmsCliRollbackTest, ARealmDownAtBackupAndAnotherAtRestoreStillNoticeTh
   NewPhoneNoticesTheRollback();
 }
 
+// As with a single vault, the CLI says the same for an account no realm holds as for a wrong
+// password (exit 6), so it tells nobody which accounts are registered.
+TEST_F(RealmsCliTest, AnUnknownAccountFailsAsAWrongPasswordDoes) {
+  TempDir other;
+  Cli fresh(other);
+  CliResult unknown = fresh.Run(
+      {"--json", "restore", "--password", "--from", dir_.Sub("backups"), "--to", dir_.Sub("r"),
+       "--realms", realms_file_, "--account", "nobody", "--allow-weak-ksf"},
+      {{"CHATVAULT_PASSWORD", "garden 77"}});
+  EXPECT_EQ(unknown.rc, kExitPermissionDenied) << unknown.out << unknown.err;
+  EXPECT_NE(unknown.out.find("wrong password"), std::string::npos) << unknown.out;
+}
+
 class RealmsCli3Of5Test : public RealmsCliTest {
  protected:
   std::pair<int, int> Shape() const override { return {5, 3}; }

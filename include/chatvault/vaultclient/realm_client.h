@@ -65,8 +65,9 @@ class RealmClient {
   // than all did: run it again to finish (docs/REALMS.md, "Changes under partial failure").
   virtual Status Register(std::string_view account, const std::vector<std::string>& tokens,
                           std::string_view password, const key::BackupKey& key) = 0;
-  // kPermissionDenied "wrong password; N attempts remain"; kLockedOut when too few realms still
-  // hold their share; kNotFound when no version is held by t realms.
+  // kPermissionDenied "wrong password; N attempts remain", or, when the realms answer with
+  // versions no t of them share (as they answer for an account they do not hold), "wrong
+  // password, or no such account"; kLockedOut when too few realms still hold their share.
   virtual Result<RealmRecovery> Recover(std::string_view account, std::string_view password) = 0;
   // Tells every realm the newest backup this device committed, signed with the device key from
   // `key`; kUnavailable naming the realms that were not told (they keep their older number).
