@@ -138,19 +138,25 @@ Status RecordBackup(const Globals& g, DeviceConfig config, const backup::BackupS
   return SaveConfig(g.home, config);
 }
 
-// In password mode the vault keeps the newest backup's number (signed with the device key), so
-// a new phone that recovers K notices a location that went back in time. A vault that cannot be
-// told now costs a warning, not the backup: the next backup tells it.
+// In password mode the vault (or every realm) keeps the newest backup's number, signed with the
+// device key, so a new phone that recovers K notices a location that went back in time. A vault
+// or realm that cannot be told now costs a warning naming it, not the backup: the next backup
+// tells it.
 std::optional<std::string> TellVault(const Globals& g, const key::BackupKey& key,
                                      uint64_t sequence) {
   auto settings = LoadVaultSettings(g.home);
   Status s = settings.status();
-  if (s.ok() && settings->uses_realms()) return std::nullopt;  // realms keep no sequence
   if (s.ok()) {
     auto vault = ConnectVault(*settings, kQuickVaultRetry);
     s = vault.ok() ? (*vault)->SetBackupSequence(settings->account, key, sequence) : vault.status();
   }
   if (s.ok()) return std::nullopt;
+  if (settings.ok() && settings->uses_realms()) {
+    return "not every realm was told about backup " + std::to_string(sequence) + " (" +
+           s.ToString() +
+           "); a new device that hears only from realms that were not told cannot notice a "
+           "rollback of the location until a later backup reaches them";
+  }
   return "the vault was not told about backup " + std::to_string(sequence) + " (" + s.ToString() +
          "); a new device restoring with the password cannot notice a rollback "
          "of the location until a later backup reaches it";

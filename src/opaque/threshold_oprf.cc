@@ -69,6 +69,10 @@ std::vector<uint8_t> IndexesOf(const std::vector<Share>& shares) {
 
 crypto::Secret RandomScalar() { return internal::RandomScalar(); }
 
+Result<crypto::Secret> ScalarFromSeed(const crypto::Secret& seed, std::string_view info) {
+  return internal::DeriveScalar(seed.view(), AsBytes(info));
+}
+
 bool IsScalar(ByteView bytes) {
   return bytes.size() == kOprfScalarSize && internal::IsCanonicalScalar(bytes) &&
          !std::all_of(bytes.begin(), bytes.end(), [](uint8_t b) { return b == 0; });

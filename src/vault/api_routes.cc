@@ -188,6 +188,27 @@ Handler DeleteHandler(Service& service, const std::string& id) {
   };
 }
 
+// /v1/backup-sequence and /v1/realm/backup-sequence: the device's signed statement of its newest
+// backup, to either service.
+template <typename Service>
+Handler BackupSequenceHandler(Service& service, const std::string& id) {
+  return [&service, &id](const Fields& f) -> Result<json> {
+    CV_ASSIGN_OR_RETURN(std::string account, f.Text("account", 128));
+    BackupSequence sequence;
+    CV_ASSIGN_OR_RETURN(sequence.sequence, f.Number("sequence"));
+    CV_ASSIGN_OR_RETURN(sequence.signature, f.Fixed<crypto::kSignatureSize>("signature"));
+    CV_RETURN_IF_ERROR(service.SetBackupSequence(account, sequence, id));
+    return json{{"recorded", true}};
+  };
+}
+
+// A successful recovery's reply carries the stored statement, when the device made one.
+void AddBackupSequence(json& reply, const BackupSequence& sequence) {
+  if (sequence.sequence == 0) return;
+  reply["backup_sequence"] = {{"sequence", sequence.sequence},
+                              {"signature", HexEncode(sequence.signature)}};
+}
+
 json WrongPassword(uint32_t attempts_remaining) {
   return json{{"error", {{"code", "wrong_password"}, {"message", "wrong password"}}},
               {"attempts_remaining", attempts_remaining}};
@@ -276,23 +297,11 @@ ApiReply ApiRoutes::Handle(const ApiRequest& request) {
     }
     json reply{{"wrapped_key", HexEncode(out->wrapped_key)},
                {"attempts_remaining", out->attempts_remaining}};
-    if (out->backup_sequence.sequence > 0) {
-      reply["backup_sequence"] = {{"sequence", out->backup_sequence.sequence},
-                                  {"signature", HexEncode(out->backup_sequence.signature)}};
-    }
+    AddBackupSequence(reply, out->backup_sequence);
     return JsonReply(200, reply);
   }
   if (path == "/v1/delete") return post(DeleteHandler(*service_, id));
-  if (path == "/v1/backup-sequence") {
-    return post([this, &id](const Fields& f) -> Result<json> {
-      CV_ASSIGN_OR_RETURN(std::string account, f.Text("account", 128));
-      BackupSequence sequence;
-      CV_ASSIGN_OR_RETURN(sequence.sequence, f.Number("sequence"));
-      CV_ASSIGN_OR_RETURN(sequence.signature, f.Fixed<crypto::kSignatureSize>("signature"));
-      CV_RETURN_IF_ERROR(service_->SetBackupSequence(account, sequence, id));
-      return json{{"recorded", true}};
-    });
-  }
+  if (path == "/v1/backup-sequence") return post(BackupSequenceHandler(*service_, id));
   return TransportError(404);
 }
 
@@ -354,12 +363,15 @@ ApiReply ApiRoutes::HandleRealm(const ApiRequest& request, const std::string& id
         });
     if (!out.ok()) return ErrorReply(out.status());
     if (!out->ok) return JsonReply(401, WrongPassword(out->attempts_remaining));
-    return JsonReply(200, json{{"encryption_share", HexEncode(out->encryption_share)},
-                               {"wrapped_key", HexEncode(out->wrapped_key)},
-                               {"share_mac", HexEncode(out->share_mac)},
-                               {"attempts_remaining", out->attempts_remaining}});
+    json reply{{"encryption_share", HexEncode(out->encryption_share)},
+               {"wrapped_key", HexEncode(out->wrapped_key)},
+               {"share_mac", HexEncode(out->share_mac)},
+               {"attempts_remaining", out->attempts_remaining}};
+    AddBackupSequence(reply, out->backup_sequence);
+    return JsonReply(200, reply);
   }
   if (path == "/v1/realm/delete") return post(DeleteHandler(*realm_, id));
+  if (path == "/v1/realm/backup-sequence") return post(BackupSequenceHandler(*realm_, id));
   return TransportError(404);
 }
 

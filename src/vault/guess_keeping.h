@@ -22,6 +22,8 @@ namespace chatvault::vault {
 
 Status LockedOutStatus();
 Status NoAttemptsLeft();
+// A realm holds another registration of the account than the request names.
+Status AnotherRegistration();
 
 template <typename Record>
 struct CountedGuessOutcome {
@@ -61,7 +63,7 @@ Result<std::optional<CountedGuessOutcome<Record>>> CountGuessOnce(
   if (!loaded || loaded->record.state == Record::State::kDeleted) return std::optional(Outcome{});
   if (loaded->record.state != Record::State::kActive) return LockedOutStatus();
   if (expected_registration && loaded->record.registration() != *expected_registration) {
-    return Conflict("this realm holds another registration of this account now; start again");
+    return AnotherRegistration();
   }
   const VaultOptions& options = core.options();
   if (const std::optional<uint64_t> counted = loaded->record.guesses.Find(digest)) {

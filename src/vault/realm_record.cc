@@ -2,10 +2,15 @@
 
 #include <algorithm>
 
+#include "chatvault/common/byte_reader.h"
+
 namespace chatvault::vault {
 namespace {
 
-constexpr uint8_t kFormat = 1;
+// Format 2 adds the backup sequence; format 1 records (written before realms kept it) are read
+// as holding none.
+constexpr uint8_t kFormat = 2;
+constexpr uint8_t kFormatWithoutSequence = 1;
 
 bool KnownState(uint8_t s) { return s >= 1 && s <= 3; }
 
@@ -28,6 +33,8 @@ Bytes RealmRecord::Serialize() const {
   guesses.Serialize(out);
   Append(out, device_key);
   Append(out, registration_id);
+  AppendU64BE(out, backup_sequence.sequence);
+  Append(out, backup_sequence.signature);
   if (active()) Append(out, share.Serialize());
   return out;
 }
@@ -35,7 +42,9 @@ Bytes RealmRecord::Serialize() const {
 Result<RealmRecord> RealmRecord::Parse(ByteView in) {
   constexpr size_t kHead = 2 + vaultproto::realm::kVersionSize;
   if (in.size() < kHead) return Corrupted("a realm record is too short");
-  if (in[0] != kFormat) return Unsupported("a realm record has an unknown format");
+  if (in[0] != kFormat && in[0] != kFormatWithoutSequence) {
+    return Unsupported("a realm record has an unknown format");
+  }
   if (!KnownState(in[1])) return Corrupted("a realm record has an unknown state");
   RealmRecord r;
   r.state = static_cast<State>(in[1]);
@@ -49,6 +58,13 @@ Result<RealmRecord> RealmRecord::Parse(ByteView in) {
   at += r.device_key.size();
   std::copy_n(in.begin() + at, r.registration_id.size(), r.registration_id.begin());
   at += r.registration_id.size();
+  if (in[0] == kFormat) {
+    ByteReader sequence(in.subspan(at));
+    r.backup_sequence.sequence = sequence.U64();
+    sequence.Into(r.backup_sequence.signature);
+    if (!sequence.ok()) return Corrupted("a realm record is too short");
+    at += *sequence.position();
+  }
   if (!r.active()) {
     if (at != in.size()) return Corrupted("an inactive realm record has trailing bytes");
     return r;

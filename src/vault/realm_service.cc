@@ -3,6 +3,7 @@
 #include "chatvault/crypto/hash.h"
 #include "chatvault/crypto/secret.h"
 #include "vault/guess_keeping.h"
+#include "vault/realm_fake.h"
 #include "vault/realm_record.h"
 #include "vault/vault_core.h"
 
@@ -55,6 +56,45 @@ opaque::ScalarShare OprfShareOf(const RealmShare& share) {
   return opaque::ScalarShare{share.index, crypto::Secret::FromBytes(share.oprf_share)};
 }
 
+RealmVersionReply VersionOf(const RealmShare& share) {
+  return RealmVersionReply{share.version, share.threshold, share.realms, share.index, share.ksf};
+}
+
+// The share's evaluation of `blinded`, with what the client checks it against and the sealed
+// session that unlocks it.
+Result<RealmEvaluateReply> Evaluation(VaultCore& core, const RealmShare& share,
+                                      const opaque::Element& blinded, const LoginSession& session,
+                                      uint32_t attempts_remaining) {
+  RealmEvaluateReply reply;
+  CV_ASSIGN_OR_RETURN(reply.evaluation, opaque::EvaluateShare(OprfShareOf(share), blinded));
+  reply.public_key = share.public_key;
+  reply.verifying_key = share.verifying_key;
+  reply.share_signature = share.share_signature;
+  reply.threshold = share.threshold;
+  reply.realms = share.realms;
+  reply.commitment = share.commitment;
+  reply.attempts_remaining = attempts_remaining;
+  CV_ASSIGN_OR_RETURN(reply.session,
+                      core.sessions().Seal(SessionPurpose::kRealmUnlock, session, core.Now()));
+  return reply;
+}
+
+// An account the realm holds nothing for is evaluated with its made-up share, as the single
+// vault answers such a login with a fake KE2: no guess is counted and no unlock can succeed.
+Result<RealmEvaluateReply> FakeEvaluation(VaultCore& core, std::string_view account,
+                                          const vaultproto::realm::Version& version,
+                                          const opaque::Element& blinded) {
+  CV_ASSIGN_OR_RETURN(RealmShare fake, FakeShare(core, account, core.options().ksf));
+  if (fake.version != version) return AnotherRegistration();
+  LoginSession session;
+  session.fake = true;
+  session.account = std::string(account);
+  session.generation = fake.version;
+  session.serial = 1;
+  ++core.metrics().fake_logins;
+  return Evaluation(core, fake, blinded, session, core.options().max_guesses - 1);
+}
+
 }  // namespace
 
 RealmService::RealmService(vaultstore::RecordStore& store, const crypto::Secret& master_secret,
@@ -103,6 +143,9 @@ Status RealmService::Register(const SignedRequest& request, const RealmShare& sh
   record.version = share.version;
   record.device_key = device_key;
   record.registration_id = registration_id;
+  if (owned && existing->record.device_key == device_key) {
+    record.backup_sequence = existing->record.backup_sequence;  // same key: still its statement
+  }
   record.share = share;
   auto written = core_->Store(key, existing ? existing->version : 0, record);
   if (!written.ok()) {
@@ -118,10 +161,12 @@ Result<RealmVersionReply> RealmService::Version(std::string_view account) {
   CV_RETURN_IF_ERROR(CheckAccountId(account));
   CV_ASSIGN_OR_RETURN(std::optional<Realm> loaded,
                       core_->Load<RealmRecord>(RealmStoreKey(account)));
-  if (!Owned(loaded)) return NotFound("this realm holds no share for this account");
+  if (!Owned(loaded)) {
+    CV_ASSIGN_OR_RETURN(RealmShare fake, FakeShare(*core_, account, core_->options().ksf));
+    return VersionOf(fake);
+  }
   if (!loaded->record.active()) return LockedOutStatus();
-  const RealmShare& share = loaded->record.share;
-  return RealmVersionReply{share.version, share.threshold, share.realms, share.index, share.ksf};
+  return VersionOf(loaded->record.share);
 }
 
 Result<RealmEvaluateReply> RealmService::Evaluate(std::string_view account,
@@ -137,25 +182,16 @@ Result<RealmEvaluateReply> RealmService::Evaluate(std::string_view account,
                                                            &version);
                       })));
   if (outcome.kind == Outcome::Kind::kNoRecord) {
-    return NotFound("this realm holds no share for this account");
+    return FakeEvaluation(*core_, account, version, blinded);
   }
   const RealmShare& share = outcome.record.share;
-  RealmEvaluateReply reply;
-  CV_ASSIGN_OR_RETURN(reply.evaluation, opaque::EvaluateShare(OprfShareOf(share), blinded));
-  reply.public_key = share.public_key;
-  reply.verifying_key = share.verifying_key;
-  reply.share_signature = share.share_signature;
-  reply.threshold = share.threshold;
-  reply.realms = share.realms;
-  reply.commitment = share.commitment;
-  reply.attempts_remaining =
-      outcome.record.guesses.AttemptsIfWrong(outcome.serial, core_->options().max_guesses);
   LoginSession session;
   session.account = std::string(account);
   session.generation = share.version;
   session.serial = outcome.serial;
-  CV_ASSIGN_OR_RETURN(reply.session,
-                      core_->sessions().Seal(SessionPurpose::kRealmUnlock, session, core_->Now()));
+  const uint32_t left =
+      outcome.record.guesses.AttemptsIfWrong(outcome.serial, core_->options().max_guesses);
+  CV_ASSIGN_OR_RETURN(RealmEvaluateReply reply, Evaluation(*core_, share, blinded, session, left));
   AuditEvent event(AuditEventKind::kGuessCounted, account, request_id);
   event.Guess(outcome.serial, reply.attempts_remaining);
   if (outcome.kind == Outcome::Kind::kRepeated) event.Because("repeated request");
@@ -168,6 +204,12 @@ Result<RealmUnlockReply> RealmService::Unlock(std::string_view session_text,
                                               std::string_view request_id) {
   CV_ASSIGN_OR_RETURN(LoginSession session, core_->sessions().Open(SessionPurpose::kRealmUnlock,
                                                                    session_text, core_->Now()));
+  if (session.fake) {  // an account the realm holds nothing for: as a wrong password
+    ++core_->metrics().wrong_passwords;
+    RealmUnlockReply reply;
+    reply.attempts_remaining = core_->options().max_guesses - 1;
+    return reply;
+  }
   auto proves_password = [&](const RealmRecord& record) {
     const vaultproto::realm::Tag expected =
         vaultproto::realm::UnlockProof(record.share.unlock_tag, session_text);
@@ -179,9 +221,16 @@ Result<RealmUnlockReply> RealmService::Unlock(std::string_view session_text,
                                                             session, proves_password, request_id);
                       })));
   const uint32_t left = settled.record.guesses.AttemptsLeft(core_->options().max_guesses);
-  if (!settled.valid) return RealmUnlockReply{false, {}, {}, {}, left};
+  RealmUnlockReply reply;
+  reply.attempts_remaining = left;
+  if (!settled.valid) return reply;
   const RealmShare& share = settled.record.share;
-  return RealmUnlockReply{true, share.encryption_share, share.wrapped_key, share.share_mac, left};
+  reply.ok = true;
+  reply.encryption_share = share.encryption_share;
+  reply.wrapped_key = share.wrapped_key;
+  reply.share_mac = share.share_mac;
+  reply.backup_sequence = settled.record.backup_sequence;
+  return reply;
 }
 
 Status RealmService::Delete(const SignedRequest& request) {
@@ -200,6 +249,14 @@ Status RealmService::Delete(const SignedRequest& request) {
   }
   ++core_->metrics().deletions;
   return core_->Audit(AuditEvent(AuditEventKind::kDeleted, request.account, request.request_id));
+}
+
+Status RealmService::SetBackupSequence(std::string_view account, const BackupSequence& sequence,
+                                       std::string_view request_id) {
+  CV_RETURN_IF_ERROR(CheckAccountId(account));
+  Status s = core_->RaiseBackupSequence<RealmRecord>(RealmStoreKey(account), account, sequence,
+                                                     request_id);
+  return s.code() == Code::kNotFound ? UnsignedBackupSequence() : s;
 }
 
 Status RealmService::Health() { return core_->Health(); }

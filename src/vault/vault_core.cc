@@ -11,6 +11,10 @@ Status StaleChallenge() {
   return Conflict("the vault record changed since this request's challenge; start again");
 }
 
+Status UnsignedBackupSequence() {
+  return PermissionDenied("the backup sequence is not signed by this account's device key");
+}
+
 VaultCore::VaultCore(vaultstore::RecordStore& store, const crypto::Secret& master_secret,
                      TokenKeys token_keys, const VaultOptions& options, Metrics& metrics,
                      AuditLog* audit)

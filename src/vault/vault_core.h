@@ -45,6 +45,8 @@ Result<T> RetryOnConflict(Attempt attempt) {
 
 // The record changed since the request's challenge was issued (the client starts again).
 Status StaleChallenge();
+// A backup sequence statement that the account's device key did not sign.
+Status UnsignedBackupSequence();
 
 class VaultCore {
  public:
@@ -87,6 +89,13 @@ class VaultCore {
   // counted and audited).
   bool SignedBy(const crypto::VerifyKey& key, const SignedRequest& request,
                 vaultproto::Action action, ByteView payload);
+
+  // The /backup-sequence route of either service: the statement must be the device key's
+  // signature over the number, which only ever goes up. kNotFound without an active record.
+  // A Record has active(), device_key and backup_sequence.
+  template <typename Record>
+  Status RaiseBackupSequence(const std::string& store_key, std::string_view account,
+                             const BackupSequence& sequence, std::string_view request_id);
 
   // Records an event before it is answered; kUnavailable when the log cannot be written.
   Status Audit(const AuditEvent& event);
@@ -144,6 +153,30 @@ Result<std::optional<Loaded<Record>>> VaultCore::Authorize(const SignedRequest& 
   CV_ASSIGN_OR_RETURN(std::optional<Loaded<Record>> loaded, Load<Record>(store_key));
   if ((loaded ? loaded->version : 0) != version) return StaleChallenge();
   return loaded;
+}
+
+template <typename Record>
+Status VaultCore::RaiseBackupSequence(const std::string& store_key, std::string_view account,
+                                      const BackupSequence& sequence, std::string_view request_id) {
+  const Bytes message = vaultproto::BackupSequenceMessage(account, sequence.sequence);
+  Result<bool> done = RetryOnConflict<bool>([&]() -> Result<std::optional<bool>> {
+    CV_ASSIGN_OR_RETURN(std::optional<Loaded<Record>> loaded, Load<Record>(store_key));
+    if (!loaded || !loaded->record.active()) return NotFound("this account has no vault record");
+    if (!crypto::VerifySignature(loaded->record.device_key, message, sequence.signature)) {
+      AuditRejection(AuditEventKind::kProofRejected, account, request_id, "sequence signature");
+      return UnsignedBackupSequence();
+    }
+    if (sequence.sequence <= loaded->record.backup_sequence.sequence) return std::optional(true);
+    loaded->record.backup_sequence = sequence;
+    auto written = Store(store_key, loaded->version, loaded->record);
+    if (!written.ok() && written.status().code() == Code::kConflict) return std::optional<bool>();
+    if (!written.ok()) return written.status();
+    AuditEvent event(AuditEventKind::kBackupSequence, account, request_id);
+    event.sequence = sequence.sequence;
+    CV_RETURN_IF_ERROR(Audit(event));
+    return std::optional(true);
+  });
+  return done.ok() ? OkStatus() : done.status();
 }
 
 }  // namespace chatvault::vault

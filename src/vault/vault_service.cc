@@ -264,27 +264,8 @@ Status VaultService::Delete(const SignedRequest& request) {
 Status VaultService::SetBackupSequence(std::string_view account, const BackupSequence& sequence,
                                        std::string_view request_id) {
   CV_RETURN_IF_ERROR(CheckAccountId(account));
-  const std::string key = AccountStoreKey(account);
-  const Bytes message = vaultproto::BackupSequenceMessage(account, sequence.sequence);
-  Result<bool> done = RetryOnConflict<bool>([&]() -> Result<std::optional<bool>> {
-    CV_ASSIGN_OR_RETURN(std::optional<Account> loaded, core_->Load<AccountRecord>(key));
-    if (!loaded || !loaded->record.active()) return NotFound("this account has no vault record");
-    if (!crypto::VerifySignature(loaded->record.device_key, message, sequence.signature)) {
-      core_->AuditRejection(AuditEventKind::kProofRejected, account, request_id,
-                            "sequence signature");
-      return PermissionDenied("the backup sequence is not signed by this account's device key");
-    }
-    if (sequence.sequence <= loaded->record.backup_sequence.sequence) return std::optional(true);
-    loaded->record.backup_sequence = sequence;
-    auto written = core_->Store(key, loaded->version, loaded->record);
-    if (!written.ok() && written.status().code() == Code::kConflict) return std::optional<bool>();
-    if (!written.ok()) return written.status();
-    AuditEvent event(AuditEventKind::kBackupSequence, account, request_id);
-    event.sequence = sequence.sequence;
-    CV_RETURN_IF_ERROR(core_->Audit(event));
-    return std::optional(true);
-  });
-  return done.ok() ? OkStatus() : done.status();
+  return core_->RaiseBackupSequence<AccountRecord>(AccountStoreKey(account), account, sequence,
+                                                   request_id);
 }
 
 Status VaultService::Health() { return core_->Health(); }

@@ -21,6 +21,8 @@ namespace {
 
 using internal::Attempts;
 using internal::AttemptsText;
+using internal::BackupSequenceBody;
+using internal::BackupSequenceField;
 using internal::FixedField;
 using internal::HexField;
 using internal::KsfField;
@@ -154,12 +156,14 @@ struct Evaluation {
   std::string session;
 };
 
-// A realm's checked encryption share.
+// A realm's checked encryption share, and the backup number it keeps (checked once K is open).
 struct Unlocked {
+  size_t realm = 0;
   uint8_t index = 0;
   std::array<uint8_t, 32> encryption_share{};
   Bytes wrapped_key;
   uint32_t attempts_remaining = 0;
+  json backup_sequence;  // the reply's field, null when it has none
 };
 
 Result<HeldVersion> ParseVersion(const json& j) {
@@ -258,11 +262,18 @@ class RealmClientImpl final : public RealmClient {
   Status Register(std::string_view account, const std::vector<std::string>& tokens,
                   std::string_view password, const key::BackupKey& key) override;
   Result<RealmRecovery> Recover(std::string_view account, std::string_view password) override;
+  Status SetBackupSequence(std::string_view account, const key::BackupKey& key,
+                           uint64_t sequence) override;
   Status Delete(std::string_view account, const std::vector<std::string>& tokens,
                 const key::BackupKey& key) override;
   Status Health() override;
 
  private:
+  // The highest number among `unlocked` that the device key from `key` signed; a realm whose
+  // number is malformed or not signed is named in `complaints` and left out.
+  std::optional<uint64_t> NewestBackup(const Fanout<Unlocked>::Answers& unlocked,
+                                       std::string_view account, const key::BackupKey& key,
+                                       std::vector<std::string>& complaints) const;
   Result<std::vector<realm::RealmShare>> MakeShares(std::string_view account,
                                                     std::string_view password,
                                                     const key::BackupKey& key) const;
@@ -466,13 +477,17 @@ Result<std::vector<std::pair<size_t, HeldVersion>>> RealmClientImpl::ChooseVersi
   if (!complaints.empty()) {
     return Unavailable("too few realms answered to recover (" + Joined(complaints) + ")");
   }
+  // Every realm answers an account it does not hold with a made-up version of its own, so
+  // versions that no t realms share are what an unknown account looks like: the same outcome as
+  // a wrong password, as with a single vault.
+  if (!holders.empty()) return PermissionDenied("wrong password, or no such account");
   return NotFound("no registration for this account is held by enough realms");
 }
 
 Result<RealmRecovery> RealmClientImpl::Recover(std::string_view account,
                                                std::string_view password) {
   if (password.empty()) return InvalidArgument("the password is empty");
-  RealmRecovery out{key::BackupKey::Generate(), 0, {}};
+  RealmRecovery out{key::BackupKey::Generate(), 0, std::nullopt, {}};
   CV_ASSIGN_OR_RETURN(auto holders, ChooseVersion(account, out.complaints));
   const HeldVersion held = holders.front().second;
   const size_t t = held.threshold;
@@ -537,11 +552,13 @@ Result<RealmRecovery> RealmClientImpl::Recover(std::string_view account,
         json body{{"session", e.session}, {"proof", HexEncode(realm::UnlockProof(tag, e.session))}};
         CV_ASSIGN_OR_RETURN(json reply, link.http->Post("/v1/realm/unlock", body));
         Unlocked u;
+        u.realm = e.realm;
         u.index = e.share.index;
         CV_ASSIGN_OR_RETURN(u.encryption_share, FixedField<32>(reply, "encryption_share"));
         CV_ASSIGN_OR_RETURN(u.wrapped_key, HexField(reply, "wrapped_key"));
         CV_ASSIGN_OR_RETURN(auto mac, FixedField<realm::kTagSize>(reply, "share_mac"));
         u.attempts_remaining = Attempts(reply);
+        if (auto it = reply.find("backup_sequence"); it != reply.end()) u.backup_sequence = *it;
         const realm::Tag expected =
             realm::ShareMac(*unlock_key, version, u.index, u.encryption_share, u.wrapped_key);
         if (!crypto::ConstantTimeEqual(expected, mac)) {
@@ -570,7 +587,43 @@ Result<RealmRecovery> RealmClientImpl::Recover(std::string_view account,
   CV_ASSIGN_OR_RETURN(crypto::Secret scalar, opaque::CombineScalars(encryption));
   CV_ASSIGN_OR_RETURN(out.key, realm::UnwrapKey(stretched.encryption_seed, scalar, account,
                                                 held.version, opened->front().wrapped_key));
+  out.backup_sequence = NewestBackup(unlocked, account, out.key, out.complaints);
   return out;
+}
+
+std::optional<uint64_t> RealmClientImpl::NewestBackup(const Fanout<Unlocked>::Answers& unlocked,
+                                                      std::string_view account,
+                                                      const key::BackupKey& key,
+                                                      std::vector<std::string>& complaints) const {
+  std::optional<uint64_t> newest;
+  for (const auto& answer : unlocked) {
+    if (!answer || !answer->ok() || (*answer)->backup_sequence.is_null()) continue;
+    auto sequence =
+        BackupSequenceField(json{{"backup_sequence", (*answer)->backup_sequence}}, account, key);
+    if (!sequence.ok()) {
+      complaints.push_back(realms_[(*answer)->realm].name +
+                           " returned a backup number that no device holding the key signed; it "
+                           "was ignored");
+    } else if (*sequence && (!newest || **sequence > *newest)) {
+      newest = *sequence;
+    }
+  }
+  return newest;
+}
+
+Status RealmClientImpl::SetBackupSequence(std::string_view account, const key::BackupKey& key,
+                                          uint64_t sequence) {
+  auto body = std::make_shared<const json>(BackupSequenceBody(account, key, sequence));
+  Fanout<bool> fanout(
+      stragglers_, realms_.size(), [realms = realms_, body](size_t i) -> Result<bool> {
+        CV_RETURN_IF_ERROR(realms[i].http->Post("/v1/realm/backup-sequence", *body).status());
+        return true;
+      });
+  const std::vector<std::string> failed = Failures<bool>(fanout.WaitAll(), {});
+  if (failed.empty()) return OkStatus();
+  return Unavailable("backup " + std::to_string(sequence) + "'s number reached " +
+                     std::to_string(realms_.size() - failed.size()) + " of " +
+                     std::to_string(realms_.size()) + " realms (" + Joined(failed) + ")");
 }
 
 Status RealmClientImpl::Delete(std::string_view account, const std::vector<std::string>& tokens,
@@ -622,16 +675,16 @@ class RealmsAsVaultClient final : public VaultClient {
   }
   Result<RecoverResult> Recover(std::string_view account, std::string_view password) override {
     CV_ASSIGN_OR_RETURN(RealmRecovery recovered, realms_->Recover(account, password));
-    RecoverResult result{std::move(recovered.key), recovered.attempts_remaining, std::nullopt};
-    result.warnings = std::move(recovered.complaints);
-    return result;
+    return RecoverResult{std::move(recovered.key), recovered.attempts_remaining,
+                         recovered.backup_sequence, std::move(recovered.complaints)};
   }
   Status Delete(std::string_view account, std::string_view token,
                 const key::BackupKey& key) override {
     return realms_->Delete(account, SplitTokens(token), key);
   }
-  Status SetBackupSequence(std::string_view, const key::BackupKey&, uint64_t) override {
-    return Unsupported("realms do not keep the newest backup's number");
+  Status SetBackupSequence(std::string_view account, const key::BackupKey& key,
+                           uint64_t sequence) override {
+    return realms_->SetBackupSequence(account, key, sequence);
   }
   Status Health() override { return realms_->Health(); }
 

@@ -15,6 +15,8 @@ namespace {
 
 using internal::Attempts;
 using internal::AttemptsText;
+using internal::BackupSequenceBody;
+using internal::BackupSequenceField;
 using internal::HexField;
 using internal::KsfField;
 using internal::MessageField;
@@ -31,24 +33,6 @@ constexpr int kRestarts = 3;
 std::string Proof(const crypto::SigningKey& device, Action action, std::string_view account,
                   ByteView challenge, ByteView payload) {
   return HexEncode(device.Sign(vaultproto::RequestMessage(action, account, challenge, payload)));
-}
-
-// The backup sequence in a recovery reply, if any, once its signature checks out.
-Result<std::optional<uint64_t>> BackupSequenceField(const json& reply, std::string_view account,
-                                                    const key::BackupKey& key) {
-  auto it = reply.find("backup_sequence");
-  if (it == reply.end()) return std::optional<uint64_t>();
-  if (!it->is_object() || !it->contains("sequence") || !(*it)["sequence"].is_number_unsigned()) {
-    return Corrupted("the vault's reply has a malformed 'backup_sequence'");
-  }
-  const uint64_t sequence = (*it)["sequence"].get<uint64_t>();
-  CV_ASSIGN_OR_RETURN(Bytes signature, HexField(*it, "signature"));
-  const Bytes message = vaultproto::BackupSequenceMessage(account, sequence);
-  if (!crypto::VerifySignature(vaultproto::DeviceKey(key, account).verify_key(), message,
-                               signature)) {
-    return Corrupted("the vault returned a backup sequence that no device holding the key signed");
-  }
-  return std::optional<uint64_t>(sequence);
 }
 
 class JsonVaultClient final : public VaultClient {
@@ -112,12 +96,7 @@ class JsonVaultClient final : public VaultClient {
 
   Status SetBackupSequence(std::string_view account, const key::BackupKey& key,
                            uint64_t sequence) override {
-    const crypto::SigningKey device = vaultproto::DeviceKey(key, account);
-    const Bytes message = vaultproto::BackupSequenceMessage(account, sequence);
-    json body{{"account", account},
-              {"sequence", sequence},
-              {"signature", HexEncode(device.Sign(message))}};
-    return http_.Post("/v1/backup-sequence", body).status();
+    return http_.Post("/v1/backup-sequence", BackupSequenceBody(account, key, sequence)).status();
   }
 
   Status Health() override { return http_.Health(); }

@@ -4,6 +4,7 @@
 
 #include "chatvault/cloud/http_client.h"
 #include "chatvault/cloud/retry.h"
+#include "chatvault/vaultproto/signed_request.h"
 
 namespace chatvault::vaultclient {
 namespace internal {
@@ -55,6 +56,30 @@ uint32_t Attempts(const json& j) {
 
 std::string AttemptsText(uint32_t n) {
   return n == 1 ? "1 attempt remains" : std::to_string(n) + " attempts remain";
+}
+
+json BackupSequenceBody(std::string_view account, const key::BackupKey& key, uint64_t sequence) {
+  const crypto::SigningKey device = vaultproto::DeviceKey(key, account);
+  const Bytes message = vaultproto::BackupSequenceMessage(account, sequence);
+  return json{
+      {"account", account}, {"sequence", sequence}, {"signature", HexEncode(device.Sign(message))}};
+}
+
+Result<std::optional<uint64_t>> BackupSequenceField(const json& reply, std::string_view account,
+                                                    const key::BackupKey& key) {
+  auto it = reply.find("backup_sequence");
+  if (it == reply.end()) return std::optional<uint64_t>();
+  if (!it->is_object() || !it->contains("sequence") || !(*it)["sequence"].is_number_unsigned()) {
+    return Corrupted("the vault's reply has a malformed 'backup_sequence'");
+  }
+  const uint64_t sequence = (*it)["sequence"].get<uint64_t>();
+  CV_ASSIGN_OR_RETURN(Bytes signature, HexField(*it, "signature"));
+  const Bytes message = vaultproto::BackupSequenceMessage(account, sequence);
+  if (!crypto::VerifySignature(vaultproto::DeviceKey(key, account).verify_key(), message,
+                               signature)) {
+    return Corrupted("the vault returned a backup sequence that no device holding the key signed");
+  }
+  return std::optional<uint64_t>(sequence);
 }
 
 Result<json> VaultHttp::Post(const std::string& path, const json& body, bool* retried) {

@@ -6,11 +6,13 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "chatvault/common/status.h"
+#include "chatvault/key/backup_key.h"
 #include "chatvault/opaque/ksf.h"
 #include "chatvault/vaultclient/vault_client.h"
 
@@ -41,6 +43,14 @@ Result<Message> MessageField(const json& j, const char* name) {
 Result<opaque::KsfParams> KsfField(const json& j);
 uint32_t Attempts(const json& j);
 std::string AttemptsText(uint32_t n);
+
+// The request that tells a vault or realm the newest backup, signed with the device key from
+// `key`: {"account", "sequence", "signature"}.
+json BackupSequenceBody(std::string_view account, const key::BackupKey& key, uint64_t sequence);
+// The backup sequence in a recovery reply, if any, once its signature checks out under the device
+// key from `key`; kCorrupted when it is malformed or no device holding the key signed it.
+Result<std::optional<uint64_t>> BackupSequenceField(const json& reply, std::string_view account,
+                                                    const key::BackupKey& key);
 
 // JSON requests to one vault. Every vault request is safe to repeat (docs/API.md, "Retries"), so
 // a failure to connect, a dropped connection and a 503 are retried with the same body.

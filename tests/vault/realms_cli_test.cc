@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 
 #include <nlohmann/json.hpp>
@@ -21,6 +22,7 @@ namespace fs = std::filesystem;
 
 constexpr int kExitInvalidArgument = 2;
 constexpr int kExitPermissionDenied = 6;
+constexpr int kExitRolledBack = 13;
 // 7 guesses per realm: 2-of-3 gives an attacker floor(3 * 7 / 2) = 10 in total.
 constexpr const char* kRealmFlags =
     "--ksf-memory-kib 64 --ksf-iterations 1 --max-guesses 7 --login-ttl 10";
@@ -203,6 +205,78 @@ TEST_F(RealmsCliTest, TokensAreCheckedByEveryRealm) {
   EXPECT_FALSE(fs::exists(device_.home() + "/config.json"));
   EXPECT_NE(RestoreOnNewDevice("garden 77", dir_.Sub("r")).rc, 0)
       << "the realm that took the registration gave it up again";
+}
+
+// The realms keep the newest backup's number as the single vault does, so a new phone that
+// recovers K through them notices a location that went back in time.
+class RealmsCliRollbackTest : public RealmsCliTest {
+ protected:
+  // Backs up twice (`between_backups` runs in between), then deletes backup 2 from the location
+  // (a rollback). What the second backup said on stderr is kept in second_backup_.
+  void BackUpTwiceAndRollBack(const std::function<void()>& between_backups) {
+    ASSERT_EQ(Init("garden 77").rc, 0);
+    CliResult first = device_.Run({"backup"});
+    ASSERT_EQ(first.rc, 0) << first.err;
+    EXPECT_EQ(first.err.find("WARNING"), std::string::npos) << "every realm was told";
+    between_backups();
+    ASSERT_TRUE(AddMessages(dir_.Sub("chat/msgstore.db"), 10));
+    CliResult second = device_.Run({"backup"});
+    ASSERT_EQ(second.rc, 0) << second.err;
+    second_backup_ = second.err;
+    fs::remove(dir_.Sub("backups/current/0000000002"));
+    fs::remove(dir_.Sub("backups/manifests/0000000002"));
+  }
+
+  // A new phone restores with the password and sets itself up; its first backup is refused.
+  void NewPhoneNoticesTheRollback() {
+    Cli phone(dir_, "home-b");
+    CliResult restore = phone.Run(RealmArgs({"restore", "--password", "--set-up-device", "--from",
+                                             dir_.Sub("backups"), "--to", dir_.Sub("chat-b")},
+                                            /*token=*/false),
+                                  {{"CHATVAULT_PASSWORD", "garden 77"}});
+    ASSERT_EQ(restore.rc, 0) << restore.err << restore.out;
+    EXPECT_NE(restore.err.find("rolled back"), std::string::npos) << restore.err;
+    CliResult backup = phone.Run({"backup"});
+    EXPECT_EQ(backup.rc, kExitRolledBack) << backup.err;
+    EXPECT_NE(backup.err.find("older than backup 2"), std::string::npos) << backup.err;
+  }
+
+  std::string second_backup_;
+};
+
+TEST_F(RealmsCliRollbackTest, NewPhoneNoticesALocationRolledBackBelowTheRealmsNumber) {
+  BackUpTwiceAndRollBack([] {});
+  EXPECT_EQ(second_backup_.find("WARNING"), std::string::npos) << second_backup_;
+  NewPhoneNoticesTheRollback();
+}
+
+// Realm 1 misses backup 2 and keeps number 1; at the restore realm 2 is down, so the two realms
+// that answer disagree, and the higher number wins.
+TEST_F(RealmsCliRollbackTest, ARealmDownAtBackupAndAnotherAtRestoreStillNoticeTheRollback) {
+  const std::string missed = realms_[0]->url();
+  BackUpTwiceAndRollBack([this] { realms_[0]->Stop(); });
+  EXPECT_NE(second_backup_.find("WARNING: not every realm was told about backup 2"),
+            std::string::npos)
+      << second_backup_;
+  EXPECT_NE(second_backup_.find(missed), std::string::npos) << "the realm is named";
+  EXPECT_EQ(second_backup_.find(realms_[1]->url()), std::string::npos) << second_backup_;
+  ASSERT_EQ(realms_[0]->Start(), "");
+  realms_file_ = WriteRealmsFile("realms.json", 2);  // it came back on another port
+  realms_[1]->Stop(/*kill9=*/true);
+  NewPhoneNoticesTheRollback();
+}
+
+// As with a single vault, the CLI says the same for an account no realm holds as for a wrong
+// password (exit 6), so it tells nobody which accounts are registered.
+TEST_F(RealmsCliTest, AnUnknownAccountFailsAsAWrongPasswordDoes) {
+  TempDir other;
+  Cli fresh(other);
+  CliResult unknown = fresh.Run(
+      {"--json", "restore", "--password", "--from", dir_.Sub("backups"), "--to", dir_.Sub("r"),
+       "--realms", realms_file_, "--account", "nobody", "--allow-weak-ksf"},
+      {{"CHATVAULT_PASSWORD", "garden 77"}});
+  EXPECT_EQ(unknown.rc, kExitPermissionDenied) << unknown.out << unknown.err;
+  EXPECT_NE(unknown.out.find("wrong password"), std::string::npos) << unknown.out;
 }
 
 class RealmsCli3Of5Test : public RealmsCliTest {

@@ -13,6 +13,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 #include "chatvault/common/bytes.h"
@@ -34,6 +35,9 @@ struct ScalarShare {
 
 // A uniformly random non-zero scalar (an OPRF key, an encryption scalar).
 crypto::Secret RandomScalar();
+// A non-zero scalar that `seed` and `info` always give (RFC 9497's DeriveKeyPair): a realm's
+// stand-in share for an account it holds nothing for, the same at every request.
+Result<crypto::Secret> ScalarFromSeed(const crypto::Secret& seed, std::string_view info);
 // True for 32 bytes that are a reduced, non-zero scalar.
 bool IsScalar(ByteView bytes);
 // k*G: the public key of a scalar (of a key share, for the realm's proofs).

@@ -5,8 +5,9 @@
 // Register (token, challenge, device-key proof, as for the single vault) stores the share. Version
 // tells which registration the realm holds. Evaluate counts the guess durably, then answers the
 // client's blinded element with the share and a proof. Unlock checks the client's proof that it
-// knows the unlock key, settles the counted guess and releases the encryption share. The service
-// keeps no state between requests: the session between Evaluate and Unlock is sealed.
+// knows the unlock key, settles the counted guess and releases the encryption share, with the
+// newest backup's number the device reported (SetBackupSequence, signed with its device key). The
+// service keeps no state between requests: the session between Evaluate and Unlock is sealed.
 #pragma once
 
 #include <memory>
@@ -47,6 +48,7 @@ struct RealmUnlockReply {
   Bytes wrapped_key;
   vaultproto::realm::Tag share_mac{};
   uint32_t attempts_remaining = 0;
+  BackupSequence backup_sequence;  // when ok: the newest backup the device reported here
 };
 
 class RealmService {
@@ -66,9 +68,12 @@ class RealmService {
   // already applied succeeds.
   Status Register(const SignedRequest& request, const vaultproto::realm::RealmShare& share,
                   const crypto::VerifyKey& device_key);
-  // kNotFound when the realm holds nothing for the account; kLockedOut when it was destroyed.
+  // kLockedOut when the share was destroyed. For an account the realm holds nothing for, the
+  // version of a made-up share (src/vault/realm_fake.h), the same at every request.
   Result<RealmVersionReply> Version(std::string_view account);
-  // Counts the guess, then evaluates. kConflict when the realm holds another version now.
+  // Counts the guess, then evaluates. kConflict when the realm holds another version now. An
+  // account the realm holds nothing for is evaluated with its made-up share, counting nothing;
+  // its session unlocks nothing (ok = false, as a wrong password).
   Result<RealmEvaluateReply> Evaluate(std::string_view account,
                                       const vaultproto::realm::Version& version,
                                       const opaque::Element& blinded,
@@ -78,6 +83,10 @@ class RealmService {
   Result<RealmUnlockReply> Unlock(std::string_view session, const vaultproto::realm::Tag& proof,
                                   std::string_view request_id = {});
   Status Delete(const SignedRequest& request);
+  // As VaultService::SetBackupSequence, except that an account the realm holds nothing for gets
+  // the same kPermissionDenied as a bad signature, so the route does not tell which it holds.
+  Status SetBackupSequence(std::string_view account, const BackupSequence& sequence,
+                           std::string_view request_id = {});
   Status Health();
 
  private:

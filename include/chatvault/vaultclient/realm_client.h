@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,10 @@ struct RealmsConfig {
 struct RealmRecovery {
   key::BackupKey key;
   uint32_t attempts_remaining = 0;  // the fewest any answering realm has left
+  // The highest backup number a device holding K reported, among the realms that released their
+  // share (signatures checked; a realm that kept an older number cannot lower it); nullopt when
+  // none holds one.
+  std::optional<uint64_t> backup_sequence;
   // One sentence per realm that answered wrongly or could not be reached.
   std::vector<std::string> complaints;
 };
@@ -60,9 +65,14 @@ class RealmClient {
   // than all did: run it again to finish (docs/REALMS.md, "Changes under partial failure").
   virtual Status Register(std::string_view account, const std::vector<std::string>& tokens,
                           std::string_view password, const key::BackupKey& key) = 0;
-  // kPermissionDenied "wrong password; N attempts remain"; kLockedOut when too few realms still
-  // hold their share; kNotFound when no version is held by t realms.
+  // kPermissionDenied "wrong password; N attempts remain", or, when the realms answer with
+  // versions no t of them share (as they answer for an account they do not hold), "wrong
+  // password, or no such account"; kLockedOut when too few realms still hold their share.
   virtual Result<RealmRecovery> Recover(std::string_view account, std::string_view password) = 0;
+  // Tells every realm the newest backup this device committed, signed with the device key from
+  // `key`; kUnavailable naming the realms that were not told (they keep their older number).
+  virtual Status SetBackupSequence(std::string_view account, const key::BackupKey& key,
+                                   uint64_t sequence) = 0;
   // Deletes every realm's share; kUnavailable naming those that could not be reached.
   virtual Status Delete(std::string_view account, const std::vector<std::string>& tokens,
                         const key::BackupKey& key) = 0;
@@ -73,8 +83,7 @@ class RealmClient {
 
 // The realms behind the single vault's interface, for code that serves both (the CLI).
 // `token` holds one account token for every realm, or one per realm separated by commas in the
-// realms' order. Recover's complaints become RecoverResult::warnings. Realms keep no backup
-// sequence: SetBackupSequence answers kUnsupported and Recover's backup_sequence is nullopt.
+// realms' order. Recover's complaints become RecoverResult::warnings.
 std::unique_ptr<VaultClient> AsVaultClient(std::unique_ptr<RealmClient> realms);
 
 }  // namespace chatvault::vaultclient
