@@ -240,15 +240,7 @@ Status RealmService::Delete(const SignedRequest& request) {
   if (!core_->SignedBy(existing->record.device_key, request, Action::kRealmDelete, {})) {
     return PermissionDenied("the proof of the backup key does not verify for this account");
   }
-  RealmRecord deleted;
-  deleted.state = RealmRecord::State::kDeleted;
-  auto written = core_->Store(key, existing->version, deleted);
-  if (!written.ok()) {
-    if (written.status().code() == Code::kConflict) return StaleChallenge();
-    return written.status();
-  }
-  ++core_->metrics().deletions;
-  return core_->Audit(AuditEvent(AuditEventKind::kDeleted, request.account, request.request_id));
+  return core_->StoreDeletion<RealmRecord>(key, existing->version, request);
 }
 
 Status RealmService::SetBackupSequence(std::string_view account, const BackupSequence& sequence,

@@ -97,6 +97,14 @@ class VaultCore {
   Status RaiseBackupSequence(const std::string& store_key, std::string_view account,
                              const BackupSequence& sequence, std::string_view request_id);
 
+  // The /delete route's last step for either service, after the request was authorized: the
+  // record under `store_key` (at `version`) becomes a deletion, which keeps nothing of the user
+  // and only keeps the store version moving forward; counted and audited. A writer that got
+  // there first makes the request's challenge stale.
+  template <typename Record>
+  Status StoreDeletion(const std::string& store_key, uint64_t version,
+                       const SignedRequest& request);
+
   // Records an event before it is answered; kUnavailable when the log cannot be written.
   Status Audit(const AuditEvent& event);
   // Rejections are counted and logged; a failing log does not change the answer.
@@ -153,6 +161,20 @@ Result<std::optional<Loaded<Record>>> VaultCore::Authorize(const SignedRequest& 
   CV_ASSIGN_OR_RETURN(std::optional<Loaded<Record>> loaded, Load<Record>(store_key));
   if ((loaded ? loaded->version : 0) != version) return StaleChallenge();
   return loaded;
+}
+
+template <typename Record>
+Status VaultCore::StoreDeletion(const std::string& store_key, uint64_t version,
+                                const SignedRequest& request) {
+  Record deleted;
+  deleted.state = Record::State::kDeleted;
+  auto written = Store(store_key, version, deleted);
+  if (!written.ok()) {
+    if (written.status().code() == Code::kConflict) return StaleChallenge();
+    return written.status();
+  }
+  ++metrics_.deletions;
+  return Audit(AuditEvent(AuditEventKind::kDeleted, request.account, request.request_id));
 }
 
 template <typename Record>

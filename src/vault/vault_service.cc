@@ -249,16 +249,8 @@ Status VaultService::Delete(const SignedRequest& request) {
   if (!core_->SignedBy(existing->record.device_key, request, Action::kDelete, {})) {
     return BadProof();
   }
-  // What is left keeps nothing of the user; it only keeps the store version moving forward.
-  AccountRecord deleted;
-  deleted.state = AccountRecord::State::kDeleted;
-  auto written = core_->Store(AccountStoreKey(request.account), existing->version, deleted);
-  if (!written.ok()) {
-    if (written.status().code() == Code::kConflict) return StaleChallenge();
-    return written.status();
-  }
-  ++core_->metrics().deletions;
-  return core_->Audit(AuditEvent(AuditEventKind::kDeleted, request.account, request.request_id));
+  return core_->StoreDeletion<AccountRecord>(AccountStoreKey(request.account), existing->version,
+                                             request);
 }
 
 Status VaultService::SetBackupSequence(std::string_view account, const BackupSequence& sequence,
