@@ -16,14 +16,10 @@
 #include "vault/realm_record.h"
 #include "vault/sealed_box.h"
 
-namespace chatvault::vault {
+namespace chatvault::testing {
 namespace {
 
-using ::chatvault::testing::InProcessRealms;
-using ::chatvault::testing::IsOk;
-using ::chatvault::testing::MemoryRecordStore;
 using nlohmann::json;
-using ::testing::HasSubstr;
 
 constexpr const char* kPassword = "correct horse 42";
 constexpr const char* kWrong = "wrong guess 7";
@@ -54,14 +50,15 @@ void Restore(MemoryRecordStore& store, const std::map<std::string, Bytes>& snaps
   }
 }
 
-std::optional<RealmRecord> RecordAt(InProcessRealms::Realm& realm, const std::string& account) {
-  const std::string key = RealmStoreKey(account);
+std::optional<vault::RealmRecord> RecordAt(InProcessRealms::Realm& realm,
+                                           const std::string& account) {
+  const std::string key = vault::RealmStoreKey(account);
   auto stored = realm.store.Get(key);
   if (!stored.ok() || !*stored) return std::nullopt;
-  const RecordSealer sealer(VaultKeys::Derive(realm.master).record.Clone());
+  const vault::RecordSealer sealer(vault::VaultKeys::Derive(realm.master).record.Clone());
   auto plain = sealer.Open(key, (*stored)->value);
   if (!plain.ok()) return std::nullopt;
-  auto record = RealmRecord::Parse(*plain);
+  auto record = vault::RealmRecord::Parse(*plain);
   if (!record.ok()) return std::nullopt;
   return std::move(*record);
 }
@@ -82,8 +79,8 @@ class RealmReplayTest : public ::testing::Test {
     }
   }
   InProcessRealms::Realm& first() { return realms_.realm(0); }
-  std::vector<AuditLine> Lines() {
-    return ParseAuditLines(ReadAll(first().audit.path()), "audit.jsonl").value();
+  std::vector<vault::AuditLine> Lines() {
+    return vault::ParseAuditLines(ReadAll(first().audit.path()), "audit.jsonl").value();
   }
   std::string Hash(const std::string& account) { return first().audit.AccountHash(account); }
 
@@ -132,7 +129,7 @@ TEST_F(RealmReplayTest, EveryRealmEventIsLoggedMarkedAsARealmsAndHoldsNoSecret) 
     EXPECT_EQ(text.find(secret), std::string::npos) << "the audit log holds '" << secret << "'";
   }
   // The lines read back as a realm's.
-  for (const AuditLine& line : Lines()) EXPECT_EQ(line.record, AuditedRecord::kRealm);
+  for (const vault::AuditLine& line : Lines()) EXPECT_EQ(line.record, vault::AuditedRecord::kRealm);
 }
 
 TEST_F(RealmReplayTest, ARestoredRealmGetsBackWhatHappenedAfterItsSnapshot) {
@@ -158,21 +155,25 @@ TEST_F(RealmReplayTest, ARestoredRealmGetsBackWhatHappenedAfterItsSnapshot) {
 
   Restore(first().store, snapshot);
   ASSERT_EQ(RecordAt(first(), "alice")->guesses.failed(), 0u);
-  std::vector<AuditLine> lines = Lines();
+  std::vector<vault::AuditLine> lines = Lines();
   // A line of the single vault's record for the same account is not the realm's.
-  lines.push_back(AuditLine{
-      lines.back().time_ms, "record_destroyed", Hash("alice"), {}, {}, AuditedRecord::kAccount});
+  lines.push_back(vault::AuditLine{lines.back().time_ms,
+                                   "record_destroyed",
+                                   Hash("alice"),
+                                   {},
+                                   {},
+                                   vault::AuditedRecord::kAccount});
 
-  ReplayOptions dry;
+  vault::ReplayOptions dry;
   dry.dry_run = true;
   const int writes = first().store.writes();
-  auto would = ReplayAuditLog(first().store, first().master, lines, dry);
+  auto would = vault::ReplayAuditLog(first().store, first().master, lines, dry);
   ASSERT_THAT(would, IsOk());
   EXPECT_EQ(first().store.writes(), writes) << "a dry run wrote";
   EXPECT_EQ(Contents(first().store), snapshot);
   EXPECT_EQ(would->counters_raised, 2u);  // alice, and frank's older registration
 
-  auto report = ReplayAuditLog(first().store, first().master, lines, {});
+  auto report = vault::ReplayAuditLog(first().store, first().master, lines, {});
   ASSERT_THAT(report, IsOk());
   EXPECT_EQ(report->counters_raised, 2u);
   EXPECT_EQ(report->counters_lowered, 0u);
@@ -180,26 +181,29 @@ TEST_F(RealmReplayTest, ARestoredRealmGetsBackWhatHappenedAfterItsSnapshot) {
   EXPECT_EQ(report->deleted, 1u);
   EXPECT_EQ(report->registered_again, 1u);
   EXPECT_EQ(report->not_in_store, 2u);  // dave's realm record, alice's vault record
-  std::map<std::pair<AuditedRecord, std::string>, std::string> said;
-  for (const ReplayChange& change : report->changes) {
+  std::map<std::pair<vault::AuditedRecord, std::string>, std::string> said;
+  for (const vault::ReplayChange& change : report->changes) {
     said[{change.record, change.account}] = change.what;
   }
-  auto said_of = [&](AuditedRecord record, const std::string& account) {
+  auto said_of = [&](vault::AuditedRecord record, const std::string& account) {
     return said[std::make_pair(record, Hash(account))];
   };
-  EXPECT_THAT(said_of(AuditedRecord::kRealm, "dave"), HasSubstr("not in the restored store"));
-  EXPECT_THAT(said_of(AuditedRecord::kAccount, "alice"), HasSubstr("not in the restored store"));
-  EXPECT_THAT(said_of(AuditedRecord::kRealm, "frank"), HasSubstr("registered again"));
+  EXPECT_THAT(said_of(vault::AuditedRecord::kRealm, "dave"),
+              ::testing::HasSubstr("not in the restored store"));
+  EXPECT_THAT(said_of(vault::AuditedRecord::kAccount, "alice"),
+              ::testing::HasSubstr("not in the restored store"));
+  EXPECT_THAT(said_of(vault::AuditedRecord::kRealm, "frank"),
+              ::testing::HasSubstr("registered again"));
 
   EXPECT_EQ(RecordAt(first(), "alice")->guesses.failed(), alice_live);
-  EXPECT_EQ(RecordAt(first(), "bob")->state, RealmRecord::State::kTombstone);
-  EXPECT_EQ(RecordAt(first(), "carol")->state, RealmRecord::State::kDeleted);
+  EXPECT_EQ(RecordAt(first(), "bob")->state, vault::RealmRecord::State::kTombstone);
+  EXPECT_EQ(RecordAt(first(), "carol")->state, vault::RealmRecord::State::kDeleted);
   EXPECT_EQ(RecordAt(first(), "frank")->guesses.failed(), 2u);
   EXPECT_FALSE(RecordAt(first(), "dave").has_value());
   // The restored realm answers alice's next guess with what the lost store would have.
   const json version =
       json::parse(realms_.Send(0, "/v1/realm/version", {{"account", "alice"}}).body);
-  const ApiReply evaluated = realms_.Send(
+  const vault::ApiReply evaluated = realms_.Send(
       0, "/v1/realm/evaluate",
       {{"account", "alice"},
        {"version", version["version"]},
@@ -211,7 +215,7 @@ TEST_F(RealmReplayTest, ARestoredRealmGetsBackWhatHappenedAfterItsSnapshot) {
   // Replaying again (with the guess just counted) changes nothing more.
   const auto replayed = Contents(first().store);
   const int replayed_writes = first().store.writes();
-  auto twice = ReplayAuditLog(first().store, first().master, Lines(), {});
+  auto twice = vault::ReplayAuditLog(first().store, first().master, Lines(), {});
   ASSERT_THAT(twice, IsOk());
   EXPECT_EQ(twice->counters_raised + twice->counters_lowered + twice->destroyed + twice->deleted,
             0u);
@@ -220,4 +224,4 @@ TEST_F(RealmReplayTest, ARestoredRealmGetsBackWhatHappenedAfterItsSnapshot) {
 }
 
 }  // namespace
-}  // namespace chatvault::vault
+}  // namespace chatvault::testing
