@@ -113,10 +113,10 @@ TEST_F(RealmReplayTest, EveryRealmEventIsLoggedMarkedAsARealmsAndHoldsNoSecret) 
     if (raw.empty()) continue;
     const json line = json::parse(raw);
     names.insert(line["event"].get<std::string>());
-    EXPECT_EQ(line["record"], "realm") << raw;
+    EXPECT_EQ(line.value("record", std::string()), "realm") << raw;
     EXPECT_EQ(line["account"], Hash("alice")) << raw;
     if (line["event"] == "registered" || line["event"] == "replaced") {
-      EXPECT_EQ(line["registration"].get<std::string>().size(), 32u) << raw;
+      EXPECT_EQ(line.value("registration", std::string()).size(), 32u) << raw;
     }
   }
   for (const char* kind :
