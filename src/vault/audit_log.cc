@@ -95,6 +95,7 @@ Status JsonLinesAuditLog::Record(const AuditEvent& event) {
   if (event.sequence) line["sequence"] = *event.sequence;
   if (!event.reason.empty()) line["reason"] = std::string(event.reason);
   if (!event.registration.empty()) line["registration"] = HexEncode(event.registration);
+  if (event.record == AuditedRecord::kRealm) line["record"] = "realm";
   const std::string text = line.dump() + "\n";
   const ssize_t n = ::write(fd_, text.data(), text.size());
   if (n != static_cast<ssize_t>(text.size())) {

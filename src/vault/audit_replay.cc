@@ -6,15 +6,41 @@
 #include <nlohmann/json.hpp>
 
 #include "chatvault/vault/account_record.h"
-#include "chatvault/vault/audit_log.h"
 #include "chatvault/vault/vault_service.h"
+#include "vault/realm_record.h"
 #include "vault/sealed_box.h"
 
 namespace chatvault::vault {
 namespace {
 
-constexpr std::string_view kAccountPrefix = "acct/";
 constexpr int kCasRetries = 16;
+
+// What differs between the kinds of record the replay restores; the rules are the same.
+template <typename Record>
+struct ReplayedKind;
+
+template <>
+struct ReplayedKind<AccountRecord> {
+  static constexpr AuditedRecord kAudited = AuditedRecord::kAccount;
+  static constexpr std::string_view kPrefix = "acct/";
+  static constexpr std::string_view kOlderRegistration =
+      "restored with its older registration, which the user's current password does not open";
+  static constexpr std::string_view kGone = "its user must register again";
+};
+
+template <>
+struct ReplayedKind<RealmRecord> {
+  static constexpr AuditedRecord kAudited = AuditedRecord::kRealm;
+  static constexpr std::string_view kPrefix = "realm/";
+  // Recovery uses the newest version t realms hold (docs/REALMS.md), so this realm is left out
+  // until the device writes its registration again.
+  static constexpr std::string_view kOlderRegistration =
+      "restored with its older registration, which recovery leaves out; running the password "
+      "change or reset again from the device brings this realm up to date";
+  static constexpr std::string_view kGone =
+      "recovery leaves this realm out until the password change or reset is run again from the "
+      "device";
+};
 
 // What the log says happened to one account after the snapshot. Guess numbers restart with
 // every registration, so only the newest registration's guesses are comparable.
@@ -59,12 +85,13 @@ bool Fold(const std::vector<const AuditLine*>& lines, const std::string& restore
 }
 
 // The record after the history, or nullopt when it needs no change.
-std::optional<AccountRecord> Replayed(const AccountRecord& restored, const AccountHistory& history,
-                                      std::string& what) {
-  using State = AccountRecord::State;
+template <typename Record>
+std::optional<Record> Replayed(const Record& restored, const AccountHistory& history,
+                               std::string& what) {
+  using State = typename Record::State;
   if (history.end == AccountHistory::End::kDeleted) {
     if (restored.state == State::kDeleted) return std::nullopt;
-    AccountRecord deleted;
+    Record deleted;
     deleted.state = State::kDeleted;
     what = "deleted again: its owner deleted it after the snapshot";
     return deleted;
@@ -74,15 +101,10 @@ std::optional<AccountRecord> Replayed(const AccountRecord& restored, const Accou
     return std::nullopt;
   }
   if (history.end == AccountHistory::End::kDestroyed) {
-    AccountRecord tomb;
-    tomb.state = State::kTombstone;
-    tomb.generation = restored.generation;
-    tomb.guesses = restored.guesses;
-    tomb.device_key = restored.device_key;
     what = "destroyed again: it reached the guess limit after the snapshot";
-    return tomb;
+    return restored.Tombstone();
   }
-  AccountRecord record = restored;
+  Record record = restored;
   if (history.registered_again) {
     // Another registration's numbers: keep the restored numbering, add its open guesses.
     const uint64_t settled = restored.guesses.settled_serial();
@@ -106,6 +128,102 @@ std::optional<AccountRecord> Replayed(const AccountRecord& restored, const Accou
   return record;
 }
 
+using LinesByAccount = std::map<std::string, std::vector<const AuditLine*>>;
+
+// What the replay of every kind of record shares.
+struct ReplayContext {
+  vaultstore::RecordStore& store;
+  const crypto::Secret& audit_key;
+  const RecordSealer& sealer;
+  const ReplayOptions& options;
+  ReplayReport& report;
+};
+
+template <typename Record>
+void Tally(ReplayReport& report, const Record& restored, const Record& replayed) {
+  using State = typename Record::State;
+  if (replayed.state == State::kTombstone) {
+    ++report.destroyed;
+  } else if (replayed.state == State::kDeleted) {
+    ++report.deleted;
+  } else if (replayed.guesses.failed() > restored.guesses.failed()) {
+    ++report.counters_raised;
+  } else {
+    ++report.counters_lowered;
+  }
+}
+
+// Replays one account's lines onto its record under `key`, again on the fresh record whenever
+// another writer changed it first.
+template <typename Record>
+Status ReplayRecord(const std::string& key, const std::string& hash,
+                    const std::vector<const AuditLine*>& lines, ReplayContext& c) {
+  using Kind = ReplayedKind<Record>;
+  auto note = [&](std::string what) {
+    c.report.changes.push_back({Kind::kAudited, hash, std::move(what)});
+  };
+  for (int attempt = 0; attempt < kCasRetries; ++attempt) {
+    CV_ASSIGN_OR_RETURN(std::optional<vaultstore::Versioned> stored, c.store.Get(key));
+    if (!stored) return OkStatus();
+    CV_ASSIGN_OR_RETURN(Bytes plain, c.sealer.Open(key, stored->value));
+    CV_ASSIGN_OR_RETURN(Record restored, Record::Parse(plain));
+    AccountHistory history;
+    Fold(lines, HexEncode(restored.registration()), history);
+    std::string what;
+    std::optional<Record> replayed = Replayed(restored, history, what);
+    if (!replayed) {
+      if (!what.empty()) {
+        ++c.report.registered_again;
+        note(what + ": " + std::string(Kind::kOlderRegistration));
+      }
+      return OkStatus();
+    }
+    if (!c.options.dry_run) {
+      CV_ASSIGN_OR_RETURN(Bytes sealed, c.sealer.Seal(key, replayed->Serialize()));
+      auto written = c.store.CompareAndSet(key, stored->version, sealed);
+      if (!written.ok() && written.status().code() == Code::kConflict) continue;
+      CV_RETURN_IF_ERROR(written.status());
+    }
+    Tally(c.report, restored, *replayed);
+    if (history.registered_again && replayed->active()) {
+      ++c.report.registered_again;
+      what +=
+          " (registered again after the snapshot: " + std::string(Kind::kOlderRegistration) + ")";
+    }
+    note(std::move(what));
+    return OkStatus();
+  }
+  return Unavailable("the record " + hash + " kept changing");
+}
+
+// Replays the lines about records of one kind onto the store's records of that kind.
+template <typename Record>
+Status ReplayRecords(const LinesByAccount& by_account, ReplayContext& c) {
+  using Kind = ReplayedKind<Record>;
+  // The log names accounts by a keyed hash; the store's keys name them in clear.
+  CV_ASSIGN_OR_RETURN(std::vector<std::string> keys, c.store.ListKeys(Kind::kPrefix));
+  std::map<std::string, std::string> key_of_hash;
+  for (const std::string& key : keys) {
+    key_of_hash[JsonLinesAuditLog::AccountHash(c.audit_key, key.substr(Kind::kPrefix.size()))] =
+        key;
+  }
+  for (const auto& [hash, lines] : by_account) {
+    AccountHistory history;
+    if (!Fold(lines, "", history)) continue;
+    ++c.report.accounts_in_log;
+    auto found = key_of_hash.find(hash);
+    if (found == key_of_hash.end()) {
+      ++c.report.not_in_store;
+      c.report.changes.push_back({Kind::kAudited, hash,
+                                  "not in the restored store (registered after the snapshot): " +
+                                      std::string(Kind::kGone)});
+      continue;
+    }
+    CV_RETURN_IF_ERROR(ReplayRecord<Record>(found->second, hash, lines, c));
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 Result<std::vector<AuditLine>> ParseAuditLines(std::string_view text, std::string_view source) {
@@ -122,7 +240,8 @@ Result<std::vector<AuditLine>> ParseAuditLines(std::string_view text, std::strin
     const bool valid = j.is_object() && j.contains("time_ms") && j["time_ms"].is_number_integer() &&
                        j.contains("event") && j["event"].is_string() && j.contains("account") &&
                        j["account"].is_string() &&
-                       (!j.contains("serial") || j["serial"].is_number_unsigned());
+                       (!j.contains("serial") || j["serial"].is_number_unsigned()) &&
+                       (!j.contains("record") || j["record"] == "realm");
     if (!valid) {
       if (last_unterminated) break;  // written up to a crash
       return InvalidArgument(std::string(source) + " line " + std::to_string(number) +
@@ -136,6 +255,7 @@ Result<std::vector<AuditLine>> ParseAuditLines(std::string_view text, std::strin
     if (j.contains("registration") && j["registration"].is_string()) {
       line.registration = j["registration"].get<std::string>();
     }
+    if (j.contains("record")) line.record = AuditedRecord::kRealm;
     lines.push_back(std::move(line));
   }
   return lines;
@@ -147,76 +267,17 @@ Result<ReplayReport> ReplayAuditLog(vaultstore::RecordStore& store,
   ReplayReport report;
   std::stable_sort(lines.begin(), lines.end(),
                    [](const AuditLine& a, const AuditLine& b) { return a.time_ms < b.time_ms; });
-  std::map<std::string, std::vector<const AuditLine*>> by_account;
+  std::map<AuditedRecord, LinesByAccount> by_record;
   for (const AuditLine& line : lines) {
     if (line.time_ms < options.since_ms) continue;
     ++report.lines_considered;
-    by_account[line.account].push_back(&line);
+    by_record[line.record][line.account].push_back(&line);
   }
-  // The log names accounts by a keyed hash; the store's keys name them in clear.
   const crypto::Secret audit_key = VaultService::AuditAccountKey(master_secret);
-  CV_ASSIGN_OR_RETURN(std::vector<std::string> keys, store.ListKeys(kAccountPrefix));
-  std::map<std::string, std::string> key_of_hash;
-  for (const std::string& key : keys) {
-    key_of_hash[JsonLinesAuditLog::AccountHash(audit_key, key.substr(kAccountPrefix.size()))] = key;
-  }
   const RecordSealer sealer(VaultKeys::Derive(master_secret).record.Clone());
-  for (const auto& [hash, account_lines] : by_account) {
-    AccountHistory history;
-    if (!Fold(account_lines, "", history)) continue;
-    ++report.accounts_in_log;
-    auto found = key_of_hash.find(hash);
-    if (found == key_of_hash.end()) {
-      ++report.not_in_store;
-      report.changes.push_back({hash,
-                                "not in the restored store (registered after the "
-                                "snapshot): its user must register again"});
-      continue;
-    }
-    const std::string& key = found->second;
-    for (int attempt = 0;; ++attempt) {
-      if (attempt == kCasRetries) return Unavailable("the record " + hash + " kept changing");
-      CV_ASSIGN_OR_RETURN(std::optional<vaultstore::Versioned> stored, store.Get(key));
-      if (!stored) break;
-      CV_ASSIGN_OR_RETURN(Bytes plain, sealer.Open(key, stored->value));
-      CV_ASSIGN_OR_RETURN(AccountRecord restored, AccountRecord::Parse(plain));
-      history = AccountHistory{};
-      Fold(account_lines, HexEncode(restored.generation), history);
-      std::string what;
-      std::optional<AccountRecord> replayed = Replayed(restored, history, what);
-      if (!replayed) {
-        if (!what.empty()) {
-          ++report.registered_again;
-          report.changes.push_back({hash, what + ": restored as it was before, which the "
-                                                 "user's current password does not open"});
-        }
-        break;
-      }
-      if (!options.dry_run) {
-        CV_ASSIGN_OR_RETURN(Bytes sealed, sealer.Seal(key, replayed->Serialize()));
-        auto written = store.CompareAndSet(key, stored->version, sealed);
-        if (!written.ok() && written.status().code() == Code::kConflict) continue;
-        CV_RETURN_IF_ERROR(written.status());
-      }
-      if (replayed->state == AccountRecord::State::kTombstone) {
-        ++report.destroyed;
-      } else if (replayed->state == AccountRecord::State::kDeleted) {
-        ++report.deleted;
-      } else if (replayed->guesses.failed() > restored.guesses.failed()) {
-        ++report.counters_raised;
-      } else {
-        ++report.counters_lowered;
-      }
-      if (history.registered_again && replayed->active()) {
-        ++report.registered_again;
-        what +=
-            " (registered again after the snapshot: restored with its older registration, "
-            "which the user's current password does not open)";
-      }
-      report.changes.push_back({hash, what});
-      break;
-    }
-  }
+  ReplayContext context{store, audit_key, sealer, options, report};
+  CV_RETURN_IF_ERROR(ReplayRecords<AccountRecord>(by_record[AuditedRecord::kAccount], context));
+  CV_RETURN_IF_ERROR(ReplayRecords<RealmRecord>(by_record[AuditedRecord::kRealm], context));
   return report;
 }
 

@@ -101,7 +101,7 @@ RealmService::RealmService(vaultstore::RecordStore& store, const crypto::Secret&
                            TokenKeys token_keys, VaultOptions options, Metrics& metrics,
                            AuditLog* audit)
     : core_(std::make_unique<VaultCore>(store, master_secret, std::move(token_keys), options,
-                                        metrics, audit)) {}
+                                        metrics, audit, AuditedRecord::kRealm)) {}
 
 RealmService::~RealmService() = default;
 
@@ -153,8 +153,10 @@ Status RealmService::Register(const SignedRequest& request, const RealmShare& sh
     return written.status().Annotate("saving the realm share");
   }
   ++core_->metrics().registrations;
-  return core_->Audit(AuditEvent(owned ? AuditEventKind::kReplaced : AuditEventKind::kRegistered,
-                                 request.account, request.request_id));
+  // The version names the registration, so the replay after a restore can tell it from others.
+  const AuditEventKind kind = owned ? AuditEventKind::kReplaced : AuditEventKind::kRegistered;
+  return core_->Audit(
+      AuditEvent(kind, request.account, request.request_id).Registration(record.version));
 }
 
 Result<RealmVersionReply> RealmService::Version(std::string_view account) {

@@ -17,7 +17,7 @@ Status UnsignedBackupSequence() {
 
 VaultCore::VaultCore(vaultstore::RecordStore& store, const crypto::Secret& master_secret,
                      TokenKeys token_keys, const VaultOptions& options, Metrics& metrics,
-                     AuditLog* audit)
+                     AuditLog* audit, AuditedRecord audited)
     : store_(store),
       keys_(VaultKeys::Derive(master_secret)),
       records_(keys_.record.Clone()),
@@ -26,7 +26,8 @@ VaultCore::VaultCore(vaultstore::RecordStore& store, const crypto::Secret& maste
       token_keys_(std::make_shared<const TokenKeys>(std::move(token_keys))),
       options_(options),
       metrics_(metrics),
-      audit_(audit) {}
+      audit_(audit),
+      audited_(audited) {}
 
 int64_t VaultCore::Now() const {
   return options_.now_unix ? options_.now_unix() : static_cast<int64_t>(std::time(nullptr));
@@ -113,7 +114,9 @@ bool VaultCore::SignedBy(const crypto::VerifyKey& key, const SignedRequest& requ
 
 Status VaultCore::Audit(const AuditEvent& event) {
   if (!audit_) return OkStatus();
-  Status s = audit_->Record(event);
+  AuditEvent marked = event;
+  marked.record = audited_;
+  Status s = audit_->Record(marked);
   if (s.ok()) return s;
   // The effect is in the store but may not be acknowledged unlogged: the client retries, and the
   // retry is answered from what was stored (and logged then).

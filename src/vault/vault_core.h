@@ -50,8 +50,10 @@ Status UnsignedBackupSequence();
 
 class VaultCore {
  public:
+  // Every event this core audits is marked as about `audited` records.
   VaultCore(vaultstore::RecordStore& store, const crypto::Secret& master_secret,
-            TokenKeys token_keys, const VaultOptions& options, Metrics& metrics, AuditLog* audit);
+            TokenKeys token_keys, const VaultOptions& options, Metrics& metrics, AuditLog* audit,
+            AuditedRecord audited = AuditedRecord::kAccount);
 
   // Replaces the account-token keys for every request that starts from now on (SIGHUP): tokens
   // of a key still listed stay valid, so adding and retiring keys logs nobody out.
@@ -127,6 +129,7 @@ class VaultCore {
   VaultOptions options_;
   Metrics& metrics_;
   AuditLog* audit_;
+  AuditedRecord audited_;
 };
 
 template <typename Record>

@@ -1,7 +1,7 @@
 // n realms in the test process, each a RealmService over its own in-memory store with its own
-// master secret (as independent operators with their own HSMs), reached by a real RealmClient
-// through the realms' JSON routes. Each realm can be made to fail the way a real one might: be
-// down, lose its answers, or answer wrongly.
+// master secret (as independent operators with their own HSMs) and its own audit log, reached by a
+// real RealmClient through the realms' JSON routes. Each realm can be made to fail the way a real
+// one might: be down, lose its answers, or answer wrongly.
 #pragma once
 
 #include <atomic>
@@ -18,6 +18,7 @@
 #include "chatvault/vaultclient/realm_client.h"
 #include "support/memory_record_store.h"
 #include "vault/api_routes.h"
+#include "vault/in_process_vault.h"
 
 namespace chatvault::testing {
 
@@ -29,11 +30,13 @@ class InProcessRealms {
   struct Realm {
     Realm(const vault::TokenKeys& token_keys, const int64_t* now)
         : master(crypto::RandomSecret(32)),
-          service(store, master, token_keys.Clone(), Options(now), metrics),
+          audit(master),
+          service(store, master, token_keys.Clone(), Options(now), metrics, &audit),
           routes(nullptr, &service, metrics) {}
     MemoryRecordStore store;
     vault::Metrics metrics;
     crypto::Secret master;
+    TestAuditLog audit;
     vault::RealmService service;
     vault::ApiRoutes routes;
     std::atomic<bool> down{false};

@@ -73,6 +73,23 @@ class KeyvaultdProcess {
     return rc == 0 ? token : "issue-token failed: " + token;
   }
 
+  // Runs the keyvaultd binary with `args` (stderr too) and this vault's HSM configuration: the
+  // exit code and what it wrote.
+  std::pair<int, std::string> Run(const std::string& args) const {
+    int rc = 0;
+    std::string out = RunCommand("SOFTHSM2_CONF=" + dir() + "/hsm/softhsm2.conf timeout 120 " +
+                                     Binary() + " " + args + " 2>&1",
+                                 &rc);
+    return {rc, out};
+  }
+  // The flags naming this vault's HSM token.
+  std::string HsmFlags() const {
+    return "--pkcs11-module " + ReadLine(dir() + "/hsm/module") + " --hsm-pin-file " + dir() +
+           "/hsm/pin";
+  }
+  // Its store, as --store names it.
+  std::string Store() const { return "sqlite:" + dir() + "/records.db"; }
+
   // Sends `signal` to keyvaultd (SIGHUP: reload).
   bool Signal(int signal) const { return pid() > 0 && ::kill(pid(), signal) == 0; }
 

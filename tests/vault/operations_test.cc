@@ -51,21 +51,6 @@ void WriteText(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::trunc) << text;
 }
 
-// Runs the keyvaultd binary with `args` (stderr too) and the test's HSM configuration.
-std::pair<int, std::string> Keyvaultd(const KeyvaultdProcess& vault, const std::string& args) {
-  int rc = 0;
-  std::string out = RunCommand("SOFTHSM2_CONF=" + vault.dir() + "/hsm/softhsm2.conf timeout 120 " +
-                                   KeyvaultdProcess::Binary() + " " + args + " 2>&1",
-                               &rc);
-  return {rc, out};
-}
-
-// The flags naming the test vault's HSM token.
-std::string HsmFlags(const KeyvaultdProcess& vault) {
-  return "--pkcs11-module " + ReadAll(vault.dir() + "/hsm/module") + " --hsm-pin-file " +
-         vault.dir() + "/hsm/pin";
-}
-
 // The serial number of the certificate a new TLS handshake with the vault gets, or of a file.
 std::string ServedSerial(int port, const std::string& ca) {
   return RunCommand("openssl s_client -connect 127.0.0.1:" + std::to_string(port) + " -CAfile " +
@@ -209,17 +194,17 @@ TEST_F(OperationsTest, ASecondVaultOnTheSameStoreRefusesToStartAndNamesTheFirst)
   const std::string d = vault_->dir();
   const std::string second = "serve --listen 127.0.0.1:0 --store sqlite:" + d +
                              "/records.db --tls-cert " + d + "/tls/cert.pem --tls-key " + d +
-                             "/tls/key.pem " + HsmFlags(*vault_) + " --token-keys-file " + d +
+                             "/tls/key.pem " + vault_->HsmFlags() + " --token-keys-file " + d +
                              "/token-secret";
-  auto [rc, out] = Keyvaultd(*vault_, second);
+  auto [rc, out] = vault_->Run(second);
   EXPECT_EQ(rc, 1) << out;
   EXPECT_NE(out.find("the record store " + d + "/records.db is in use by keyvaultd serve (pid " +
                      std::to_string(vault_->pid()) + ")"),
             std::string::npos)
       << out;
   // Nor can the store be restored under it.
-  auto [restore_rc, restore_out] = Keyvaultd(
-      *vault_, "restore-store --store sqlite:" + d + "/records.db --from " + d + "/records.db");
+  auto [restore_rc, restore_out] =
+      vault_->Run("restore-store --store sqlite:" + d + "/records.db --from " + d + "/records.db");
   EXPECT_EQ(restore_rc, 1) << restore_out;
   EXPECT_NE(restore_out.find("in use by keyvaultd serve"), std::string::npos) << restore_out;
   EXPECT_TRUE(Client()->Recover("alice", kPassword).ok());
@@ -277,7 +262,7 @@ TEST_F(OperationsTest, AConfigurationFileSetsEveryServeFlagAndTheCommandLineWins
     named.insert(name);
   }
   WriteText(conf, text);
-  auto [help_rc, help] = Keyvaultd(*vault_, "serve --help");
+  auto [help_rc, help] = vault_->Run("serve --help");
   ASSERT_EQ(help_rc, 0) << help;
   static const std::regex kFlag(R"(\n\s+--([a-z0-9-]+))");
   const std::string example = ReadAll(Script("keyvaultd.conf.example"));
@@ -322,11 +307,11 @@ TEST_F(OperationsTest, AConfigurationFileSetsEveryServeFlagAndTheCommandLineWins
   };
   for (const auto& [bad, says] : mistakes) {
     WriteText(conf, bad);
-    auto [rc, out] = Keyvaultd(*vault_, "serve --config " + conf);
+    auto [rc, out] = vault_->Run("serve --config " + conf);
     EXPECT_EQ(rc, 2) << bad << out;
     EXPECT_NE(out.find(conf + " " + says), std::string::npos) << out;
   }
-  auto [missing_rc, missing] = Keyvaultd(*vault_, "serve --listen 127.0.0.1:0");
+  auto [missing_rc, missing] = vault_->Run("serve --listen 127.0.0.1:0");
   EXPECT_EQ(missing_rc, 2) << missing;
   EXPECT_NE(missing.find("--store is required"), std::string::npos) << missing;
 }
@@ -495,7 +480,7 @@ TEST_F(OperationsTest, BackupUnderLoadThenRestoreAndReplayTheAuditLog) {
     ASSERT_TRUE(load.WaitFor(8));
     for (int i = 0; i < 3; ++i) {
       backup = audit_dir_.Sub("backup-" + std::to_string(i) + ".db");
-      auto [rc, out] = Keyvaultd(*vault_, "backup-store --store " + store + " --to " + backup);
+      auto [rc, out] = vault_->Run("backup-store --store " + store + " --to " + backup);
       ASSERT_EQ(rc, 0) << out;
       EXPECT_NE(out.find("9 account records"), std::string::npos) << out;
       ASSERT_TRUE(load.WaitFor(4));
@@ -504,7 +489,7 @@ TEST_F(OperationsTest, BackupUnderLoadThenRestoreAndReplayTheAuditLog) {
     EXPECT_TRUE(failures.empty()) << failures.size() << " logins failed, first: " << failures[0];
     std::printf("  %d logins while 3 backups were taken\n", load.ok());
   }
-  auto [again_rc, again] = Keyvaultd(*vault_, "backup-store --store " + store + " --to " + backup);
+  auto [again_rc, again] = vault_->Run("backup-store --store " + store + " --to " + backup);
   EXPECT_EQ(again_rc, 1) << "a backup replaced a file: " << again;
 
   // After the snapshot.
@@ -521,15 +506,14 @@ TEST_F(OperationsTest, BackupUnderLoadThenRestoreAndReplayTheAuditLog) {
   Register("frank", kPassword);
   vault_->Stop();
 
-  auto [restore_rc, restored] =
-      Keyvaultd(*vault_, "restore-store --store " + store + " --from " + backup);
+  auto [restore_rc, restored] = vault_->Run("restore-store --store " + store + " --from " + backup);
   ASSERT_EQ(restore_rc, 0) << restored;
-  const std::string replay = "audit-replay --store " + store + " " + HsmFlags(*vault_) +
+  const std::string replay = "audit-replay --store " + store + " " + vault_->HsmFlags() +
                              " --audit-log " + audit_dir_.Sub("audit.jsonl");
-  auto [dry_rc, dry] = Keyvaultd(*vault_, replay + " --dry-run");
+  auto [dry_rc, dry] = vault_->Run(replay + " --dry-run");
   ASSERT_EQ(dry_rc, 0) << dry;
   EXPECT_NE(dry.find("would replay"), std::string::npos) << dry;
-  auto [replay_rc, replayed] = Keyvaultd(*vault_, replay);
+  auto [replay_rc, replayed] = vault_->Run(replay);
   ASSERT_EQ(replay_rc, 0) << replayed;
   std::printf("%s\n", replayed.c_str());
   // alice and dave raised, bob destroyed, carol deleted, dave an older registration, frank gone.
@@ -540,7 +524,7 @@ TEST_F(OperationsTest, BackupUnderLoadThenRestoreAndReplayTheAuditLog) {
                           "1 not in the restored store"),
             std::string::npos)
       << replayed;
-  auto [twice_rc, twice] = Keyvaultd(*vault_, replay);
+  auto [twice_rc, twice] = vault_->Run(replay);
   ASSERT_EQ(twice_rc, 0) << twice;
   EXPECT_NE(twice.find("0 counters raised, 0 lowered by logins, 0 records destroyed, 0 deleted"),
             std::string::npos)

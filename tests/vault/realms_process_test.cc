@@ -58,9 +58,12 @@ class Tampering final : public VaultTransport {
 
 class Realms {
  public:
-  explicit Realms(int n) {
-    for (int i = 0; i < n; ++i)
-      processes_.push_back(std::make_unique<KeyvaultdProcess>(kRealmFlags));
+  // `first_flags` are given to the first realm only.
+  explicit Realms(int n, const std::string& first_flags = "") {
+    for (int i = 0; i < n; ++i) {
+      processes_.push_back(std::make_unique<KeyvaultdProcess>(std::string(kRealmFlags) + " " +
+                                                              (i == 0 ? first_flags : "")));
+    }
   }
   std::string Start() {
     for (auto& p : processes_) {
@@ -395,6 +398,60 @@ TEST(RealmsProcess, GuessersGetTheConfiguredTotalAndThenEveryShareIsGone) {
           << account << " at realm " << i;
     }
   }
+}
+
+// A realm restored from a snapshot and replayed from its audit log (docs/OPERATIONS.md,
+// "Restore"): the guesses counted there since count again, a share destroyed since is destroyed
+// again, one deleted is deleted again, and a registration made since is named.
+TEST(RealmsProcess, ARestoredRealmReplaysItsAuditLog) {
+  testing::TempDir outside;  // the audit log and the backup, kept apart from the store
+  Realms realms(3, "--audit-log " + outside.Sub("audit.jsonl"));
+  ASSERT_EQ(realms.Start(), "");
+  const key::BackupKey carol = key::BackupKey::Generate();
+  ASSERT_THAT(realms.Register("alice", key::BackupKey::Generate()), IsOk());
+  ASSERT_THAT(realms.Register("bob", key::BackupKey::Generate()), IsOk());
+  ASSERT_THAT(realms.Register("carol", carol), IsOk());
+  KeyvaultdProcess& first = realms[0];
+  const std::string backup = outside.Sub("backup.db");
+  auto [backup_rc, backed_up] =
+      first.Run("backup-store --store " + first.Store() + " --to " + backup);
+  ASSERT_EQ(backup_rc, 0) << backed_up;
+
+  // After the snapshot.
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(realms.Client(2)->Recover("alice", "wrong 1").ok());
+  for (int i = 0; i < 7; ++i) EXPECT_FALSE(realms.Client(2)->Recover("bob", "wrong 2").ok());
+  std::this_thread::sleep_for(std::chrono::seconds(11));  // bob's counted guesses expire
+  EXPECT_THAT(realms.Client(2)->Recover("bob", "wrong 3"), StatusIs(Code::kLockedOut));
+  ASSERT_THAT(realms.Client(2)->Delete("carol", realms.Tokens("carol"), carol), IsOk());
+  ASSERT_THAT(realms.Register("dave", key::BackupKey::Generate()), IsOk());
+  first.Stop();
+
+  auto [restore_rc, restored] =
+      first.Run("restore-store --store " + first.Store() + " --from " + backup);
+  ASSERT_EQ(restore_rc, 0) << restored;
+  const std::string replay = "audit-replay --store " + first.Store() + " " + first.HsmFlags() +
+                             " --audit-log " + outside.Sub("audit.jsonl");
+  auto [dry_rc, dry] = first.Run(replay + " --dry-run");
+  ASSERT_EQ(dry_rc, 0) << dry;
+  EXPECT_NE(dry.find("would replay"), std::string::npos) << dry;
+  auto [replay_rc, replayed] = first.Run(replay);
+  ASSERT_EQ(replay_rc, 0) << replayed;
+  EXPECT_NE(replayed.find("1 counters raised, 0 lowered by logins, 1 records destroyed, 1 deleted, "
+                          "0 restored with an older registration, 1 not in the restored store"),
+            std::string::npos)
+      << replayed;
+  EXPECT_NE(replayed.find("realm account "), std::string::npos) << replayed;
+
+  ASSERT_EQ(first.Start(), "");
+  const json alice = realms.Send(0, "/v1/realm/version", {{"account", "alice"}}).second;
+  auto [evaluated, evaluation] =
+      realms.Send(0, "/v1/realm/evaluate",
+                  {{"account", "alice"},
+                   {"version", alice["version"]},
+                   {"blinded", HexEncode(opaque::VoprfClient::Blind(AsBytes("next"))->blinded())}});
+  ASSERT_EQ(evaluated, 200) << evaluation.dump();
+  EXPECT_EQ(evaluation["attempts_remaining"], 7 - 4) << "3 guesses after the snapshot, and this";
+  EXPECT_EQ(realms.Send(0, "/v1/realm/version", {{"account", "bob"}}).first, 423);
 }
 
 }  // namespace

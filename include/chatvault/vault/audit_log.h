@@ -32,6 +32,14 @@ enum class AuditEventKind {
 
 std::string_view AuditEventName(AuditEventKind kind);
 
+// Which kind of record an event is about. One keyvaultd serves the single vault and a realm from
+// one store and one log, and an account may have a record of each, numbered apart; the replay
+// after a restore must not mix their lines.
+enum class AuditedRecord {
+  kAccount,  // the single vault's account record (lines without a "record" field)
+  kRealm,    // a realm's share ("record":"realm")
+};
+
 struct AuditEvent {
   AuditEvent(AuditEventKind kind, std::string_view account, std::string_view request_id)
       : kind(kind), account(account), request_id(request_id) {}
@@ -44,8 +52,9 @@ struct AuditEvent {
     reason = why;
     return *this;
   }
-  // The new registration's random id (AccountRecord::generation): nothing derived from the
-  // password, it lets the replay after a restore tell which registration a line is about.
+  // The new registration's random id (AccountRecord::generation, a realm share's version):
+  // nothing derived from the password, it lets the replay after a restore tell which registration a
+  // line is about.
   AuditEvent& Registration(ByteView generation) {
     registration = generation;
     return *this;
@@ -59,6 +68,7 @@ struct AuditEvent {
   std::optional<uint64_t> sequence;       // for kBackupSequence
   std::string_view reason;                // for rejections: one short phrase, never the input
   ByteView registration;                  // for kRegistered and kReplaced
+  AuditedRecord record = AuditedRecord::kAccount;
 };
 
 class AuditLog {

@@ -12,6 +12,9 @@
 //   lines carry the registration's random id, so a registration the snapshot already holds is
 //   recognised as the restored one.
 //
+// The same rules apply to a realm's shares (docs/REALMS.md), whose lines the log marks
+// ("record":"realm"): an account may have a record of each kind, counted apart.
+//
 // Every step only ever moves a record forward (higher counters, tombstone, deletion), so
 // replaying the same lines twice, or lines the snapshot already holds, changes nothing more.
 // That is what lets the replay start a little before the snapshot's time.
@@ -25,6 +28,7 @@
 
 #include "chatvault/common/status.h"
 #include "chatvault/crypto/secret.h"
+#include "chatvault/vault/audit_log.h"
 #include "chatvault/vaultstore/record_store.h"
 
 namespace chatvault::vault {
@@ -36,6 +40,7 @@ struct AuditLine {
   std::string account;  // the keyed hash
   std::optional<uint64_t> serial;
   std::string registration;  // hex, on "registered" and "replaced" lines
+  AuditedRecord record = AuditedRecord::kAccount;
 };
 
 // Parses JSON lines as JsonLinesAuditLog writes them. kInvalidArgument naming `source` and the
@@ -43,6 +48,7 @@ struct AuditLine {
 Result<std::vector<AuditLine>> ParseAuditLines(std::string_view text, std::string_view source);
 
 struct ReplayChange {
+  AuditedRecord record = AuditedRecord::kAccount;
   std::string account;  // the hash, as in the log
   std::string what;     // one sentence
 };
@@ -64,7 +70,8 @@ struct ReplayOptions {
   bool dry_run = false;  // report, write nothing
 };
 
-// Applies `lines` (from every instance's log, any order) to the records in `store`. The master
+// Applies `lines` (from every instance's log, any order) to the records in `store`, account
+// records and realm shares alike. The master
 // secret is the one keyvaultd's HSM unwraps: it keys the account hashes and seals the records.
 Result<ReplayReport> ReplayAuditLog(vaultstore::RecordStore& store,
                                     const crypto::Secret& master_secret,

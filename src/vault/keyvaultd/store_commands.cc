@@ -108,7 +108,9 @@ int AuditReplay(const ReplayFlags& f) {
       vault::ReplayAuditLog(*opened->store, opened->secrets.sealing_key, std::move(lines), options);
   if (!report.ok()) return Fail(report.status().Annotate("replaying the audit log"));
   for (const vault::ReplayChange& change : report->changes) {
-    std::cout << "account " << change.account << ": " << change.what << "\n";
+    const bool realm = change.record == vault::AuditedRecord::kRealm;
+    std::cout << (realm ? "realm account " : "account ") << change.account << ": " << change.what
+              << "\n";
   }
   std::cout << "keyvaultd: " << (f.dry_run ? "would replay " : "replayed ")
             << report->lines_considered << " audit lines since time_ms " << options.since_ms
