@@ -147,16 +147,10 @@ Status RealmService::Register(const SignedRequest& request, const RealmShare& sh
     record.backup_sequence = existing->record.backup_sequence;  // same key: still its statement
   }
   record.share = share;
-  auto written = core_->Store(key, existing ? existing->version : 0, record);
-  if (!written.ok()) {
-    if (written.status().code() == Code::kConflict) return StaleChallenge();
-    return written.status().Annotate("saving the realm share");
-  }
-  ++core_->metrics().registrations;
+  CV_RETURN_IF_ERROR(core_->StoreAuthorized(key, existing ? existing->version : 0, record,
+                                            "saving the realm share"));
   // The version names the registration, so the replay after a restore can tell it from others.
-  const AuditEventKind kind = owned ? AuditEventKind::kReplaced : AuditEventKind::kRegistered;
-  return core_->Audit(
-      AuditEvent(kind, request.account, request.request_id).Registration(record.version));
+  return core_->AuditRegistration(owned, request, record.version);
 }
 
 Result<RealmVersionReply> RealmService::Version(std::string_view account) {

@@ -112,6 +112,13 @@ bool VaultCore::SignedBy(const crypto::VerifyKey& key, const SignedRequest& requ
   return false;
 }
 
+Status VaultCore::AuditRegistration(bool replaced, const SignedRequest& request,
+                                    ByteView registration) {
+  ++metrics_.registrations;
+  const AuditEventKind kind = replaced ? AuditEventKind::kReplaced : AuditEventKind::kRegistered;
+  return Audit(AuditEvent(kind, request.account, request.request_id).Registration(registration));
+}
+
 Status VaultCore::Audit(const AuditEvent& event) {
   if (!audit_) return OkStatus();
   AuditEvent marked = event;

@@ -99,10 +99,17 @@ class VaultCore {
   Status RaiseBackupSequence(const std::string& store_key, std::string_view account,
                              const BackupSequence& sequence, std::string_view request_id);
 
+  // Writes the record of an authorized request (register, delete) over `version`: a writer that
+  // got there first makes the request's challenge stale; another failure is annotated `what`.
+  template <typename Record>
+  Status StoreAuthorized(const std::string& store_key, uint64_t version, const Record& record,
+                         std::string_view what);
+  // Counts and audits a registration (`replaced`: over one of the same account), named by the
+  // id that lets the audit replay tell it from others.
+  Status AuditRegistration(bool replaced, const SignedRequest& request, ByteView registration);
   // The /delete route's last step for either service, after the request was authorized: the
   // record under `store_key` (at `version`) becomes a deletion, which keeps nothing of the user
-  // and only keeps the store version moving forward; counted and audited. A writer that got
-  // there first makes the request's challenge stale.
+  // and only keeps the store version moving forward; counted and audited.
   template <typename Record>
   Status StoreDeletion(const std::string& store_key, uint64_t version,
                        const SignedRequest& request);
@@ -167,15 +174,20 @@ Result<std::optional<Loaded<Record>>> VaultCore::Authorize(const SignedRequest& 
 }
 
 template <typename Record>
+Status VaultCore::StoreAuthorized(const std::string& store_key, uint64_t version,
+                                  const Record& record, std::string_view what) {
+  auto written = Store(store_key, version, record);
+  if (written.ok()) return OkStatus();
+  if (written.status().code() == Code::kConflict) return StaleChallenge();
+  return what.empty() ? written.status() : written.status().Annotate(std::string(what));
+}
+
+template <typename Record>
 Status VaultCore::StoreDeletion(const std::string& store_key, uint64_t version,
                                 const SignedRequest& request) {
   Record deleted;
   deleted.state = Record::State::kDeleted;
-  auto written = Store(store_key, version, deleted);
-  if (!written.ok()) {
-    if (written.status().code() == Code::kConflict) return StaleChallenge();
-    return written.status();
-  }
+  CV_RETURN_IF_ERROR(StoreAuthorized(store_key, version, deleted, ""));
   ++metrics_.deletions;
   return Audit(AuditEvent(AuditEventKind::kDeleted, request.account, request.request_id));
 }

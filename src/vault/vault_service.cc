@@ -131,16 +131,10 @@ Status VaultService::RegisterFinish(const SignedRequest& request, const Register
   record.opaque_record = upload.record;
   record.ksf = upload.ksf;
   record.wrapped_key = upload.wrapped_key;
-  auto written =
-      core_->Store(AccountStoreKey(request.account), existing ? existing->version : 0, record);
-  if (!written.ok()) {
-    if (written.status().code() == Code::kConflict) return StaleChallenge();
-    return written.status().Annotate("saving the vault record");
-  }
-  ++core_->metrics().registrations;
-  const AuditEventKind kind = existing ? AuditEventKind::kReplaced : AuditEventKind::kRegistered;
-  return core_->Audit(
-      AuditEvent(kind, request.account, request.request_id).Registration(record.generation));
+  CV_RETURN_IF_ERROR(core_->StoreAuthorized(AccountStoreKey(request.account),
+                                            existing ? existing->version : 0, record,
+                                            "saving the vault record"));
+  return core_->AuditRegistration(existing.has_value(), request, record.generation);
 }
 
 Result<RecoverStartReply> VaultService::StartReply(std::string_view account,
