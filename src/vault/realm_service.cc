@@ -242,9 +242,8 @@ Status RealmService::Delete(const SignedRequest& request) {
 Status RealmService::SetBackupSequence(std::string_view account, const BackupSequence& sequence,
                                        std::string_view request_id) {
   CV_RETURN_IF_ERROR(CheckAccountId(account));
-  Status s = core_->RaiseBackupSequence<RealmRecord>(RealmStoreKey(account), account, sequence,
-                                                     request_id);
-  return s.code() == Code::kNotFound ? UnsignedBackupSequence() : s;
+  return core_->RaiseBackupSequence<RealmRecord>(RealmStoreKey(account), account, sequence,
+                                                 request_id);
 }
 
 Status RealmService::Health() { return core_->Health(); }

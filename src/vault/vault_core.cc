@@ -12,7 +12,8 @@ Status StaleChallenge() {
 }
 
 Status UnsignedBackupSequence() {
-  return PermissionDenied("the backup sequence is not signed by this account's device key");
+  return PermissionDenied(
+      "the vault holds no record for this account whose device key signed this backup sequence");
 }
 
 VaultCore::VaultCore(vaultstore::RecordStore& store, const crypto::Secret& master_secret,

@@ -93,7 +93,8 @@ class VaultCore {
                 vaultproto::Action action, ByteView payload);
 
   // The /backup-sequence route of either service: the statement must be the device key's
-  // signature over the number, which only ever goes up. kNotFound without an active record.
+  // signature over the number, which only ever goes up. Without an active record, the same
+  // kPermissionDenied as a bad signature.
   // A Record has active(), device_key and backup_sequence.
   template <typename Record>
   Status RaiseBackupSequence(const std::string& store_key, std::string_view account,
@@ -198,7 +199,12 @@ Status VaultCore::RaiseBackupSequence(const std::string& store_key, std::string_
   const Bytes message = vaultproto::BackupSequenceMessage(account, sequence.sequence);
   Result<bool> done = RetryOnConflict<bool>([&]() -> Result<std::optional<bool>> {
     CV_ASSIGN_OR_RETURN(std::optional<Loaded<Record>> loaded, Load<Record>(store_key));
-    if (!loaded || !loaded->record.active()) return NotFound("this account has no vault record");
+    // No record answers as a bad signature does: the route takes no token, so a different
+    // answer would tell anyone which accounts are registered (the login's fake KE2 hides that).
+    if (!loaded || !loaded->record.active()) {
+      AuditRejection(AuditEventKind::kProofRejected, account, request_id, "sequence, no record");
+      return UnsignedBackupSequence();
+    }
     if (!crypto::VerifySignature(loaded->record.device_key, message, sequence.signature)) {
       AuditRejection(AuditEventKind::kProofRejected, account, request_id, "sequence signature");
       return UnsignedBackupSequence();

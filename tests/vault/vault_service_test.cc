@@ -19,6 +19,7 @@ namespace chatvault::vault {
 namespace {
 
 using ::chatvault::testing::IsOk;
+using ::chatvault::testing::StatusIs;
 using nlohmann::json;
 using testing::InProcessVault;
 using testing::MemoryRecordStore;
@@ -408,6 +409,21 @@ TEST_F(VaultServiceTest, TheBackupSequenceIsSignedMonotonicAndSurvivesAPasswordC
   EXPECT_EQ(vault_.Client()->Recover("alice", kPassword)->backup_sequence, 7u);
   ASSERT_TRUE(client->Register("alice", vault_.Token("alice"), "changed 77", k).ok());
   EXPECT_EQ(vault_.Client()->Recover("alice", "changed 77")->backup_sequence, 7u);
+}
+
+// The route takes no token: an account nobody registered, or one deleted, must get the answer a
+// bad signature gets, or anyone could ask it which accounts hold a vault record.
+TEST_F(VaultServiceTest, ABackupSequenceForNoRecordIsAnsweredAsABadSignature) {
+  key::BackupKey k = RegisterAlice();
+  const Status forged = vault_.Client()->SetBackupSequence("alice", key::BackupKey::Generate(), 9);
+  const Status unknown = vault_.Client()->SetBackupSequence("bob", key::BackupKey::Generate(), 9);
+  EXPECT_THAT(forged, StatusIs(Code::kPermissionDenied));
+  EXPECT_EQ(unknown.code(), forged.code());
+  EXPECT_EQ(unknown.message(), forged.message());
+  ASSERT_THAT(vault_.Client()->Delete("alice", vault_.Token("alice"), k), IsOk());
+  const Status deleted = vault_.Client()->SetBackupSequence("alice", k, 10);
+  EXPECT_EQ(deleted.code(), forged.code());
+  EXPECT_EQ(deleted.message(), forged.message());
 }
 
 // --- The audit log --------------------------------------------------------------------------
